@@ -1,0 +1,41 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+    },
+  },
+  {
+    // The layering in STYLE.md: core is the domain and imports nothing outside core.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/adapters/**', '**/runtimes/**', '**/config/**', '**/cli/**', '**/server.js', '**/store/**', '**/deploy/**'], message: 'core imports only core' },
+            { group: ['fastify', '@fastify/*', 'onnxruntime-node', 'sharp', 'zod', 'node:*'], message: 'core has no frameworks, native addons or I/O' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/runtimes/**', 'onnxruntime-node', 'sharp'], message: 'adapters only convert wire formats; they never reach a runtime' }] },
+      ],
+    },
+  },
+);

@@ -1,0 +1,126 @@
+import Fastify from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { InferenceService } from '../../core/inference-service.js';
+import type { Logger } from '../../core/logger.js';
+import { SkiffError, isSkiffError } from '../../core/errors.js';
+import { HTTP_STATUS } from './http-status.js';
+import { registerPredictRoute } from './predict-route.js';
+import { registerHealthRoutes } from './health-routes.js';
+
+export interface HttpAppOptions {
+  readonly service: InferenceService;
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+  readonly defaultTopK: number;
+}
+
+/** Retry-After (seconds) sent with 503s: long enough for a queue to drain, short enough to not lose clients. */
+const RETRY_AFTER_SECONDS = 1;
+
+/** Builds the HTTP adapter: routes, body limits, and the single place errors become responses. */
+export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.maxBodyBytes,
+    // Fastify would answer 404 for a wrong method; we want 405 with Allow, so routes are matched by hand.
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  });
+
+  app.addContentTypeParser(/^(image\/|application\/octet-stream)/, { parseAs: 'buffer' }, (_request, body, done) => {
+    done(null, body);
+  });
+
+  await app.register(multipart, {
+    limits: { fileSize: options.maxBodyBytes, files: 1, fields: 20, parts: 40, fieldSize: 64 * 1024, headerPairs: 100 },
+  });
+
+  registerPredictRoute(app, options);
+  registerHealthRoutes(app, options.service);
+
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(app, request.url);
+    if (allowed.length > 0) {
+      void reply
+        .header('allow', allowed.join(', '))
+        .code(405)
+        .send({ error: `method ${request.method} is not allowed on ${pathOf(request.url)}; use ${allowed.join(' or ')}` });
+      return;
+    }
+    void reply.code(404).send({ error: `no route ${request.method} ${pathOf(request.url)}; see docs/api.md for the routes` });
+  });
+
+  app.setErrorHandler((error: FastifyError | SkiffError, request, reply) => {
+    sendError(request, reply, error, options.logger);
+  });
+
+  return app;
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Logger): void {
+  const mapped = toHttpError(error);
+  if (mapped.status >= 500 && mapped.code === 'SKIFF_INTERNAL') {
+    logger.error('request failed', {
+      requestId: request.id,
+      url: pathOf(request.url),
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined,
+    });
+  }
+  if (mapped.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  const message = mapped.code === 'SKIFF_INTERNAL' ? `internal error (request ${request.id}); see the server log` : mapped.message;
+  const body: Record<string, unknown> = pathOf(request.url) === '/predict' ? { success: false, error: message } : { error: message };
+  void reply.code(mapped.status).send(body);
+}
+
+interface HttpError {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Fastify's own errors (bad JSON, body limits, content types) are folded into Skiff's codes here. */
+function toHttpError(error: unknown): HttpError {
+  if (isSkiffError(error)) return { status: HTTP_STATUS[error.kind], code: error.code, message: error.message };
+  const fastifyError = error as Partial<FastifyError> & { code?: string };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return { status: 413, code: 'SKIFF_BODY_TOO_LARGE', message: 'the request body is larger than the limit (--max-body-bytes)' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        status: 415,
+        code: 'SKIFF_UNSUPPORTED_MEDIA_TYPE',
+        message: `content type "${String(fastifyError.message).replace(/^Unsupported Media Type: /, '')}" is not accepted here`,
+      };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, code: 'SKIFF_BAD_REQUEST', message: 'the request body is not valid JSON' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, code: 'SKIFF_BAD_REQUEST', message: 'the Content-Length header does not match the body' };
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return { status: 400, code: 'SKIFF_BAD_REQUEST', message: `malformed multipart request: ${fastifyError.message ?? ''}` };
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return { status: fastifyError.statusCode, code: 'SKIFF_BAD_REQUEST', message: fastifyError.message ?? 'bad request' };
+  }
+  if (error instanceof Error && /Multipart: Boundary not found|Unexpected end of (form|multipart)|Malformed part header/i.test(error.message)) {
+    return { status: 400, code: 'SKIFF_BAD_REQUEST', message: `malformed multipart request: ${error.message}` };
+  }
+  return { status: 500, code: 'SKIFF_INTERNAL', message: 'internal error' };
+}
+
+export function pathOf(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? url : url.slice(0, at);
+}
+
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const path = pathOf(url);
+  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
+  return methods.filter((method) => app.hasRoute({ method, url: path }));
+}

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { HttpAppOptions } from './http-app.js';
+import { SkiffError } from '../../core/errors.js';
+
+const USAGE = 'send the image as a multipart/form-data file field named "image" (curl -F image=@dog.jpg), or as the raw body with Content-Type image/*';
+
+interface PredictQuery {
+  readonly top_k?: string;
+  readonly model?: string;
+  readonly details?: string;
+}
+
+/**
+ * The seed's route: an image in, `{"success": true, "predictions": [{label, probability}, ...]}` out.
+ * `?details=1` adds each class index and its full label without changing the seed's fields.
+ */
+export function registerPredictRoute(app: FastifyInstance, options: HttpAppOptions): void {
+  app.post<{ Querystring: PredictQuery }>('/predict', async (request, reply) => {
+    const { top_k: topKText, model, details } = request.query;
+    const k = topKText === undefined ? options.defaultTopK : parseTopK(topKText);
+    const image = await readImage(request);
+    const result = await options.service.classifyImage(model, image, k);
+    const withDetails = details === '1' || details === 'true';
+    return reply.send({
+      success: true,
+      predictions: result.predictions.map((p) =>
+        withDetails
+          ? { label: p.label, probability: p.probability, index: p.index, full_label: p.fullLabel }
+          : { label: p.label, probability: p.probability },
+      ),
+      ...(withDetails ? { model: result.model } : {}),
+    });
+  });
+}
+
+function parseTopK(text: string): number {
+  if (!/^\d{1,4}$/.test(text)) throw new SkiffError('SKIFF_BAD_PARAMETER', `top_k must be a positive whole number, got "${text.slice(0, 20)}"`);
+  return Number(text);
+}
+
+async function readImage(request: FastifyRequest): Promise<Uint8Array> {
+  const type = request.headers['content-type'] ?? '';
+  if (request.isMultipart()) return readMultipartImage(request);
+  if (/^(image\/|application\/octet-stream)/i.test(type)) {
+    const body = request.body;
+    if (!Buffer.isBuffer(body) || body.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the request body is empty; ' + USAGE);
+    return body;
+  }
+  if (type === '') throw new SkiffError('SKIFF_MISSING_IMAGE', `no image in the request; ${USAGE}`);
+  throw new SkiffError('SKIFF_UNSUPPORTED_MEDIA_TYPE', `content type "${type.split(';')[0] ?? type}" is not accepted by /predict; ${USAGE}`);
+}
+
+async function readMultipartImage(request: FastifyRequest): Promise<Uint8Array> {
+  const seen: string[] = [];
+  let image: Buffer | undefined;
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname === 'image' && image === undefined) {
+        image = await part.toBuffer();
+      } else {
+        seen.push(part.fieldname);
+        part.file.resume();
+      }
+    } else {
+      seen.push(part.fieldname);
+    }
+  }
+  if (image === undefined) {
+    const found = seen.length === 0 ? 'no fields' : `fields ${seen.map((s) => `"${s}"`).join(', ')}`;
+    throw new SkiffError('SKIFF_MISSING_IMAGE', `the form has no file field "image" (found ${found}); ${USAGE}`);
+  }
+  if (image.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the "image" file is empty (0 bytes)');
+  return image;
+}

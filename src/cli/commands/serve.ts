@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { ServeConfig } from '../../config/serve-options.js';
+import type { Logger } from '../../core/logger.js';
+import { SERVE_OPTIONS } from '../../config/serve-options.js';
+import { loadConfig, readProjectFile } from '../../config/load-config.js';
+import { parseFlags } from '../parse-flags.js';
+import { renderHelp } from '../help.js';
+import { createStreamLogger } from '../../log/stream-logger.js';
+import { resolveCacheDir } from '../../store/resolve-model-source.js';
+
+export const SERVE_HELP = renderHelp(
+  'skiff serve [options]',
+  'Serve an image classifier over HTTP: POST /predict (multipart field "image" or a raw image body),\nGET /v2/health/live and /v2/health/ready. Every option can also be set with its SKIFF_* environment\nvariable or in the "serve" section of skiff.yaml; flags win over the environment, which wins over the file.',
+  SERVE_OPTIONS,
+  'Examples:\n  skiff serve                                   # ResNet50 from the ONNX model zoo, on :5000\n  skiff serve --model ./model.onnx --labels labels.txt --port 8080\n  curl -F image=@dog.jpg http://localhost:5000/predict',
+);
+
+export interface CommandIo {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stderrIsTty: boolean;
+}
+
+/** Finds the project file: --config-file, else skiff.yaml / skiff.yml / skiff.json in the working directory. */
+export function findProjectFile(explicit: string | undefined, cwd: string): string | undefined {
+  if (explicit !== undefined) return path.resolve(cwd, explicit);
+  for (const name of ['skiff.yaml', 'skiff.yml', 'skiff.json']) {
+    const candidate = path.join(cwd, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** `skiff serve`: runs until SIGTERM/SIGINT; returns the exit code. Start-up errors propagate as SkiffError. */
+export async function serveCommand(io: CommandIo): Promise<number> {
+  const flags = parseFlags(SERVE_OPTIONS, io.argv);
+  if (flags.help) {
+    io.stdout(SERVE_HELP);
+    return 0;
+  }
+  const projectFile = findProjectFile(flags.configFile, io.cwd);
+  const config = loadConfig<ServeConfig>(SERVE_OPTIONS, {
+    flags: flags.values,
+    env: io.env,
+    file: projectFile === undefined ? undefined : { path: projectFile, section: readProjectFile(projectFile, 'serve') },
+  });
+  const logger: Logger = createStreamLogger({
+    write: io.stderr,
+    pretty: io.stderrIsTty,
+    level: config.verbose ? 'debug' : 'info',
+  });
+  const cacheDir = config.cacheDir ?? resolveCacheDir(io.env);
+  // Loaded only here so that build/deploy commands never load the ONNX addon.
+  const { startServer } = await import('../../server.js');
+  const server = await startServer({
+    config,
+    cacheDir,
+    logger,
+    progress: io.stderrIsTty,
+    sinceStart: () => performance.now(),
+  });
+  const t = server.timings;
+  logger.info(
+    `ready in ${(t.readyMs / 1000).toFixed(2)} s: config ${ms(t.configMs)}, model fetch ${ms(t.fetchMs - t.configMs)}, ` +
+      `listen ${ms(t.listenMs - t.fetchMs)}, session create ${ms(t.sessionCreateMs)}, warm-up ${ms(t.warmUpMs)}`,
+    { url: server.url },
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn(`second ${signal}: exiting now`);
+        resolve(130);
+        return;
+      }
+      stopping = true;
+      logger.info(`${signal}: finishing requests in flight, then exiting`);
+      server.close().then(
+        () => {
+          resolve(0);
+        },
+        (error: unknown) => {
+          logger.error('error while shutting down', { error: error instanceof Error ? error.message : String(error) });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+function ms(value: number): string {
+  return `${Math.max(0, Math.round(value))} ms`;
+}

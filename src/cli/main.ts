@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { isSkiffError } from '../core/errors.js';
+import { serveCommand } from './commands/serve.js';
+import type { CommandIo } from './commands/serve.js';
+
+const USAGE = `Usage: skiff <command> [options]
+
+Commands:
+  serve      serve a model over HTTP (default model: ResNet50 from the ONNX model zoo)
+
+Run "skiff <command> --help" for a command's options. Docs: README.md and docs/.
+`;
+
+const COMMANDS: Record<string, (io: CommandIo) => Promise<number>> = { serve: serveCommand };
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the CLI; start-up problems become one line on stderr and exit code 1 (stack only with --verbose). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const io: CommandIo = {
+    argv: rest,
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stderrIsTty: process.stderr.isTTY,
+  };
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === '--version' || command === '-V') {
+    io.stdout(`${version()}\n`);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    io.stderr(`skiff: unknown command "${command}"\n\n${USAGE}`);
+    return 1;
+  }
+  try {
+    return await run(io);
+  } catch (error) {
+    const verbose = rest.includes('--verbose') || rest.includes('-v') || /^(1|true)$/i.test(process.env.SKIFF_VERBOSE ?? '');
+    if (isSkiffError(error)) {
+      io.stderr(`skiff: error: ${error.message} [${error.code}]\n`);
+    } else {
+      io.stderr(`skiff: error: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    if (verbose && error instanceof Error) io.stderr(`${error.stack ?? ''}\n${error.cause instanceof Error ? `cause: ${error.cause.stack ?? error.cause.message}\n` : ''}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+// The server keeps handles open until it is closed; once main returns, nothing is left worth waiting for.
+process.exit();

@@ -1,0 +1,37 @@
+import { parseArgs } from 'node:util';
+import type { OptionSpec } from '../config/option-table.js';
+import { SkiffError } from '../core/errors.js';
+
+export interface ParsedFlags {
+  readonly values: Record<string, string | boolean | undefined>;
+  readonly help: boolean;
+  readonly configFile: string | undefined;
+}
+
+/** Parses a command's flags from its option table (plus --help and --config-file). Unknown flags are errors. */
+export function parseFlags(options: readonly OptionSpec[], argv: readonly string[]): ParsedFlags {
+  const table: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    'config-file': { type: 'string' },
+  };
+  const keyOfFlag = new Map<string, string>();
+  for (const option of options) {
+    const flag = option.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    keyOfFlag.set(flag, option.key);
+    table[flag] = { type: option.type === 'boolean' ? 'boolean' : 'string', ...(option.short === undefined ? {} : { short: option.short }) };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: table, allowPositionals: false, strict: true });
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\. To specify.*$/s, '');
+    throw new SkiffError('SKIFF_CONFIG_INVALID', `${message}; see --help`);
+  }
+  const values: Record<string, string | boolean | undefined> = {};
+  for (const [flag, value] of Object.entries(parsed.values)) {
+    const key = keyOfFlag.get(flag);
+    if (key !== undefined && (typeof value === 'string' || typeof value === 'boolean')) values[key] = value;
+  }
+  const configFile = parsed.values['config-file'];
+  return { values, help: parsed.values.help === true, configFile: typeof configFile === 'string' ? configFile : undefined };
+}

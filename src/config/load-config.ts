@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { OptionSpec } from './option-table.js';
+import { envOf } from './option-table.js';
+import { SkiffError } from '../core/errors.js';
+
+export interface ConfigSources {
+  /** Values from command-line flags, already typed by the CLI parser. */
+  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The project file (skiff.yaml or skiff.json), if one was found, and its path for messages. */
+  readonly file?: { readonly path: string; readonly section: Readonly<Record<string, unknown>> } | undefined;
+}
+
+/**
+ * Merges flags > SKIFF_* environment > project file > defaults, validates every value once, and returns a
+ * frozen object. Throws SKIFF_CONFIG_INVALID naming the option and where its bad value came from.
+ */
+export function loadConfig<T>(options: readonly OptionSpec[], sources: ConfigSources): Readonly<T> {
+  const known = new Set(options.map((o) => o.key));
+  for (const key of Object.keys(sources.file?.section ?? {})) {
+    if (!known.has(key)) {
+      throw new SkiffError('SKIFF_CONFIG_INVALID', `${sources.file?.path ?? 'config file'}: unknown key "${key}"`);
+    }
+  }
+  const result: Record<string, unknown> = {};
+  for (const option of options) {
+    const [raw, origin] = pick(option, sources);
+    const value = raw === undefined ? undefined : coerce(option, raw, origin);
+    const parsed = (option.schema as z.ZodTypeAny).safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new SkiffError('SKIFF_CONFIG_INVALID', `${origin}: ${issue}`);
+    }
+    if (parsed.data !== undefined) result[option.key] = parsed.data;
+  }
+  return Object.freeze(result) as Readonly<T>;
+}
+
+function pick(option: OptionSpec, sources: ConfigSources): [unknown, string] {
+  const flag = sources.flags[option.key];
+  if (flag !== undefined) return [flag, `option --${kebab(option.key)}`];
+  const env = sources.env[envOf(option)];
+  if (env !== undefined && env !== '') return [env, `environment variable ${envOf(option)}`];
+  const file = sources.file?.section[option.key];
+  if (file !== undefined) return [file, `${sources.file?.path ?? 'config file'} key "${option.key}"`];
+  return [undefined, `option --${kebab(option.key)}`];
+}
+
+/** Strings from flags and the environment become the option's type; file values must already have it. */
+function coerce(option: OptionSpec, raw: unknown, origin: string): unknown {
+  if (typeof raw !== 'string') return raw;
+  if (option.type === 'integer') {
+    if (!/^-?\d+$/.test(raw.trim())) throw new SkiffError('SKIFF_CONFIG_INVALID', `${origin}: expected a whole number, got "${raw}"`);
+    return Number(raw.trim());
+  }
+  if (option.type === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new SkiffError('SKIFF_CONFIG_INVALID', `${origin}: expected true or false, got "${raw}"`);
+  }
+  return raw;
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Reads the `section` of a project file (YAML or JSON). Throws SKIFF_CONFIG_UNREADABLE with the reason. */
+export function readProjectFile(path: string, section: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SkiffError('SKIFF_CONFIG_UNREADABLE', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: error,
+    });
+  }
+  let document: unknown;
+  try {
+    document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new SkiffError('SKIFF_CONFIG_UNREADABLE', `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${firstLine(error)}`, {
+      cause: error,
+    });
+  }
+  if (document === null || document === undefined) return {};
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    throw new SkiffError('SKIFF_CONFIG_INVALID', `${path}: expected a mapping at the top level`);
+  }
+  const value = (document as Record<string, unknown>)[section];
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new SkiffError('SKIFF_CONFIG_INVALID', `${path}: "${section}" must be a mapping`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}

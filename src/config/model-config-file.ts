@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { ModelConfigFile } from '../core/model/model-config.js';
+import { SkiffError } from '../core/errors.js';
+
+const triple = z.tuple([z.number(), z.number(), z.number()]);
+const side = z.number().int().positive().max(16384);
+
+const schema = z
+  .object({
+    name: z.string().min(1).optional(),
+    labels: z.union([z.string().min(1), z.array(z.string())]).optional(),
+    input: z
+      .object({
+        name: z.string().min(1).optional(),
+        layout: z.enum(['NCHW', 'NHWC']).optional(),
+        dtype: z.enum(['float32', 'uint8', 'float16']).optional(),
+        colorOrder: z.enum(['RGB', 'BGR']).optional(),
+        size: z.union([side, z.tuple([side, side])]).optional(),
+        resizeMode: z.enum(['shorter-side-then-center-crop', 'stretch']).optional(),
+        resizeShorterSide: side.optional(),
+        scale: z.number().finite().optional(),
+        mean: triple.optional(),
+        std: triple.refine((t) => t.every((v) => v !== 0), 'std values must not be 0').optional(),
+      })
+      .strict()
+      .optional(),
+    output: z
+      .object({
+        name: z.string().min(1).optional(),
+        kind: z.enum(['logits', 'probabilities']).optional(),
+        backgroundClass: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Checks a parsed model.json (or a zoo entry's config). Throws SKIFF_CONFIG_INVALID naming the bad key. */
+export function parseModelConfig(value: unknown, source: string): ModelConfigFile {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue === undefined || issue.path.length === 0 ? '' : ` "${issue.path.join('.')}"`;
+    throw new SkiffError('SKIFF_CONFIG_INVALID', `${source}${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data as ModelConfigFile;
+}
+
+/** Reads and checks a model.json. Throws SKIFF_CONFIG_UNREADABLE or SKIFF_CONFIG_INVALID. */
+export function readModelConfig(path: string): ModelConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SkiffError('SKIFF_CONFIG_UNREADABLE', `cannot read model config ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: error,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new SkiffError('SKIFF_CONFIG_UNREADABLE', `model config ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parseModelConfig(value, path);
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/**
+ * One row per option: its flag, environment variable and file key are derived from `key` so they can never
+ * drift apart. `--help`, docs/config.md and the loader all read this table.
+ */
+export interface OptionSpec {
+  /** camelCase; also the key in the `serve` section of skiff.yaml / skiff.json. */
+  readonly key: string;
+  readonly type: 'string' | 'integer' | 'boolean';
+  readonly description: string;
+  /** Shown in --help and docs; `undefined` means "not set". */
+  readonly defaultLabel: string;
+  readonly schema: z.ZodTypeAny;
+  readonly short?: string;
+  readonly placeholder?: string;
+}
+
+export function flagOf(option: OptionSpec): string {
+  return `--${option.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+export function envOf(option: OptionSpec): string {
+  return `SKIFF_${option.key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}

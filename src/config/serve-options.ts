@@ -1,0 +1,150 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import type { OptionSpec } from './option-table.js';
+
+const positiveInt = z.number().int().positive();
+const port = z.number().int().min(0).max(65535);
+const cores = availableParallelism();
+
+/** Every `skiff serve` option, its default and its limit, in the order --help lists them. */
+export const SERVE_OPTIONS = [
+  {
+    key: 'model',
+    type: 'string',
+    placeholder: 'path|url|name',
+    description: 'ONNX model: a file, a directory holding model.onnx, an http(s) URL, or a zoo name (resnet50, resnet50-int8, resnet50-v2, mobilenetv2, squeezenet1.1)',
+    defaultLabel: 'resnet50',
+    schema: z.string().min(1).default('resnet50'),
+  },
+  {
+    key: 'modelSha256',
+    type: 'string',
+    placeholder: 'hex',
+    description: 'expected sha256 of the model file; a download or file that does not match is refused',
+    defaultLabel: 'none (zoo models carry their own)',
+    schema: z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex digits').optional(),
+  },
+  {
+    key: 'labels',
+    type: 'string',
+    placeholder: 'file',
+    description: 'class labels, one per line (plain or synset "n01440764 tench, Tinca tinca") or JSON',
+    defaultLabel: 'from model.json or the zoo entry',
+    schema: z.string().min(1).optional(),
+  },
+  {
+    key: 'name',
+    type: 'string',
+    description: "the model's name in every API",
+    defaultLabel: 'model file name without extension, or the zoo name',
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, ".", "_" or "-" (at most 128)').optional(),
+  },
+  {
+    key: 'config',
+    type: 'string',
+    placeholder: 'file',
+    description: "the model's input/output contract (model.json); see docs/model-config.md",
+    defaultLabel: 'model.json next to the model, if present',
+    schema: z.string().min(1).optional(),
+  },
+  {
+    key: 'host',
+    type: 'string',
+    description: 'address to listen on',
+    defaultLabel: '0.0.0.0',
+    schema: z.string().min(1).default('0.0.0.0'),
+  },
+  {
+    key: 'port',
+    short: 'p',
+    type: 'integer',
+    description: 'HTTP port (0 picks a free one)',
+    defaultLabel: '5000',
+    schema: port.default(5000),
+  },
+  {
+    key: 'topK',
+    type: 'integer',
+    description: 'predictions returned by /predict when the request does not say (?top_k=)',
+    defaultLabel: '5',
+    schema: positiveInt.max(1000).default(5),
+  },
+  {
+    key: 'workers',
+    type: 'integer',
+    description: 'inference worker threads per model, each with its own copy of the weights',
+    defaultLabel: '1',
+    schema: positiveInt.max(64).default(1),
+  },
+  {
+    key: 'threadsPerWorker',
+    type: 'integer',
+    description: 'intra-op threads inside each worker',
+    defaultLabel: `number of cores (${cores} here)`,
+    schema: positiveInt.max(256).default(cores),
+  },
+  {
+    key: 'maxQueueSize',
+    type: 'integer',
+    description: 'requests allowed to wait per model; beyond it requests get 503 at once',
+    defaultLabel: '64',
+    schema: z.number().int().min(0).max(100_000).default(64),
+  },
+  {
+    key: 'maxBodyBytes',
+    type: 'integer',
+    description: 'largest request body accepted (413 beyond)',
+    defaultLabel: '20971520 (20 MiB)',
+    schema: positiveInt.max(2 ** 31).default(20 * 1024 * 1024),
+  },
+  {
+    key: 'maxImagePixels',
+    type: 'integer',
+    description: 'largest image accepted, in pixels (width x height), checked before decoding (413 beyond)',
+    defaultLabel: '40000000',
+    schema: positiveInt.default(40_000_000),
+  },
+  {
+    key: 'cacheDir',
+    type: 'string',
+    placeholder: 'dir',
+    description: 'where downloaded models are kept',
+    defaultLabel: '$XDG_CACHE_HOME/skiff or ~/.cache/skiff',
+    schema: z.string().min(1).optional(),
+  },
+  {
+    key: 'zooBaseUrl',
+    type: 'string',
+    placeholder: 'url',
+    description: 'mirror of the ONNX model zoo to fetch zoo models from (air-gapped sites)',
+    defaultLabel: 'the zoo on GitHub',
+    schema: z.string().url().optional(),
+  },
+  {
+    key: 'verbose',
+    short: 'v',
+    type: 'boolean',
+    description: 'debug logs, and stack traces for start-up errors',
+    defaultLabel: 'false',
+    schema: z.boolean().default(false),
+  },
+] as const satisfies readonly OptionSpec[];
+
+export interface ServeConfig {
+  readonly model: string;
+  readonly modelSha256?: string | undefined;
+  readonly labels?: string | undefined;
+  readonly name?: string | undefined;
+  readonly config?: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  readonly topK: number;
+  readonly workers: number;
+  readonly threadsPerWorker: number;
+  readonly maxQueueSize: number;
+  readonly maxBodyBytes: number;
+  readonly maxImagePixels: number;
+  readonly cacheDir?: string | undefined;
+  readonly zooBaseUrl?: string | undefined;
+  readonly verbose: boolean;
+}

@@ -1,0 +1,68 @@
+import type { LoadedModel } from '../model/runtime.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { SkiffError } from '../errors.js';
+
+export interface SchedulerOptions {
+  /** Requests allowed to wait for a free model instance; the next one is refused at once (queue full). */
+  readonly maxQueueSize: number;
+  /** Requests handed to the model at once; more would only queue inside the runtime. */
+  readonly concurrency: number;
+}
+
+interface Waiting {
+  readonly start: () => void;
+  readonly reject: (error: SkiffError) => void;
+}
+
+/**
+ * Admission in front of one model: bounded FIFO queue, fixed concurrency. Excess load is refused fast
+ * instead of piling up in memory. (Dynamic batching will merge queued requests here.)
+ */
+export class Scheduler {
+  private running = 0;
+  private readonly queue: Waiting[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly options: SchedulerOptions,
+  ) {}
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  async submit(inputs: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
+    if (this.closed) throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica');
+    if (this.running >= this.options.concurrency) {
+      if (this.queue.length >= this.options.maxQueueSize) {
+        throw new SkiffError(
+          'SKIFF_QUEUE_FULL',
+          `the model's queue is full (${this.options.maxQueueSize} requests waiting); retry later`,
+        );
+      }
+      await new Promise<void>((start, reject) => {
+        this.queue.push({ start, reject });
+      });
+    }
+    this.running++;
+    try {
+      return await this.model.infer(inputs, outputNames);
+    } finally {
+      this.running--;
+      this.queue.shift()?.start();
+    }
+  }
+
+  /** Refuses new work and fails what is still queued; requests already running finish. */
+  close(): void {
+    this.closed = true;
+    for (const waiting of this.queue.splice(0)) {
+      waiting.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded before this request ran'));
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The neutral error kinds of the domain. Each adapter maps every kind to its own status once
+ * (`satisfies Record<ErrorKind, ...>`), so adding a kind breaks the build until it is mapped.
+ */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'resource_exhausted'
+  | 'unavailable'
+  | 'deadline_exceeded'
+  | 'unsupported'
+  | 'internal';
+
+/** Every stable error code Skiff can report, with its kind. `docs/errors.md` lists each one (a test checks). */
+export const ERROR_CODES = {
+  SKIFF_BAD_REQUEST: 'invalid_argument',
+  SKIFF_MISSING_IMAGE: 'invalid_argument',
+  SKIFF_EMPTY_IMAGE: 'invalid_argument',
+  SKIFF_UNDECODABLE_IMAGE: 'invalid_argument',
+  SKIFF_IMAGE_TOO_LARGE: 'payload_too_large',
+  SKIFF_BODY_TOO_LARGE: 'payload_too_large',
+  SKIFF_UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
+  SKIFF_BAD_PARAMETER: 'invalid_argument',
+  SKIFF_BAD_TENSOR: 'invalid_argument',
+  SKIFF_ROUTE_NOT_FOUND: 'not_found',
+  SKIFF_METHOD_NOT_ALLOWED: 'unsupported',
+  SKIFF_MODEL_NOT_FOUND: 'not_found',
+  SKIFF_MODEL_NOT_READY: 'unavailable',
+  SKIFF_SHUTTING_DOWN: 'unavailable',
+  SKIFF_QUEUE_FULL: 'resource_exhausted',
+  SKIFF_TIMEOUT: 'deadline_exceeded',
+  SKIFF_NOT_AN_IMAGE_MODEL: 'unsupported',
+  SKIFF_INFERENCE_FAILED: 'internal',
+  SKIFF_WORKER_CRASHED: 'internal',
+  SKIFF_INTERNAL: 'internal',
+  // Start-up errors: reported as one line on stderr, exit code 1.
+  SKIFF_CONFIG_INVALID: 'invalid_argument',
+  SKIFF_CONFIG_UNREADABLE: 'invalid_argument',
+  SKIFF_MODEL_FILE_MISSING: 'not_found',
+  SKIFF_MODEL_LOAD_FAILED: 'invalid_argument',
+  SKIFF_MODEL_CONTRACT: 'invalid_argument',
+  SKIFF_LABELS_INVALID: 'invalid_argument',
+  SKIFF_DOWNLOAD_FAILED: 'unavailable',
+  SKIFF_CHECKSUM_MISMATCH: 'invalid_argument',
+  SKIFF_UNKNOWN_ZOO_MODEL: 'not_found',
+  SKIFF_PORT_IN_USE: 'unavailable',
+  SKIFF_LISTEN_FAILED: 'unavailable',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SkiffError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SkiffError';
+    this.code = code;
+    this.kind = ERROR_CODES[code];
+  }
+}
+
+export function isSkiffError(value: unknown): value is SkiffError {
+  return value instanceof SkiffError;
+}
+
+/** Turns anything thrown into a SkiffError; unknown causes become an internal error whose message is safe to show. */
+export function toSkiffError(value: unknown): SkiffError {
+  if (value instanceof SkiffError) return value;
+  return new SkiffError('SKIFF_INTERNAL', 'internal error', { cause: value });
+}

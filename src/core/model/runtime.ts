@@ -1,0 +1,31 @@
+import type { Tensor, TensorInfo } from '../tensor/tensor.js';
+
+export interface RuntimeLoadOptions {
+  /** Worker instances serving this model; each holds its own copy of the weights. */
+  readonly workers: number;
+  /** Intra-op threads inside each worker. */
+  readonly threadsPerWorker: number;
+}
+
+/**
+ * A backend that turns a model file into something that runs. Called once per model at start-up (and on
+ * reload); may take seconds. Throws SkiffError SKIFF_MODEL_LOAD_FAILED when the file is not a loadable model.
+ */
+export interface Runtime {
+  readonly name: string;
+  load(modelPath: string, options: RuntimeLoadOptions): Promise<LoadedModel>;
+}
+
+/**
+ * A model ready to run. `infer` is called concurrently from many requests; the implementation must never
+ * block the caller's event loop for the length of an inference. Every input tensor carries the batch as
+ * its first dimension. Throws SkiffError SKIFF_BAD_TENSOR for inputs the model rejects, SKIFF_WORKER_CRASHED
+ * when the process serving the call died (other calls are unaffected), SKIFF_INFERENCE_FAILED otherwise.
+ */
+export interface LoadedModel {
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  infer(inputs: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>>;
+  /** Releases the workers; pending calls fail with SKIFF_SHUTTING_DOWN. */
+  close(): Promise<void>;
+}

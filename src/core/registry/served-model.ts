@@ -1,0 +1,142 @@
+import type { LoadedModel, Runtime, RuntimeLoadOptions } from '../model/runtime.js';
+import type { ModelConfigFile } from '../model/model-config.js';
+import type { Labels } from '../model/labels.js';
+import type { ContractResolution } from '../model/resolve-image-contract.js';
+import type { Tensor, TensorInfo } from '../tensor/tensor.js';
+import type { TensorData } from '../tensor/data-type.js';
+import { resolveImageContract } from '../model/resolve-image-contract.js';
+import { imagesToTensor } from '../preprocess/image-to-tensor.js';
+import { Scheduler } from '../batching/scheduler.js';
+import { elementCount } from '../tensor/tensor.js';
+
+export type ModelState = 'loading' | 'warming-up' | 'ready' | 'failed' | 'unloading';
+
+export interface ServedModelSpec {
+  readonly name: string;
+  readonly modelPath: string;
+  readonly config: ModelConfigFile;
+  readonly labels: Labels | undefined;
+  readonly runtimeOptions: RuntimeLoadOptions;
+  readonly maxQueueSize: number;
+}
+
+export interface LoadTimings {
+  readonly sessionCreateMs: number;
+  readonly warmUpMs: number;
+}
+
+/** One model as the server sees it: its state (and why), the loaded instance, and how images map onto it. */
+export class ServedModel {
+  state: ModelState = 'loading';
+  reason = 'loading the model';
+  classifier: ContractResolution = { ok: false, reason: 'the model is not loaded yet' };
+  timings: LoadTimings | undefined;
+  private loaded: LoadedModel | undefined;
+  private scheduler: Scheduler | undefined;
+
+  constructor(readonly spec: ServedModelSpec) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get inputs(): readonly TensorInfo[] {
+    return this.loaded?.inputs ?? [];
+  }
+
+  get outputs(): readonly TensorInfo[] {
+    return this.loaded?.outputs ?? [];
+  }
+
+  get queueDepth(): { readonly inFlight: number; readonly queued: number } {
+    return { inFlight: this.scheduler?.inFlight ?? 0, queued: this.scheduler?.queued ?? 0 };
+  }
+
+  /**
+   * Loads the model, checks its image contract, and runs one inference per worker so the first real
+   * request does not pay for lazy initialisation; only then is the model ready. Throws what the runtime
+   * or the contract check throws, with the state left at 'failed' and the reason set.
+   */
+  async load(runtime: Runtime, now: () => number): Promise<void> {
+    try {
+      const started = now();
+      const loaded = await runtime.load(this.spec.modelPath, this.spec.runtimeOptions);
+      this.loaded = loaded;
+      const sessionCreateMs = now() - started;
+      this.classifier = resolveImageContract(loaded.inputs, loaded.outputs, this.spec.config, this.spec.labels);
+      this.scheduler = new Scheduler(loaded, {
+        maxQueueSize: this.spec.maxQueueSize,
+        concurrency: this.spec.runtimeOptions.workers,
+      });
+      this.state = 'warming-up';
+      this.reason = 'running the warm-up inference';
+      const warmStart = now();
+      const warmUps = Array.from({ length: this.spec.runtimeOptions.workers }, () => this.infer(this.warmUpInputs()));
+      await Promise.all(warmUps);
+      this.timings = { sessionCreateMs, warmUpMs: now() - warmStart };
+      this.state = 'ready';
+      this.reason = 'ready';
+    } catch (error) {
+      this.state = 'failed';
+      this.reason = error instanceof Error ? error.message : String(error);
+      await this.loaded?.close();
+      this.loaded = undefined;
+      throw error;
+    }
+  }
+
+  infer(inputs: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
+    if (this.scheduler === undefined) return Promise.reject(new Error('model not loaded'));
+    return this.scheduler.submit(inputs, outputNames);
+  }
+
+  async unload(): Promise<void> {
+    this.state = 'unloading';
+    this.reason = 'unloading';
+    this.scheduler?.close();
+    await this.loaded?.close();
+  }
+
+  private warmUpInputs(): Record<string, Tensor> {
+    if (this.classifier.ok) {
+      const { input } = this.classifier.contract;
+      const pixels = new Uint8Array(input.width * input.height * 3);
+      return { [input.name]: imagesToTensor([{ width: input.width, height: input.height, pixels }], input) };
+    }
+    return Object.fromEntries(this.inputs.map((info) => [info.name, zeroTensor(info)]));
+  }
+}
+
+function zeroTensor(info: TensorInfo): Tensor {
+  const shape = info.shape.map((d) => (d < 0 ? 1 : d));
+  const count = elementCount(shape);
+  const data: TensorData = (() => {
+    switch (info.type) {
+      case 'INT64':
+        return new BigInt64Array(count);
+      case 'UINT64':
+        return new BigUint64Array(count);
+      case 'BYTES':
+        return Array.from({ length: count }, () => new Uint8Array(0));
+      case 'FP64':
+        return new Float64Array(count);
+      case 'INT32':
+        return new Int32Array(count);
+      case 'UINT32':
+        return new Uint32Array(count);
+      case 'INT16':
+        return new Int16Array(count);
+      case 'UINT16':
+      case 'FP16':
+        return new Uint16Array(count);
+      case 'INT8':
+        return new Int8Array(count);
+      case 'UINT8':
+      case 'BOOL':
+        return new Uint8Array(count);
+      case 'FP32':
+        return new Float32Array(count);
+    }
+  })();
+  return { type: info.type, shape, data };
+}

@@ -1,0 +1,162 @@
+// The composition root: the one place that picks concrete classes and wires them together.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { ServeConfig } from './config/serve-options.js';
+import type { Logger } from './core/logger.js';
+import type { Labels } from './core/model/labels.js';
+import type { ModelConfigFile } from './core/model/model-config.js';
+import type { Runtime } from './core/model/runtime.js';
+import { InferenceService } from './core/inference-service.js';
+import { ServedModel } from './core/registry/served-model.js';
+import { SkiffError } from './core/errors.js';
+import { labelsFromList, parseLabels } from './core/model/labels.js';
+import { readModelConfig, parseModelConfig } from './config/model-config-file.js';
+import { resolveModelSource } from './store/resolve-model-source.js';
+import { buildHttpApp } from './adapters/http/http-app.js';
+import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
+import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
+
+/** Most predictions one request may ask for; more would only be a bigger response. */
+export const MAX_TOP_K = 1000;
+
+export interface StartupTimings {
+  /** Milliseconds from process start to each step's end. */
+  readonly configMs: number;
+  readonly fetchMs: number;
+  readonly listenMs: number;
+  readonly sessionCreateMs: number;
+  readonly warmUpMs: number;
+  readonly readyMs: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly service: InferenceService;
+  readonly timings: StartupTimings;
+  /** Stops taking connections, lets requests in flight finish, then unloads the models. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly config: ServeConfig;
+  readonly cacheDir: string;
+  readonly logger: Logger;
+  /** Show a download progress bar (a TTY). */
+  readonly progress: boolean;
+  /** Milliseconds since process start; injected so tests can start many servers in one process. */
+  readonly sinceStart: () => number;
+  readonly runtime?: Runtime;
+}
+
+/**
+ * Starts `skiff serve`: resolves the model (downloading it if need be), listens at once so liveness answers
+ * during a long load, then loads and warms the model; readiness turns true only after that. Throws a
+ * SkiffError for any start-up problem, after releasing whatever it had opened.
+ */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const configMs = options.sinceStart();
+  const source = await resolveModelSource(config.model, {
+    cacheDir: options.cacheDir,
+    sha256: config.modelSha256,
+    zooBaseUrl: config.zooBaseUrl,
+    progress: options.progress,
+  });
+  const fetchMs = options.sinceStart();
+  const modelConfigPath = config.config ?? source.configPath;
+  const fileConfig: ModelConfigFile =
+    modelConfigPath !== undefined ? readModelConfig(modelConfigPath) : parseModelConfig(source.config ?? {}, `zoo entry ${config.model}`);
+  const labels = await loadLabels(config, fileConfig, modelConfigPath, source.labelsPath);
+  const name = config.name ?? fileConfig.name ?? source.defaultName;
+
+  const service = new InferenceService(new SharpImageCodec(), { maxImagePixels: config.maxImagePixels, maxTopK: MAX_TOP_K });
+  const model = new ServedModel({
+    name,
+    modelPath: source.modelPath,
+    config: fileConfig,
+    labels,
+    runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
+    maxQueueSize: config.maxQueueSize,
+  });
+  service.add(model);
+
+  const app = await buildHttpApp({ service, logger, maxBodyBytes: config.maxBodyBytes, defaultTopK: config.topK });
+  const port = await listen(app, config.host, config.port);
+  const listenMs = options.sinceStart();
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info('listening; loading the model', { url, model: name, file: source.modelPath });
+
+  try {
+    await model.load(options.runtime ?? new OnnxRuntime(logger), options.sinceStart);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  const readyMs = options.sinceStart();
+  const timings: StartupTimings = {
+    configMs,
+    fetchMs,
+    listenMs,
+    sessionCreateMs: model.timings?.sessionCreateMs ?? 0,
+    warmUpMs: model.timings?.warmUpMs ?? 0,
+    readyMs,
+  };
+  if (!model.classifier.ok) logger.warn('the model does not take images; /predict will refuse', { reason: model.classifier.reason });
+
+  return {
+    url,
+    port,
+    service,
+    timings,
+    close: async () => {
+      service.startDraining();
+      await app.close();
+      await Promise.all(service.list().map((m) => m.unload()));
+    },
+  };
+}
+
+async function loadLabels(
+  config: ServeConfig,
+  fileConfig: ModelConfigFile,
+  modelConfigPath: string | undefined,
+  sourceLabels: string | undefined,
+): Promise<Labels | undefined> {
+  if (config.labels !== undefined) return readLabels(config.labels);
+  const fromConfig = fileConfig.labels;
+  if (Array.isArray(fromConfig)) return labelsFromList(fromConfig);
+  if (typeof fromConfig === 'string') {
+    const base = modelConfigPath === undefined ? process.cwd() : path.dirname(modelConfigPath);
+    return readLabels(path.resolve(base, fromConfig));
+  }
+  return sourceLabels === undefined ? undefined : readLabels(sourceLabels);
+}
+
+async function readLabels(file: string): Promise<Labels> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new SkiffError('SKIFF_LABELS_INVALID', `cannot read labels file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: error,
+    });
+  }
+  return parseLabels(text, file);
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new SkiffError('SKIFF_PORT_IN_USE', `port ${port} on ${host} is already in use; choose another with --port`, { cause: error });
+    }
+    throw new SkiffError('SKIFF_LISTEN_FAILED', `cannot listen on ${host}:${port} (${code ?? 'error'})`, { cause: error });
+  }
+  return (app.server.address() as AddressInfo).port;
+}
