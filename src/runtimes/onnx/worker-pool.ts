@@ -116,7 +116,9 @@ export class WorkerPool {
         const job = slot.job;
         slot.job = undefined;
         job?.reject(
-          new SkiffError('SKIFF_WORKER_CRASHED', 'the inference worker running this request crashed; it has been replaced, retry the request'),
+          this.closing
+            ? new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded while this request ran')
+            : new SkiffError('SKIFF_WORKER_CRASHED', 'the inference worker running this request crashed; it has been replaced, retry the request'),
         );
         if (!settled) {
           settled = true;

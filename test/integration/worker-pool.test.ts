@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkerPool } from '../../src/runtimes/onnx/worker-pool.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { WireTensor } from '../../src/runtimes/onnx/worker-messages.js';
+
+const script = new URL('../fixtures/fake-worker.js', import.meta.url);
+const x = (value: number): Record<string, WireTensor> => ({ x: { type: 'FP32', shape: [1], data: new Float32Array([value]) } });
+const y = (outputs: Record<string, WireTensor>): number | undefined => (outputs.y?.data as Float32Array | undefined)?.[0];
+
+for (const [title, crashValue] of [
+  ['exits', 1],
+  ['throws an uncaught error', 2],
+] as const) {
+  test(`a worker that ${title} fails only its own request, and is replaced`, async () => {
+    const pool = new WorkerPool({ script, workerData: { delayMs: 30 }, size: 2, logger: silentLogger });
+    await pool.start();
+    try {
+      const others = [10, 11, 12, 13, 14, 15].map((v) => pool.run(x(v)));
+      const crashing = pool.run(x(crashValue));
+      await assert.rejects(crashing, (error: { code?: string; message?: string }) => {
+        assert.equal(error.code, 'SKIFF_WORKER_CRASHED');
+        assert.match(error.message ?? '', /crashed; it has been replaced, retry/);
+        return true;
+      });
+      assert.deepEqual((await Promise.all(others)).map(y), [10, 11, 12, 13, 14, 15]);
+      // The replacement comes up and the pool is back to full strength.
+      const after = await Promise.all([20, 21, 22, 23].map((v) => pool.run(x(v))));
+      assert.deepEqual(after.map(y), [20, 21, 22, 23]);
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
+test('a failure reported by the worker reaches only that request, with its code', async () => {
+  const pool = new WorkerPool({ script, workerData: { delayMs: 1 }, size: 1, logger: silentLogger });
+  await pool.start();
+  try {
+    await assert.rejects(pool.run(x(3)), { code: 'SKIFF_BAD_TENSOR', message: 'fake bad tensor' });
+    assert.equal(y(await pool.run(x(5))), 5);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('jobs spread over the workers: two workers finish four 100 ms jobs in about two rounds', async () => {
+  const pool = new WorkerPool({ script, workerData: { delayMs: 100 }, size: 2, logger: silentLogger });
+  await pool.start();
+  try {
+    const started = performance.now();
+    await Promise.all([1.5, 2.5, 3.5, 4.5].map((v) => pool.run(x(v))));
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 195 && elapsed < 390, `took ${elapsed.toFixed(0)} ms`);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a load failure rejects start() with SKIFF_MODEL_LOAD_FAILED and leaves no worker running', async () => {
+  const pool = new WorkerPool({ script, workerData: { delayMs: 1, failLoad: true }, size: 2, logger: silentLogger });
+  await assert.rejects(pool.start(), { code: 'SKIFF_MODEL_LOAD_FAILED', message: 'the model could not be loaded: fake load failure' });
+});
+
+test('close() fails queued jobs with SKIFF_SHUTTING_DOWN', async () => {
+  const pool = new WorkerPool({ script, workerData: { delayMs: 200 }, size: 1, logger: silentLogger });
+  await pool.start();
+  const running = assert.rejects(pool.run(x(7)), { code: 'SKIFF_SHUTTING_DOWN', message: 'the model was unloaded while this request ran' });
+  const queued = assert.rejects(pool.run(x(8)), { code: 'SKIFF_SHUTTING_DOWN', message: 'the model was unloaded before this request ran' });
+  await pool.close();
+  await Promise.all([running, queued]);
+  await assert.rejects(pool.run(x(9)), { code: 'SKIFF_SHUTTING_DOWN' });
+});
