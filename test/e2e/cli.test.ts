@@ -1,0 +1,200 @@
+// The built CLI as a user runs it: start-up errors are one clear line and exit 1; a real serve session
+// downloads its model once, answers the seed's curl, reuses the cache offline, and exits 0 on SIGTERM.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReadStream, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { SYNSET_LABELS, fixtureModel, sharedDir, sharedImage, sharedModel } from '../helpers/paths.js';
+import { runCli, startCli } from '../helpers/run-cli.js';
+import { postImage } from '../helpers/test-server.js';
+
+const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
+const MODEL_SHA256 = 'de0be279154ebd0b40f33b7bc0d1390cb353725ee14f4508d0b37ef8dc224888';
+const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'skiff-e2e-'));
+
+function assertOneLineError(stderr: string, fragment: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0] ?? '', /^skiff: error: /);
+  assert.match(lines[0] ?? '', fragment);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+}
+
+describe('start-up errors: one line, exit code 1', () => {
+  test('a missing model file', async () => {
+    const result = await runCli(['serve', '--model', '/nonexistent/model.onnx', '--port', '0']);
+    assert.equal(result.code, 1);
+    assertOneLineError(result.stderr, /\/nonexistent\/model\.onnx/);
+  });
+
+  test('a mistyped zoo name lists the zoo', async () => {
+    const result = await runCli(['serve', '--model', 'resnet5', '--port', '0']);
+    assert.equal(result.code, 1);
+    assertOneLineError(result.stderr, /resnet50.*mobilenetv2/);
+  });
+
+  test('--verbose adds the stack trace', async () => {
+    const result = await runCli(['serve', '--model', '/nonexistent/model.onnx', '--verbose']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /\n\s+at /);
+  });
+
+  test('a model file whose sha256 does not match', async () => {
+    const result = await runCli(['serve', '--model', MODEL, '--model-sha256', '0'.repeat(64), '--port', '0']);
+    assert.equal(result.code, 1);
+    assertOneLineError(result.stderr, /sha256/i);
+  });
+
+  test('a file that is not an ONNX model', async () => {
+    const result = await runCli(['serve', '--model', fixtureModel('broken/model.onnx'), '--host', '127.0.0.1', '--port', '0']);
+    assert.equal(result.code, 1);
+    assertOneLineError(result.stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n'), /could not be loaded/);
+  });
+
+  test('an unreadable model config', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'model.json'), '{ not json');
+    const result = await runCli(['serve', '--model', MODEL, '--config', path.join(dir, 'model.json'), '--port', '0']);
+    assert.equal(result.code, 1);
+    assertOneLineError(result.stderr, /model\.json is not valid JSON/);
+  });
+
+  test('a model config with an unknown key', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ input: { colour: 'RGB' } }));
+    const result = await runCli(['serve', '--model', MODEL, '--config', path.join(dir, 'model.json'), '--port', '0']);
+    assert.equal(result.code, 1);
+    assertOneLineError(result.stderr, /colour/);
+  });
+
+  test('labels that do not fit the model', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'labels.txt'), 'cat\ndog\n');
+    const result = await runCli(['serve', '--model', MODEL, '--labels', path.join(dir, 'labels.txt'), '--host', '127.0.0.1', '--port', '0']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /skiff: error: the labels list 2 classes but the model outputs 1000/);
+  });
+
+  test('a port already in use', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const result = await runCli(['serve', '--model', MODEL, '--host', '127.0.0.1', '--port', String(port)]);
+      assert.equal(result.code, 1);
+      assertOneLineError(result.stderr, new RegExp(`port ${port} on 127.0.0.1 is already in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('a bad value names where it came from', async () => {
+    const fromEnv = await runCli(['serve', '--model', MODEL], { env: { SKIFF_PORT: 'abc' } });
+    assert.equal(fromEnv.code, 1);
+    assertOneLineError(fromEnv.stderr, /environment variable SKIFF_PORT: expected a whole number, got "abc"/);
+    const fromFlag = await runCli(['serve', '--model', MODEL, '--workers', '0']);
+    assertOneLineError(fromFlag.stderr, /option --workers/);
+    const unknown = await runCli(['serve', '--modle', MODEL]);
+    assert.equal(unknown.code, 1);
+    assertOneLineError(unknown.stderr, /--modle.*see --help/);
+  });
+});
+
+test('--help lists every option with its env var; unknown commands fail', async () => {
+  const help = await runCli(['serve', '--help']);
+  assert.equal(help.code, 0);
+  for (const fragment of ['--model', 'SKIFF_MODEL', '--port', 'SKIFF_PORT', 'default 5000', '--top-k', '--workers', '--threads-per-worker', '--labels', '--name', '--config']) {
+    assert.ok(help.stdout.includes(fragment), fragment);
+  }
+  const top = await runCli(['--help']);
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /serve/);
+  const unknown = await runCli(['fly']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /unknown command "fly"/);
+});
+
+describe('serving a model downloaded over HTTP', () => {
+  let origin: http.Server;
+  let originUrl = '';
+  const requests: string[] = [];
+  const cacheDir = tmp();
+
+  before(async () => {
+    origin = http.createServer((request, response) => {
+      requests.push(request.url ?? '');
+      const file = path.join(sharedDir(), 'models', decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
+      if (!file.startsWith(path.join(sharedDir(), 'models'))) {
+        response.writeHead(404).end();
+        return;
+      }
+      try {
+        response.writeHead(200, { 'content-length': statSync(file).size });
+      } catch {
+        response.writeHead(404).end();
+        return;
+      }
+      createReadStream(file).pipe(response);
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    origin.close();
+    origin.closeAllConnections();
+  });
+
+  test('first run downloads and verifies, answers /predict, and SIGTERM exits 0', async () => {
+    const server = await startCli(
+      ['--model', `${originUrl}/mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant_imagenet.onnx`, '--model-sha256', MODEL_SHA256, '--labels', SYNSET_LABELS(), '--host', '127.0.0.1', '--port', '0'],
+      { env: { SKIFF_CACHE_DIR: cacheDir } },
+    );
+    try {
+      assert.equal(requests.length, 1);
+      assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
+      assert.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
+      const response = await postImage(`${server.url}/predict`, readFileSync(sharedImage('golden_retriever_puppy.jpg')), 'dog.jpeg');
+      const body = (await response.json()) as { predictions: { label: string }[] };
+      assert.equal(body.predictions[0]?.label, 'golden_retriever');
+      assert.match(server.stderr(), /ready in [\d.]+ s: config \d+ ms, model fetch \d+ ms, listen \d+ ms, session create \d+ ms, warm-up \d+ ms/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('second run uses the cache with the origin stopped', async () => {
+    origin.close();
+    origin.closeAllConnections();
+    const before = requests.length;
+    const server = await startCli(
+      ['--model', `${originUrl}/mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant_imagenet.onnx`, '--model-sha256', MODEL_SHA256, '--labels', SYNSET_LABELS(), '--host', '127.0.0.1', '--port', '0', '--name', 'dogs'],
+      { env: { SKIFF_CACHE_DIR: cacheDir } },
+    );
+    try {
+      assert.equal(requests.length, before);
+      const response = await postImage(`${server.url}/predict?model=dogs`, readFileSync(sharedImage('hotdog.jpg')));
+      const body = (await response.json()) as { predictions: { label: string }[] };
+      assert.equal(body.predictions[0]?.label, 'hotdog');
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});
+
+test('a skiff.yaml in the working directory configures serve; flags win over it', async () => {
+  const dir = tmp();
+  writeFileSync(path.join(dir, 'skiff.yaml'), `serve:\n  model: ${MODEL}\n  labels: ${SYNSET_LABELS()}\n  host: 127.0.0.1\n  port: 0\n  topK: 2\n`);
+  const server = await startCli(['--top-k', '3'], { cwd: dir });
+  try {
+    const response = await postImage(`${server.url}/predict`, readFileSync(sharedImage('macaw.jpg')));
+    const body = (await response.json()) as { predictions: { label: string }[] };
+    assert.equal(body.predictions.length, 3);
+    assert.equal(body.predictions[0]?.label, 'macaw');
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});

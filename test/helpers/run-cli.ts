@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { cliPath } from './paths.js';
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliOptions {
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+}
+
+function environment(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const key of Object.keys(env)) if (key.startsWith('SKIFF_') && extra?.[key] === undefined) delete env[key];
+  return env;
+}
+
+/** Runs the built CLI to completion (killed after timeoutMs). */
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath(), ...args], { env: environment(options.env), cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface ServingCli {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly stderr: () => string;
+  /** Sends a signal and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `skiff serve ...` and waits until its log says it is ready; rejects with the log if it exits first. */
+export function startCli(args: readonly string[], options: CliOptions = {}): Promise<ServingCli> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath(), 'serve', ...args], { env: environment(options.env), cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let url: string | undefined;
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not ready in time:\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      url ??= /"url":"(http:[^"]+)"/.exec(stderr)?.[1];
+      if (url !== undefined && /"msg":"ready in /.test(stderr)) {
+        clearTimeout(timer);
+        const ready = url;
+        resolve({
+          child,
+          url: ready,
+          stderr: () => stderr,
+          stop: (signal = 'SIGTERM') => {
+            child.kill(signal);
+            return exited;
+          },
+        });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`skiff serve exited with ${code}:\n${stderr}`));
+    });
+  });
+}
