@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import type { OptionSpec } from './option-table.js';
 import { envOf } from './option-table.js';
 import { SkiffError } from '../core/errors.js';
@@ -28,7 +27,7 @@ export function loadConfig<T>(options: readonly OptionSpec[], sources: ConfigSou
   for (const option of options) {
     const [raw, origin] = pick(option, sources);
     const value = raw === undefined ? undefined : coerce(option, raw, origin);
-    const parsed = (option.schema as z.ZodTypeAny).safeParse(value);
+    const parsed = option.schema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]?.message ?? 'invalid value';
       throw new SkiffError('SKIFF_CONFIG_INVALID', `${origin}: ${issue}`);

@@ -80,7 +80,7 @@ export const SERVE_OPTIONS = [
     key: 'threadsPerWorker',
     type: 'integer',
     description: 'intra-op threads inside each worker',
-    defaultLabel: `number of cores (${cores} here)`,
+    defaultLabel: "the number of cores",
     schema: positiveInt.max(256).default(cores),
   },
   {

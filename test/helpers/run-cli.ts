@@ -15,9 +15,9 @@ export interface CliOptions {
 }
 
 function environment(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  for (const key of Object.keys(env)) if (key.startsWith('SKIFF_') && extra?.[key] === undefined) delete env[key];
-  return env;
+  // The caller's own SKIFF_* settings must not leak into a test's CLI run.
+  const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith('SKIFF_'));
+  return { ...Object.fromEntries(inherited), ...extra };
 }
 
 /** Runs the built CLI to completion (killed after timeoutMs). */

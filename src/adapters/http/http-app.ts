@@ -48,7 +48,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
         .send({ error: `method ${request.method} is not allowed on ${pathOf(request.url)}; use ${allowed.join(' or ')}` });
       return;
     }
-    void reply.code(404).send({ error: `no route ${request.method} ${pathOf(request.url)}; see docs/api.md for the routes` });
+    sendError(request, reply, new SkiffError('SKIFF_ROUTE_NOT_FOUND', `no route ${request.method} ${pathOf(request.url)}; see docs/api.md for the routes`), options.logger);
   });
 
   app.setErrorHandler((error: FastifyError | SkiffError, request, reply) => {

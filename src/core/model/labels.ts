@@ -45,7 +45,7 @@ export function labelsFromList(names: readonly string[]): Labels {
 function parseJsonLabels(text: string, source: string): Labels {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new SkiffError('SKIFF_LABELS_INVALID', `labels file ${source} is not valid JSON`, { cause: error });
   }
@@ -58,7 +58,7 @@ function parseJsonLabels(text: string, source: string): Labels {
     const short: string[] = [];
     for (const [key, entry] of entries) {
       const index = Number(key);
-      const name = Array.isArray(entry) ? entry[entry.length - 1] : entry;
+      const name: unknown = Array.isArray(entry) ? (entry as unknown[])[entry.length - 1] : entry;
       if (!Number.isInteger(index) || index < 0 || index >= entries.length || typeof name !== 'string') {
         throw new SkiffError(
           'SKIFF_LABELS_INVALID',
