@@ -14,6 +14,7 @@ import { SkiffError } from './core/errors.js';
 import { labelsFromList, parseLabels } from './core/model/labels.js';
 import { readModelConfig, parseModelConfig } from './config/model-config-file.js';
 import { resolveModelSource } from './store/resolve-model-source.js';
+import { findZooEntry } from './store/zoo.js';
 import { buildHttpApp } from './adapters/http/http-app.js';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
@@ -22,10 +23,10 @@ import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
 export const MAX_TOP_K = 1000;
 
 export interface StartupTimings {
-  /** Milliseconds from process start to each step's end. */
+  /** Milliseconds from process start to the configuration being read. */
   readonly configMs: number;
+  /** Milliseconds spent finding, downloading and verifying the model, config and labels. */
   readonly fetchMs: number;
-  readonly listenMs: number;
   readonly sessionCreateMs: number;
   readonly warmUpMs: number;
   readonly readyMs: number;
@@ -59,37 +60,48 @@ export interface StartOptions {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
   const configMs = options.sinceStart();
-  const source = await resolveModelSource(config.model, {
-    cacheDir: options.cacheDir,
-    sha256: config.modelSha256,
-    zooBaseUrl: config.zooBaseUrl,
-    progress: options.progress,
-  });
-  const fetchMs = options.sinceStart();
-  const modelConfigPath = config.config ?? source.configPath;
-  const fileConfig: ModelConfigFile =
-    modelConfigPath !== undefined ? readModelConfig(modelConfigPath) : parseModelConfig(source.config ?? {}, `zoo entry ${config.model}`);
-  const labels = await loadLabels(config, fileConfig, modelConfigPath, source.labelsPath);
-  const name = config.name ?? fileConfig.name ?? source.defaultName;
-
   const service = new InferenceService(new SharpImageCodec(), { maxImagePixels: config.maxImagePixels, maxTopK: MAX_TOP_K });
-  const model = new ServedModel({
-    name,
-    modelPath: source.modelPath,
-    config: fileConfig,
-    labels,
-    runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
-    maxQueueSize: config.maxQueueSize,
-  });
-  service.add(model);
+  const prepare = async (): Promise<ServedModel> => {
+    service.startupPhase = `fetching model ${config.model}`;
+    const source = await resolveModelSource(config.model, {
+      cacheDir: options.cacheDir,
+      sha256: config.modelSha256,
+      zooBaseUrl: config.zooBaseUrl,
+      progress: options.progress,
+    });
+    service.startupPhase = 'reading the model config and labels';
+    const modelConfigPath = config.config ?? source.configPath;
+    const fileConfig: ModelConfigFile =
+      modelConfigPath !== undefined ? readModelConfig(modelConfigPath) : parseModelConfig(source.config ?? {}, `zoo entry ${config.model}`);
+    const labels = await loadLabels(config, fileConfig, modelConfigPath, source.labelsPath);
+    return new ServedModel({
+      name: config.name ?? fileConfig.name ?? source.defaultName,
+      modelPath: source.modelPath,
+      config: fileConfig,
+      labels,
+      runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
+      maxQueueSize: config.maxQueueSize,
+    });
+  };
 
+  // A local model is checked before listening, so a typo fails fast with nothing else printed. A remote
+  // one may take minutes to fetch: listen first, so liveness answers and readiness says why not.
+  const remote = /^https?:\/\//i.test(config.model) || findZooEntry(config.model) !== undefined;
+  let model = remote ? undefined : await prepare();
+  const fetchedMs = options.sinceStart();
   const app = await buildHttpApp({ service, logger, maxBodyBytes: config.maxBodyBytes, defaultTopK: config.topK });
   const port = await listen(app, config.host, config.port);
   const listenMs = options.sinceStart();
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info('listening; loading the model', { url, model: name, file: source.modelPath });
+  logger.info(remote ? 'listening; fetching the model' : 'listening; loading the model', { url, model: config.model });
 
+  let fetchMs = fetchedMs - configMs;
   try {
+    if (model === undefined) {
+      model = await prepare();
+      fetchMs = options.sinceStart() - listenMs;
+    }
+    service.add(model);
     await model.load(options.runtime ?? new OnnxRuntime(logger), options.sinceStart);
   } catch (error) {
     await app.close();
@@ -99,7 +111,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const timings: StartupTimings = {
     configMs,
     fetchMs,
-    listenMs,
     sessionCreateMs: model.timings?.sessionCreateMs ?? 0,
     warmUpMs: model.timings?.warmUpMs ?? 0,
     readyMs,

@@ -25,6 +25,8 @@ export interface Classification {
 export class InferenceService {
   private readonly models = new Map<string, ServedModel>();
   private draining = false;
+  /** What the server is doing before any model is registered (fetching, reading config). */
+  startupPhase = 'starting';
 
   constructor(
     private readonly codec: ImageCodec,
@@ -53,7 +55,7 @@ export class InferenceService {
   /** One line on why the server is not ready, for health answers and logs. */
   notReadyReason(): string | undefined {
     if (this.draining) return 'the server is shutting down';
-    if (this.models.size === 0) return 'no model is loaded';
+    if (this.models.size === 0) return `no model is loaded yet: ${this.startupPhase}`;
     for (const model of this.models.values()) {
       if (model.state !== 'ready') return `model "${model.name}" is ${model.state}: ${model.reason}`;
     }

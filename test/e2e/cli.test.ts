@@ -160,7 +160,7 @@ describe('serving a model downloaded over HTTP', () => {
       const response = await postImage(`${server.url}/predict`, readFileSync(sharedImage('golden_retriever_puppy.jpg')), 'dog.jpeg');
       const body = (await response.json()) as { predictions: { label: string }[] };
       assert.equal(body.predictions[0]?.label, 'golden_retriever');
-      assert.match(server.stderr(), /ready in [\d.]+ s: config \d+ ms, model fetch \d+ ms, listen \d+ ms, session create \d+ ms, warm-up \d+ ms/);
+      assert.match(server.stderr(), /ready in [\d.]+ s: process start to config \d+ ms, model fetch \d+ ms, session create \d+ ms, warm-up \d+ ms/);
     } finally {
       assert.equal(await server.stop(), 0);
     }
@@ -183,6 +183,40 @@ describe('serving a model downloaded over HTTP', () => {
       assert.equal(await server.stop(), 0);
     }
   });
+});
+
+test('while the model downloads the server is live but not ready, and says why; then ready', async () => {
+  const dir = tmp();
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const origin = http.createServer((_request, response) => {
+    void gate.then(() => {
+      response.writeHead(200, { 'content-length': statSync(MODEL).size });
+      createReadStream(MODEL).pipe(response);
+    });
+  });
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  const modelUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/m/model.onnx`;
+  const server = await startCli(['--model', modelUrl, '--labels', SYNSET_LABELS(), '--host', '127.0.0.1', '--port', '0'], {
+    env: { SKIFF_CACHE_DIR: dir },
+    untilListening: true,
+  });
+  try {
+    assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
+    const notReady = await fetch(`${server.url}/v2/health/ready`);
+    assert.equal(notReady.status, 400);
+    assert.match(((await notReady.json()) as { error: string }).error, /no model is loaded yet: fetching model http:\/\/127\.0\.0\.1:\d+\/m\/model\.onnx/);
+    const early = await postImage(`${server.url}/predict`, readFileSync(sharedImage('hotdog.jpg')));
+    assert.equal(early.status, 404);
+    release();
+    for (let i = 0; i < 100 && (await fetch(`${server.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
+    assert.equal((await postImage(`${server.url}/predict`, readFileSync(sharedImage('hotdog.jpg')))).status, 200);
+  } finally {
+    assert.equal(await server.stop(), 0);
+    origin.close();
+    origin.closeAllConnections();
+  }
 });
 
 test('a skiff.yaml in the working directory configures serve; flags win over it', async () => {

@@ -12,6 +12,8 @@ export interface CliOptions {
   readonly env?: Record<string, string>;
   readonly cwd?: string;
   readonly timeoutMs?: number;
+  /** For startCli: resolve once the server listens instead of once it is ready. */
+  readonly untilListening?: boolean;
 }
 
 function environment(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
@@ -45,7 +47,7 @@ export interface ServingCli {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `skiff serve ...` and waits until its log says it is ready; rejects with the log if it exits first. */
+/** Starts `skiff serve ...` and waits until its log says it is ready (or listening); rejects with the log if it exits first. */
 export function startCli(args: readonly string[], options: CliOptions = {}): Promise<ServingCli> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath(), 'serve', ...args], { env: environment(options.env), cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -59,7 +61,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Pro
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       url ??= /"url":"(http:[^"]+)"/.exec(stderr)?.[1];
-      if (url !== undefined && /"msg":"ready in /.test(stderr)) {
+      if (url !== undefined && (options.untilListening === true || /"msg":"ready in /.test(stderr))) {
         clearTimeout(timer);
         const ready = url;
         resolve({

@@ -65,8 +65,8 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   });
   const t = server.timings;
   logger.info(
-    `ready in ${(t.readyMs / 1000).toFixed(2)} s: config ${ms(t.configMs)}, model fetch ${ms(t.fetchMs - t.configMs)}, ` +
-      `listen ${ms(t.listenMs - t.fetchMs)}, session create ${ms(t.sessionCreateMs)}, warm-up ${ms(t.warmUpMs)}`,
+    `ready in ${(t.readyMs / 1000).toFixed(2)} s: process start to config ${ms(t.configMs)}, model fetch ${ms(t.fetchMs)}, ` +
+      `session create ${ms(t.sessionCreateMs)}, warm-up ${ms(t.warmUpMs)}`,
     { url: server.url },
   );
 

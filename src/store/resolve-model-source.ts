@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SkiffError } from '../core/errors.js';
+import type { ModelConfigFile } from '../core/model/model-config.js';
+import { download, normalizeSha256 } from './download.js';
+import { findZooEntry, zooFileUrl, zooNames } from './zoo.js';
+import type { ZooEntry } from './zoo.js';
+
+export interface ResolvedModelSource {
+  /** Absolute path of the .onnx file to load. */
+  readonly modelPath: string;
+  /** Labels that came with the source (zoo models); otherwise labels come from flags or model.json. */
+  readonly labelsPath?: string | undefined;
+  /** Preprocessing and output settings that came with the source (zoo models). */
+  readonly config?: ModelConfigFile | undefined;
+  /** A `model.json` found next to a local model file. */
+  readonly configPath?: string | undefined;
+  /** The name to serve the model under unless one is configured. */
+  readonly defaultName: string;
+  readonly origin: 'file' | 'url' | 'zoo';
+}
+
+export interface ResolveModelSourceOptions {
+  readonly cacheDir: string;
+  /** Expected sha256 of the model file: verified for URLs and local files, must equal the pin for zoo names. */
+  readonly sha256?: string | undefined;
+  /** Replaces `https://github.com/onnx/models/raw/<commit>/` for zoo downloads (a mirror). */
+  readonly zooBaseUrl?: string | undefined;
+  readonly progress?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Turns the value of `--model` into a model file on disk: an http(s) URL is downloaded into the cache, an
+ * exact zoo name fetches the pinned model and labels, anything else is a local file or a directory holding
+ * `model.onnx`. Called once by `skiff serve` before the model is loaded. Throws SkiffError
+ * SKIFF_MODEL_FILE_MISSING (no such local file; lists the zoo names when the value looks like one),
+ * SKIFF_DOWNLOAD_FAILED, SKIFF_CHECKSUM_MISMATCH or SKIFF_CONFIG_INVALID (malformed URL or sha256).
+ */
+export async function resolveModelSource(
+  spec: string,
+  options: ResolveModelSourceOptions,
+): Promise<ResolvedModelSource> {
+  if (/^https?:\/\//i.test(spec)) return resolveUrl(spec, options);
+  const entry = findZooEntry(spec);
+  if (entry !== undefined) return resolveZoo(entry, options);
+  return resolveLocal(spec, options);
+}
+
+/**
+ * The cache root: `SKIFF_CACHE_DIR`, else `$XDG_CACHE_HOME/skiff`, else `~/.cache/skiff`. Called by the
+ * config layer with the process environment; throws nothing.
+ */
+export function resolveCacheDir(
+  env: Readonly<Record<string, string | undefined>>,
+  homeDir: string = env.HOME !== undefined && env.HOME !== '' ? env.HOME : os.homedir(),
+): string {
+  const explicit = env.SKIFF_CACHE_DIR;
+  if (explicit !== undefined && explicit !== '') return path.resolve(explicit);
+  const xdg = env.XDG_CACHE_HOME;
+  // The XDG spec says relative values are invalid and must be ignored.
+  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, 'skiff');
+  return path.join(homeDir, '.cache', 'skiff');
+}
+
+async function resolveUrl(url: string, options: ResolveModelSourceOptions): Promise<ResolvedModelSource> {
+  const modelPath = await download(url, {
+    cacheDir: options.cacheDir,
+    sha256: options.sha256,
+    progress: options.progress,
+    signal: options.signal,
+  });
+  return { modelPath, defaultName: urlBaseName(url), origin: 'url' };
+}
+
+async function resolveZoo(entry: ZooEntry, options: ResolveModelSourceOptions): Promise<ResolvedModelSource> {
+  if (options.sha256 !== undefined && normalizeSha256(options.sha256) !== entry.model.sha256) {
+    throw new SkiffError(
+      'SKIFF_CHECKSUM_MISMATCH',
+      `zoo model ${entry.name} is pinned to sha256 ${entry.model.sha256}, but sha256 ${options.sha256} was requested; ` +
+        'drop the sha256 option or pass the model as a URL or local path',
+    );
+  }
+  // The labels first: they are small, so a broken mirror shows up before a 100 MB transfer.
+  const labelsPath = await download(zooFileUrl(entry.labels, options.zooBaseUrl), {
+    cacheDir: options.cacheDir,
+    sha256: entry.labels.sha256,
+    expectedBytes: entry.labels.bytes,
+    fileName: path.posix.basename(entry.labels.path),
+    signal: options.signal,
+  });
+  const modelPath = await download(zooFileUrl(entry.model, options.zooBaseUrl), {
+    cacheDir: options.cacheDir,
+    sha256: entry.model.sha256,
+    expectedBytes: entry.model.bytes,
+    fileName: path.posix.basename(entry.model.path),
+    progress: options.progress,
+    signal: options.signal,
+  });
+  return { modelPath, labelsPath, config: entry.config, defaultName: entry.name, origin: 'zoo' };
+}
+
+async function resolveLocal(spec: string, options: ResolveModelSourceOptions): Promise<ResolvedModelSource> {
+  const given = path.resolve(spec);
+  const info = spec.trim() === '' ? undefined : await statIfExists(given);
+  if (info === undefined) throw missingModel(spec, given);
+
+  let modelPath = given;
+  if (info.isDirectory()) {
+    modelPath = path.join(given, 'model.onnx');
+    if ((await statIfExists(modelPath))?.isFile() !== true) {
+      throw new SkiffError(
+        'SKIFF_MODEL_FILE_MISSING',
+        `directory ${given} has no model.onnx; put the model there or pass the .onnx file itself`,
+      );
+    }
+  } else if (!info.isFile()) {
+    throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `${given} is not a regular file`);
+  }
+
+  if (options.sha256 !== undefined) {
+    const expected = normalizeSha256(options.sha256);
+    const actual = await sha256OfFile(modelPath);
+    if (actual !== expected) {
+      throw new SkiffError(
+        'SKIFF_CHECKSUM_MISMATCH',
+        `${modelPath} does not have the expected content: expected sha256 ${expected}, got ${actual}`,
+      );
+    }
+  }
+
+  const configPath = path.join(path.dirname(modelPath), 'model.json');
+  const hasConfig = (await statIfExists(configPath))?.isFile() === true;
+  return {
+    modelPath,
+    ...(hasConfig ? { configPath } : {}),
+    defaultName: localBaseName(modelPath),
+    origin: 'file',
+  };
+}
+
+function missingModel(spec: string, absolute: string): SkiffError {
+  const what =
+    spec.trim() === '' ? 'no model was given' : `there is no model file or directory at ${absolute}`;
+  // A bare word without a path separator or .onnx suffix was most likely meant as a zoo name.
+  const looksLikeZooName =
+    spec.trim() !== '' && !spec.includes('/') && !spec.includes(path.sep) && !/\.onnx$/i.test(spec);
+  const zooHint = looksLikeZooName
+    ? ` and "${spec}" is not a zoo model (the zoo has: ${zooNames().join(', ')})`
+    : '';
+  return new SkiffError(
+    'SKIFF_MODEL_FILE_MISSING',
+    `${what}${zooHint}. Pass an .onnx file, a directory holding model.onnx, an http(s) URL or a zoo name.`,
+  );
+}
+
+/** A directory that holds `model.onnx` names the model; any other file is named by its own base name. */
+function localBaseName(modelPath: string): string {
+  const file = path.basename(modelPath);
+  if (file === 'model.onnx') return path.basename(path.dirname(modelPath)) || 'model';
+  return file.replace(/\.onnx$/i, '') || 'model';
+}
+
+function urlBaseName(url: string): string {
+  const segment = new URL(url).pathname.split('/').pop() ?? '';
+  let decoded = segment;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    // Keep the raw segment when it is not valid percent-encoding.
+  }
+  const extension = path.posix.extname(decoded);
+  return (extension === '' ? decoded : decoded.slice(0, -extension.length)) || 'model';
+}
+
+async function statIfExists(filePath: string): Promise<Stats | undefined> {
+  try {
+    return await stat(filePath);
+  } catch (error) {
+    if (isMissingFileError(error)) return undefined;
+    throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `cannot read ${filePath}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function isMissingFileError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function sha256OfFile(filePath: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(filePath)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
