@@ -14,7 +14,11 @@ export default tseslint.config(
         'error',
         {
           allowForKnownSafeCalls: [
-            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] },
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
           ],
         },
       ],
@@ -32,8 +36,22 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/adapters/**', '**/runtimes/**', '**/config/**', '**/cli/**', '**/server.js', '**/store/**', '**/deploy/**'], message: 'core imports only core' },
-            { group: ['fastify', '@fastify/*', 'onnxruntime-node', 'sharp', 'zod', 'node:*'], message: 'core has no frameworks, native addons or I/O' },
+            {
+              group: [
+                '**/adapters/**',
+                '**/runtimes/**',
+                '**/config/**',
+                '**/cli/**',
+                '**/server.js',
+                '**/store/**',
+                '**/deploy/**',
+              ],
+              message: 'core imports only core',
+            },
+            {
+              group: ['fastify', '@fastify/*', 'onnxruntime-node', 'sharp', 'zod', 'node:*'],
+              message: 'core has no frameworks, native addons or I/O',
+            },
           ],
         },
       ],
@@ -44,7 +62,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/runtimes/**', 'onnxruntime-node', 'sharp'], message: 'adapters only convert wire formats; they never reach a runtime' }] },
+        {
+          patterns: [
+            {
+              group: ['**/runtimes/**', 'onnxruntime-node', 'sharp'],
+              message: 'adapters only convert wire formats; they never reach a runtime',
+            },
+          ],
+        },
       ],
     },
   },

@@ -44,7 +44,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  const at = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   return {
     requests: latencies.length,
     errors,
@@ -61,7 +62,11 @@ function post(options: LoadOptions, agent: http.Agent): Promise<{ status: number
   return new Promise((resolve, reject) => {
     const request = http.request(
       options.url,
-      { method: 'POST', agent, headers: { 'content-type': options.contentType, 'content-length': options.body.length } },
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': options.contentType, 'content-length': options.body.length },
+      },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -76,15 +81,27 @@ function post(options: LoadOptions, agent: http.Agent): Promise<{ status: number
 }
 
 /** A multipart/form-data body with one file field, built once so the client spends no time encoding. */
-export function multipartBody(field: string, fileName: string, type: string, bytes: Buffer): { body: Buffer; contentType: string } {
+export function multipartBody(
+  field: string,
+  fileName: string,
+  type: string,
+  bytes: Buffer,
+): { body: Buffer; contentType: string } {
   const boundary = `----skiffbench${Date.now().toString(16)}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${fileName}"\r\nContent-Type: ${type}\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${fileName}"\r\nContent-Type: ${type}\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return { body: Buffer.concat([head, bytes, tail]), contentType: `multipart/form-data; boundary=${boundary}` };
+  return {
+    body: Buffer.concat([head, bytes, tail]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
 }
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? NaN)
+    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }

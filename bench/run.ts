@@ -30,12 +30,29 @@ async function startSkiff(model: string, workers: number, threadsPerWorker: numb
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [cliPath(), 'serve', '--model', model, '--labels', SYNSET_LABELS(), '--host', '127.0.0.1', '--port', '0', '--workers', String(workers), '--threads-per-worker', String(threadsPerWorker), '--max-queue-size', '256'],
+    [
+      cliPath(),
+      'serve',
+      '--model',
+      model,
+      '--labels',
+      SYNSET_LABELS(),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--workers',
+      String(workers),
+      '--threads-per-worker',
+      String(threadsPerWorker),
+      '--max-queue-size',
+      '256',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
   return new Promise((resolve, reject) => {
-    child.stderr?.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       log += chunk.toString();
       const ready = /"msg":"(ready in [^"]+)","url":"([^"]+)"/.exec(log);
       if (ready?.[1] !== undefined && ready[2] !== undefined) {
@@ -52,8 +69,15 @@ function rssMiB(pid: number | undefined): { rss: number; peak: number } {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
-async function engineAlone(session: ort.InferenceSession, seconds: number): Promise<{ perSecond: number; p50Ms: number }> {
-  const input = new ort.Tensor('float32', Float32Array.from({ length: 3 * 224 * 224 }, () => Math.random() * 2 - 1), [1, 3, 224, 224]);
+async function engineAlone(
+  session: ort.InferenceSession,
+  seconds: number,
+): Promise<{ perSecond: number; p50Ms: number }> {
+  const input = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 3 * 224 * 224 }, () => Math.random() * 2 - 1),
+    [1, 3, 224, 224],
+  );
   const times: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -79,7 +103,9 @@ async function main(): Promise<void> {
   const { body, contentType } = multipartBody('image', 'dog.jpg', 'image/jpeg', dog);
   const check = (status: number): boolean => status === 200;
 
-  process.stdout.write(`ResNet50 (random weights), ${THREADS} cores, ${ROUNDS} rounds x ${SECONDS} s, multipart ${dog.length}-byte JPEG over loopback\n\n`);
+  process.stdout.write(
+    `ResNet50 (random weights), ${THREADS} cores, ${ROUNDS} rounds x ${SECONDS} s, multipart ${dog.length}-byte JPEG over loopback\n\n`,
+  );
   const session = await ort.InferenceSession.create(model, {
     graphOptimizationLevel: 'all',
     intraOpNumThreads: THREADS,
@@ -93,19 +119,31 @@ async function main(): Promise<void> {
     { name: `skiff ${THREADS} workers x 1 thread`, workers: THREADS, threads: 1 },
   ];
   const servers = [];
-  for (const config of configs) servers.push({ config, server: await startSkiff(model, config.workers, config.threads) });
+  for (const config of configs)
+    servers.push({ config, server: await startSkiff(model, config.workers, config.threads) });
 
   const engine: { perSecond: number; p50Ms: number }[] = [];
   const results = new Map<string, LoadResult[]>();
   const record = (key: string, result: LoadResult): void => {
     results.set(key, [...(results.get(key) ?? []), result]);
   };
-  for (const { server } of servers) await runLoad({ url: `${server.url}/predict`, body, contentType, concurrency: 2, seconds: 2, check });
+  for (const { server } of servers)
+    await runLoad({ url: `${server.url}/predict`, body, contentType, concurrency: 2, seconds: 2, check });
   for (let round = 0; round < ROUNDS; round++) {
     engine.push(await engineAlone(session, SECONDS));
     for (const { config, server } of servers) {
       for (const concurrency of [1, 8]) {
-        record(`${config.name} c=${concurrency}`, await runLoad({ url: `${server.url}/predict`, body, contentType, concurrency, seconds: SECONDS, check }));
+        record(
+          `${config.name} c=${concurrency}`,
+          await runLoad({
+            url: `${server.url}/predict`,
+            body,
+            contentType,
+            concurrency,
+            seconds: SECONDS,
+            check,
+          }),
+        );
       }
     }
     process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
@@ -113,7 +151,9 @@ async function main(): Promise<void> {
 
   const enginePerSecond = median(engine.map((e) => e.perSecond));
   const engineP50 = median(engine.map((e) => e.p50Ms));
-  process.stdout.write(`\nengine alone (ORT, ${THREADS} threads, batch 1)  ${enginePerSecond.toFixed(1).padStart(6)} img/s  p50 ${engineP50.toFixed(1).padStart(6)} ms\n`);
+  process.stdout.write(
+    `\nengine alone (ORT, ${THREADS} threads, batch 1)  ${enginePerSecond.toFixed(1).padStart(6)} img/s  p50 ${engineP50.toFixed(1).padStart(6)} ms\n`,
+  );
   for (const [key, list] of results) {
     const mid: LoadResult = {
       requests: median(list.map((r) => r.requests)),
@@ -125,7 +165,9 @@ async function main(): Promise<void> {
       p99Ms: median(list.map((r) => r.p99Ms)),
       maxMs: Math.max(...list.map((r) => r.maxMs)),
     };
-    process.stdout.write(`${line(key, mid)}  ratio to engine ${(mid.perSecond / enginePerSecond).toFixed(3)}\n`);
+    process.stdout.write(
+      `${line(key, mid)}  ratio to engine ${(mid.perSecond / enginePerSecond).toFixed(3)}\n`,
+    );
   }
   process.stdout.write('\n');
   for (const { config, server } of servers) {

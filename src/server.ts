@@ -60,7 +60,10 @@ export interface StartOptions {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
   const configMs = options.sinceStart();
-  const service = new InferenceService(new SharpImageCodec(), { maxImagePixels: config.maxImagePixels, maxTopK: MAX_TOP_K });
+  const service = new InferenceService(new SharpImageCodec(), {
+    maxImagePixels: config.maxImagePixels,
+    maxTopK: MAX_TOP_K,
+  });
   const prepare = async (): Promise<ServedModel> => {
     service.startupPhase = `fetching model ${config.model}`;
     const source = await resolveModelSource(config.model, {
@@ -72,7 +75,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     service.startupPhase = 'reading the model config and labels';
     const modelConfigPath = config.config ?? source.configPath;
     const fileConfig: ModelConfigFile =
-      modelConfigPath !== undefined ? readModelConfig(modelConfigPath) : parseModelConfig(source.config ?? {}, `zoo entry ${config.model}`);
+      modelConfigPath !== undefined
+        ? readModelConfig(modelConfigPath)
+        : parseModelConfig(source.config ?? {}, `zoo entry ${config.model}`);
     const labels = await loadLabels(config, fileConfig, modelConfigPath, source.labelsPath);
     return new ServedModel({
       name: config.name ?? fileConfig.name ?? source.defaultName,
@@ -89,11 +94,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const remote = /^https?:\/\//i.test(config.model) || findZooEntry(config.model) !== undefined;
   let model = remote ? undefined : await prepare();
   const fetchedMs = options.sinceStart();
-  const app = await buildHttpApp({ service, logger, maxBodyBytes: config.maxBodyBytes, defaultTopK: config.topK });
+  const app = await buildHttpApp({
+    service,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    defaultTopK: config.topK,
+  });
   const port = await listen(app, config.host, config.port);
   const listenMs = options.sinceStart();
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info(remote ? 'listening; fetching the model' : 'listening; loading the model', { url, model: config.model });
+  logger.info(remote ? 'listening; fetching the model' : 'listening; loading the model', {
+    url,
+    model: config.model,
+  });
 
   let fetchMs = fetchedMs - configMs;
   try {
@@ -115,7 +128,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     warmUpMs: model.timings?.warmUpMs ?? 0,
     readyMs,
   };
-  if (!model.classifier.ok) logger.warn('the model does not take images; /predict will refuse', { reason: model.classifier.reason });
+  if (!model.classifier.ok)
+    logger.warn('the model does not take images; /predict will refuse', { reason: model.classifier.reason });
 
   return {
     url,
@@ -151,9 +165,13 @@ async function readLabels(file: string): Promise<Labels> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new SkiffError('SKIFF_LABELS_INVALID', `cannot read labels file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
-      cause: error,
-    });
+    throw new SkiffError(
+      'SKIFF_LABELS_INVALID',
+      `cannot read labels file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: error,
+      },
+    );
   }
   return parseLabels(text, file);
 }
@@ -165,9 +183,15 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
     await app.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new SkiffError('SKIFF_PORT_IN_USE', `port ${port} on ${host} is already in use; choose another with --port`, { cause: error });
+      throw new SkiffError(
+        'SKIFF_PORT_IN_USE',
+        `port ${port} on ${host} is already in use; choose another with --port`,
+        { cause: error },
+      );
     }
-    throw new SkiffError('SKIFF_LISTEN_FAILED', `cannot listen on ${host}:${port} (${code ?? 'error'})`, { cause: error });
+    throw new SkiffError('SKIFF_LISTEN_FAILED', `cannot listen on ${host}:${port} (${code ?? 'error'})`, {
+      cause: error,
+    });
   }
   return (app.server.address() as AddressInfo).port;
 }

@@ -2,12 +2,20 @@ import type { OptionSpec } from '../config/option-table.js';
 import { envOf, flagOf } from '../config/option-table.js';
 
 /** Renders a command's --help from its option table, so the help can never disagree with the parser. */
-export function renderHelp(usage: string, summary: string, options: readonly OptionSpec[], footer: string): string {
+export function renderHelp(
+  usage: string,
+  summary: string,
+  options: readonly OptionSpec[],
+  footer: string,
+): string {
   const rows = options.map((option) => {
     const flag = `${option.short === undefined ? '    ' : `-${option.short}, `}${flagOf(option)}${
       option.type === 'boolean' ? '' : ` <${option.placeholder ?? option.type}>`
     }`;
-    return { flag, text: `${option.description}\n${' '.repeat(4)}env ${envOf(option)}, file key ${option.key}, default ${option.defaultLabel}` };
+    return {
+      flag,
+      text: `${option.description}\n${' '.repeat(4)}env ${envOf(option)}, file key ${option.key}, default ${option.defaultLabel}`,
+    };
   });
   const width = Math.max(...rows.map((r) => r.flag.length)) + 2;
   const body = rows

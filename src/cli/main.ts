@@ -15,7 +15,9 @@ Run "skiff <command> --help" for a command's options. Docs: README.md and docs/.
 const COMMANDS: Record<string, (io: CommandIo) => Promise<number>> = { serve: serveCommand };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -46,13 +48,19 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await run(io);
   } catch (error) {
-    const verbose = rest.includes('--verbose') || rest.includes('-v') || /^(1|true)$/i.test(process.env.SKIFF_VERBOSE ?? '');
+    const verbose =
+      rest.includes('--verbose') ||
+      rest.includes('-v') ||
+      /^(1|true)$/i.test(process.env.SKIFF_VERBOSE ?? '');
     if (isSkiffError(error)) {
       io.stderr(`skiff: error: ${error.message} [${error.code}]\n`);
     } else {
       io.stderr(`skiff: error: ${error instanceof Error ? error.message : String(error)}\n`);
     }
-    if (verbose && error instanceof Error) io.stderr(`${error.stack ?? ''}\n${error.cause instanceof Error ? `cause: ${error.cause.stack ?? error.cause.message}\n` : ''}`);
+    if (verbose && error instanceof Error)
+      io.stderr(
+        `${error.stack ?? ''}\n${error.cause instanceof Error ? `cause: ${error.cause.stack ?? error.cause.message}\n` : ''}`,
+      );
     return 1;
   }
 }

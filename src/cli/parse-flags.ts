@@ -18,7 +18,10 @@ export function parseFlags(options: readonly OptionSpec[], argv: readonly string
   for (const option of options) {
     const flag = option.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     keyOfFlag.set(flag, option.key);
-    table[flag] = { type: option.type === 'boolean' ? 'boolean' : 'string', ...(option.short === undefined ? {} : { short: option.short }) };
+    table[flag] = {
+      type: option.type === 'boolean' ? 'boolean' : 'string',
+      ...(option.short === undefined ? {} : { short: option.short }),
+    };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -33,5 +36,9 @@ export function parseFlags(options: readonly OptionSpec[], argv: readonly string
     if (key !== undefined && (typeof value === 'string' || typeof value === 'boolean')) values[key] = value;
   }
   const configFile = parsed.values['config-file'];
-  return { values, help: parsed.values.help === true, configFile: typeof configFile === 'string' ? configFile : undefined };
+  return {
+    values,
+    help: parsed.values.help === true,
+    configFile: typeof configFile === 'string' ? configFile : undefined,
+  };
 }

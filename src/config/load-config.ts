@@ -20,7 +20,10 @@ export function loadConfig<T>(options: readonly OptionSpec[], sources: ConfigSou
   const known = new Set(options.map((o) => o.key));
   for (const key of Object.keys(sources.file?.section ?? {})) {
     if (!known.has(key)) {
-      throw new SkiffError('SKIFF_CONFIG_INVALID', `${sources.file?.path ?? 'config file'}: unknown key "${key}"`);
+      throw new SkiffError(
+        'SKIFF_CONFIG_INVALID',
+        `${sources.file?.path ?? 'config file'}: unknown key "${key}"`,
+      );
     }
   }
   const result: Record<string, unknown> = {};
@@ -51,7 +54,8 @@ function pick(option: OptionSpec, sources: ConfigSources): [unknown, string] {
 function coerce(option: OptionSpec, raw: unknown, origin: string): unknown {
   if (typeof raw !== 'string') return raw;
   if (option.type === 'integer') {
-    if (!/^-?\d+$/.test(raw.trim())) throw new SkiffError('SKIFF_CONFIG_INVALID', `${origin}: expected a whole number, got "${raw}"`);
+    if (!/^-?\d+$/.test(raw.trim()))
+      throw new SkiffError('SKIFF_CONFIG_INVALID', `${origin}: expected a whole number, got "${raw}"`);
     return Number(raw.trim());
   }
   if (option.type === 'boolean') {
@@ -72,17 +76,25 @@ export function readProjectFile(path: string, section: string): Record<string, u
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new SkiffError('SKIFF_CONFIG_UNREADABLE', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
-      cause: error,
-    });
+    throw new SkiffError(
+      'SKIFF_CONFIG_UNREADABLE',
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: error,
+      },
+    );
   }
   let document: unknown;
   try {
     document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new SkiffError('SKIFF_CONFIG_UNREADABLE', `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${firstLine(error)}`, {
-      cause: error,
-    });
+    throw new SkiffError(
+      'SKIFF_CONFIG_UNREADABLE',
+      `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${firstLine(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (document === null || document === undefined) return {};
   if (typeof document !== 'object' || Array.isArray(document)) {

@@ -53,15 +53,23 @@ export function readModelConfig(path: string): ModelConfigFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new SkiffError('SKIFF_CONFIG_UNREADABLE', `cannot read model config ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
-      cause: error,
-    });
+    throw new SkiffError(
+      'SKIFF_CONFIG_UNREADABLE',
+      `cannot read model config ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: error,
+      },
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new SkiffError('SKIFF_CONFIG_UNREADABLE', `model config ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new SkiffError(
+      'SKIFF_CONFIG_UNREADABLE',
+      `model config ${path} is not valid JSON: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return parseModelConfig(value, path);
 }

@@ -4,7 +4,10 @@ import { envOf, flagOf } from './option-table.js';
 /** docs/config.md, rendered from the option table; a test keeps the committed file equal to this. */
 export function renderConfigDoc(options: readonly OptionSpec[]): string {
   const rows = options
-    .map((o) => `| \`${flagOf(o)}\`${o.short === undefined ? '' : ` (\`-${o.short}\`)`} | \`${envOf(o)}\` | \`${o.key}\` | ${o.defaultLabel} | ${o.description} |`)
+    .map(
+      (o) =>
+        `| \`${flagOf(o)}\`${o.short === undefined ? '' : ` (\`-${o.short}\`)`} | \`${envOf(o)}\` | \`${o.key}\` | ${o.defaultLabel} | ${o.description} |`,
+    )
     .join('\n');
   return `# Configuration
 

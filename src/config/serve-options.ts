@@ -12,7 +12,8 @@ export const SERVE_OPTIONS = [
     key: 'model',
     type: 'string',
     placeholder: 'path|url|name',
-    description: 'ONNX model: a file, a directory holding model.onnx, an http(s) URL, or a zoo name (resnet50, resnet50-int8, resnet50-v2, mobilenetv2, squeezenet1.1)',
+    description:
+      'ONNX model: a file, a directory holding model.onnx, an http(s) URL, or a zoo name (resnet50, resnet50-int8, resnet50-v2, mobilenetv2, squeezenet1.1)',
     defaultLabel: 'resnet50',
     schema: z.string().min(1).default('resnet50'),
   },
@@ -22,7 +23,10 @@ export const SERVE_OPTIONS = [
     placeholder: 'hex',
     description: 'expected sha256 of the model file; a download or file that does not match is refused',
     defaultLabel: 'none (zoo models carry their own)',
-    schema: z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex digits').optional(),
+    schema: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/i, 'must be 64 hex digits')
+      .optional(),
   },
   {
     key: 'labels',
@@ -37,7 +41,10 @@ export const SERVE_OPTIONS = [
     type: 'string',
     description: "the model's name in every API",
     defaultLabel: 'model file name without extension, or the zoo name',
-    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, ".", "_" or "-" (at most 128)').optional(),
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, ".", "_" or "-" (at most 128)')
+      .optional(),
   },
   {
     key: 'config',
@@ -80,7 +87,7 @@ export const SERVE_OPTIONS = [
     key: 'threadsPerWorker',
     type: 'integer',
     description: 'intra-op threads inside each worker',
-    defaultLabel: "the number of cores",
+    defaultLabel: 'the number of cores',
     schema: positiveInt.max(256).default(cores),
   },
   {

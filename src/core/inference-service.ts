@@ -6,6 +6,14 @@ import { topK } from './model/classification.js';
 import { imagesToTensor } from './preprocess/image-to-tensor.js';
 import { SkiffError } from './errors.js';
 
+const STATE_WORDS = {
+  loading: 'is loading',
+  'warming-up': 'is warming up',
+  ready: 'is ready',
+  failed: 'failed to load',
+  unloading: 'is unloading',
+} as const satisfies Record<ServedModel['state'], string>;
+
 export interface InferenceLimits {
   /** Decoded images may have at most this many pixels (width x height). */
   readonly maxImagePixels: number;
@@ -57,7 +65,8 @@ export class InferenceService {
     if (this.draining) return 'the server is shutting down';
     if (this.models.size === 0) return `no model is loaded yet: ${this.startupPhase}`;
     for (const model of this.models.values()) {
-      if (model.state !== 'ready') return `model "${model.name}" is ${model.state}: ${model.reason}`;
+      if (model.state !== 'ready')
+        return `model "${model.name}" ${STATE_WORDS[model.state]}: ${model.reason}`;
     }
     return undefined;
   }
@@ -76,24 +85,36 @@ export class InferenceService {
       const [only, ...rest] = this.models.values();
       if (only === undefined) throw new SkiffError('SKIFF_MODEL_NOT_FOUND', 'no model is being served');
       if (rest.length > 0) {
-        throw new SkiffError('SKIFF_BAD_PARAMETER', `several models are served (${[...this.models.keys()].join(', ')}); name one with ?model=`);
+        throw new SkiffError(
+          'SKIFF_BAD_PARAMETER',
+          `several models are served (${[...this.models.keys()].join(', ')}); name one with ?model=`,
+        );
       }
       return only;
     }
     const model = this.models.get(name);
     if (model === undefined) {
-      throw new SkiffError('SKIFF_MODEL_NOT_FOUND', `no model named "${name}"; served: ${[...this.models.keys()].join(', ')}`);
+      throw new SkiffError(
+        'SKIFF_MODEL_NOT_FOUND',
+        `no model named "${name}"; served: ${[...this.models.keys()].join(', ')}`,
+      );
     }
     return model;
   }
 
   async classifyImage(modelName: string | undefined, bytes: Uint8Array, k: number): Promise<Classification> {
     if (!Number.isInteger(k) || k < 1 || k > this.limits.maxTopK) {
-      throw new SkiffError('SKIFF_BAD_PARAMETER', `top_k must be an integer from 1 to ${this.limits.maxTopK}`);
+      throw new SkiffError(
+        'SKIFF_BAD_PARAMETER',
+        `top_k must be an integer from 1 to ${this.limits.maxTopK}`,
+      );
     }
     const model = this.readyModel(modelName);
     if (!model.classifier.ok) {
-      throw new SkiffError('SKIFF_NOT_AN_IMAGE_MODEL', `model "${model.name}" does not take images: ${model.classifier.reason}`);
+      throw new SkiffError(
+        'SKIFF_NOT_AN_IMAGE_MODEL',
+        `model "${model.name}" does not take images: ${model.classifier.reason}`,
+      );
     }
     const { input, output, labels } = model.classifier.contract;
     const image = await this.codec.decode({
@@ -107,7 +128,8 @@ export class InferenceService {
     this.checkAccepting(model);
     const outputs = await model.infer({ [input.name]: imagesToTensor([image], input) }, [output.name]);
     const scores = outputs[output.name];
-    if (scores === undefined) throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
+    if (scores === undefined)
+      throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
     return { model: model.name, predictions: topK(scores, 0, output, labels, k) };
   }
 
@@ -128,7 +150,10 @@ export class InferenceService {
   // Draining only takes readiness away: requests still arriving while endpoints update are served.
   private checkAccepting(model: ServedModel): void {
     if (model.state !== 'ready') {
-      throw new SkiffError('SKIFF_MODEL_NOT_READY', `model "${model.name}" is not ready (${model.state}: ${model.reason})`);
+      throw new SkiffError(
+        'SKIFF_MODEL_NOT_READY',
+        `model "${model.name}" is not ready (${model.state}: ${model.reason})`,
+      );
     }
   }
 }

@@ -22,7 +22,9 @@ export function createStreamLogger(options: StreamLoggerOptions): Logger {
           .filter(([, v]) => v !== undefined)
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(' ');
-        options.write(`${now().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${message}${extra === '' ? '' : ` ${extra}`}\n`);
+        options.write(
+          `${now().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${message}${extra === '' ? '' : ` ${extra}`}\n`,
+        );
       } else {
         options.write(`${JSON.stringify({ time: now().toISOString(), level, msg: message, ...fields })}\n`);
       }

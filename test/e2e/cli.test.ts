@@ -50,15 +50,37 @@ describe('start-up errors: one line, exit code 1', () => {
   });
 
   test('a file that is not an ONNX model', async () => {
-    const result = await runCli(['serve', '--model', fixtureModel('broken/model.onnx'), '--host', '127.0.0.1', '--port', '0']);
+    const result = await runCli([
+      'serve',
+      '--model',
+      fixtureModel('broken/model.onnx'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+    ]);
     assert.equal(result.code, 1);
-    assertOneLineError(result.stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n'), /could not be loaded/);
+    assertOneLineError(
+      result.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('{'))
+        .join('\n'),
+      /could not be loaded/,
+    );
   });
 
   test('an unreadable model config', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'model.json'), '{ not json');
-    const result = await runCli(['serve', '--model', MODEL, '--config', path.join(dir, 'model.json'), '--port', '0']);
+    const result = await runCli([
+      'serve',
+      '--model',
+      MODEL,
+      '--config',
+      path.join(dir, 'model.json'),
+      '--port',
+      '0',
+    ]);
     assert.equal(result.code, 1);
     assertOneLineError(result.stderr, /model\.json is not valid JSON/);
   });
@@ -66,7 +88,15 @@ describe('start-up errors: one line, exit code 1', () => {
   test('a model config with an unknown key', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ input: { colour: 'RGB' } }));
-    const result = await runCli(['serve', '--model', MODEL, '--config', path.join(dir, 'model.json'), '--port', '0']);
+    const result = await runCli([
+      'serve',
+      '--model',
+      MODEL,
+      '--config',
+      path.join(dir, 'model.json'),
+      '--port',
+      '0',
+    ]);
     assert.equal(result.code, 1);
     assertOneLineError(result.stderr, /colour/);
   });
@@ -74,7 +104,17 @@ describe('start-up errors: one line, exit code 1', () => {
   test('labels that do not fit the model', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'labels.txt'), 'cat\ndog\n');
-    const result = await runCli(['serve', '--model', MODEL, '--labels', path.join(dir, 'labels.txt'), '--host', '127.0.0.1', '--port', '0']);
+    const result = await runCli([
+      'serve',
+      '--model',
+      MODEL,
+      '--labels',
+      path.join(dir, 'labels.txt'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+    ]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /skiff: error: the labels list 2 classes but the model outputs 1000/);
   });
@@ -107,7 +147,19 @@ describe('start-up errors: one line, exit code 1', () => {
 test('--help lists every option with its env var; unknown commands fail', async () => {
   const help = await runCli(['serve', '--help']);
   assert.equal(help.code, 0);
-  for (const fragment of ['--model', 'SKIFF_MODEL', '--port', 'SKIFF_PORT', 'default 5000', '--top-k', '--workers', '--threads-per-worker', '--labels', '--name', '--config']) {
+  for (const fragment of [
+    '--model',
+    'SKIFF_MODEL',
+    '--port',
+    'SKIFF_PORT',
+    'default 5000',
+    '--top-k',
+    '--workers',
+    '--threads-per-worker',
+    '--labels',
+    '--name',
+    '--config',
+  ]) {
     assert.ok(help.stdout.includes(fragment), fragment);
   }
   const top = await runCli(['--help']);
@@ -127,7 +179,11 @@ describe('serving a model downloaded over HTTP', () => {
   before(async () => {
     origin = http.createServer((request, response) => {
       requests.push(request.url ?? '');
-      const file = path.join(sharedDir(), 'models', decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
+      const file = path.join(
+        sharedDir(),
+        'models',
+        decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname),
+      );
       if (!file.startsWith(path.join(sharedDir(), 'models'))) {
         response.writeHead(404).end();
         return;
@@ -150,17 +206,35 @@ describe('serving a model downloaded over HTTP', () => {
 
   test('first run downloads and verifies, answers /predict, and SIGTERM exits 0', async () => {
     const server = await startCli(
-      ['--model', `${originUrl}/mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant_imagenet.onnx`, '--model-sha256', MODEL_SHA256, '--labels', SYNSET_LABELS(), '--host', '127.0.0.1', '--port', '0'],
+      [
+        '--model',
+        `${originUrl}/mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant_imagenet.onnx`,
+        '--model-sha256',
+        MODEL_SHA256,
+        '--labels',
+        SYNSET_LABELS(),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+      ],
       { env: { SKIFF_CACHE_DIR: cacheDir } },
     );
     try {
       assert.equal(requests.length, 1);
       assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
       assert.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
-      const response = await postImage(`${server.url}/predict`, readFileSync(sharedImage('golden_retriever_puppy.jpg')), 'dog.jpeg');
+      const response = await postImage(
+        `${server.url}/predict`,
+        readFileSync(sharedImage('golden_retriever_puppy.jpg')),
+        'dog.jpeg',
+      );
       const body = (await response.json()) as { predictions: { label: string }[] };
       assert.equal(body.predictions[0]?.label, 'golden_retriever');
-      assert.match(server.stderr(), /ready in [\d.]+ s: process start to config \d+ ms, model fetch \d+ ms, session create \d+ ms, warm-up \d+ ms/);
+      assert.match(
+        server.stderr(),
+        /ready in [\d.]+ s: process start to config \d+ ms, model fetch \d+ ms, session create \d+ ms, warm-up \d+ ms/,
+      );
     } finally {
       assert.equal(await server.stop(), 0);
     }
@@ -171,12 +245,28 @@ describe('serving a model downloaded over HTTP', () => {
     origin.closeAllConnections();
     const before = requests.length;
     const server = await startCli(
-      ['--model', `${originUrl}/mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant_imagenet.onnx`, '--model-sha256', MODEL_SHA256, '--labels', SYNSET_LABELS(), '--host', '127.0.0.1', '--port', '0', '--name', 'dogs'],
+      [
+        '--model',
+        `${originUrl}/mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant_imagenet.onnx`,
+        '--model-sha256',
+        MODEL_SHA256,
+        '--labels',
+        SYNSET_LABELS(),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--name',
+        'dogs',
+      ],
       { env: { SKIFF_CACHE_DIR: cacheDir } },
     );
     try {
       assert.equal(requests.length, before);
-      const response = await postImage(`${server.url}/predict?model=dogs`, readFileSync(sharedImage('hotdog.jpg')));
+      const response = await postImage(
+        `${server.url}/predict?model=dogs`,
+        readFileSync(sharedImage('hotdog.jpg')),
+      );
       const body = (await response.json()) as { predictions: { label: string }[] };
       assert.equal(body.predictions[0]?.label, 'hotdog');
     } finally {
@@ -197,21 +287,31 @@ test('while the model downloads the server is live but not ready, and says why; 
   });
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   const modelUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/m/model.onnx`;
-  const server = await startCli(['--model', modelUrl, '--labels', SYNSET_LABELS(), '--host', '127.0.0.1', '--port', '0'], {
-    env: { SKIFF_CACHE_DIR: dir },
-    untilListening: true,
-  });
+  const server = await startCli(
+    ['--model', modelUrl, '--labels', SYNSET_LABELS(), '--host', '127.0.0.1', '--port', '0'],
+    {
+      env: { SKIFF_CACHE_DIR: dir },
+      untilListening: true,
+    },
+  );
   try {
     assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
     const notReady = await fetch(`${server.url}/v2/health/ready`);
     assert.equal(notReady.status, 400);
-    assert.match(((await notReady.json()) as { error: string }).error, /no model is loaded yet: fetching model http:\/\/127\.0\.0\.1:\d+\/m\/model\.onnx/);
+    assert.match(
+      ((await notReady.json()) as { error: string }).error,
+      /no model is loaded yet: fetching model http:\/\/127\.0\.0\.1:\d+\/m\/model\.onnx/,
+    );
     const early = await postImage(`${server.url}/predict`, readFileSync(sharedImage('hotdog.jpg')));
     assert.equal(early.status, 404);
     release();
-    for (let i = 0; i < 100 && (await fetch(`${server.url}/v2/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await fetch(`${server.url}/v2/health/ready`)).status !== 200; i++)
+      await new Promise((r) => setTimeout(r, 100));
     assert.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
-    assert.equal((await postImage(`${server.url}/predict`, readFileSync(sharedImage('hotdog.jpg')))).status, 200);
+    assert.equal(
+      (await postImage(`${server.url}/predict`, readFileSync(sharedImage('hotdog.jpg')))).status,
+      200,
+    );
   } finally {
     assert.equal(await server.stop(), 0);
     origin.close();
@@ -221,7 +321,10 @@ test('while the model downloads the server is live but not ready, and says why; 
 
 test('a skiff.yaml in the working directory configures serve; flags win over it', async () => {
   const dir = tmp();
-  writeFileSync(path.join(dir, 'skiff.yaml'), `serve:\n  model: ${MODEL}\n  labels: ${SYNSET_LABELS()}\n  host: 127.0.0.1\n  port: 0\n  topK: 2\n`);
+  writeFileSync(
+    path.join(dir, 'skiff.yaml'),
+    `serve:\n  model: ${MODEL}\n  labels: ${SYNSET_LABELS()}\n  host: 127.0.0.1\n  port: 0\n  topK: 2\n`,
+  );
   const server = await startCli(['--top-k', '3'], { cwd: dir });
   try {
     const response = await postImage(`${server.url}/predict`, readFileSync(sharedImage('macaw.jpg')));

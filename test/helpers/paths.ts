@@ -7,7 +7,11 @@ export function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = path.join(dir, 'package.json');
-    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'skiff') return dir;
+    if (
+      existsSync(candidate) &&
+      (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'skiff'
+    )
+      return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('cannot find the skiff repository root');
     dir = parent;
@@ -27,8 +31,10 @@ export function sharedImage(file: string): string {
   return path.join(sharedDir(), 'images', file);
 }
 
-export const SYNSET_LABELS = (): string => path.join(sharedDir(), 'models', 'imagenet-labels', 'synset_words.txt');
-export const LABELS_1001 = (): string => path.join(sharedDir(), 'models', 'imagenet-labels', 'imagenet_labels_1001_with_background.txt');
+export const SYNSET_LABELS = (): string =>
+  path.join(sharedDir(), 'models', 'imagenet-labels', 'synset_words.txt');
+export const LABELS_1001 = (): string =>
+  path.join(sharedDir(), 'models', 'imagenet-labels', 'imagenet_labels_1001_with_background.txt');
 
 /** Generated tiny models (npm run fixtures). */
 export function fixtureModel(name: string): string {

@@ -25,7 +25,11 @@ function environment(extra: Record<string, string> | undefined): NodeJS.ProcessE
 /** Runs the built CLI to completion (killed after timeoutMs). */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], { env: environment(options.env), cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath(), ...args], {
+      env: environment(options.env),
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -50,7 +54,11 @@ export interface ServingCli {
 /** Starts `skiff serve ...` and waits until its log says it is ready (or listening); rejects with the log if it exits first. */
 export function startCli(args: readonly string[], options: CliOptions = {}): Promise<ServingCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), 'serve', ...args], { env: environment(options.env), cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath(), 'serve', ...args], {
+      env: environment(options.env),
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let url: string | undefined;
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));

@@ -7,7 +7,9 @@ import { startServer } from '../../src/server.js';
 import { silentLogger } from '../../src/core/logger.js';
 
 /** Starts the real server (real runtime, real codec) on 127.0.0.1, port 0, with test-sized defaults. */
-export async function startTestServer(config: Partial<ServeConfig> & { model: string }): Promise<RunningServer> {
+export async function startTestServer(
+  config: Partial<ServeConfig> & { model: string },
+): Promise<RunningServer> {
   const full: ServeConfig = {
     host: '127.0.0.1',
     port: 0,
@@ -30,7 +32,12 @@ export async function startTestServer(config: Partial<ServeConfig> & { model: st
 }
 
 /** POSTs an image as the multipart field "image", as `curl -F image=@file` does. */
-export async function postImage(url: string, bytes: Uint8Array, fileName = 'image.jpg', type = 'image/jpeg'): Promise<Response> {
+export async function postImage(
+  url: string,
+  bytes: Uint8Array,
+  fileName = 'image.jpg',
+  type = 'image/jpeg',
+): Promise<Response> {
   const form = new FormData();
   form.append('image', new Blob([bytes], { type }), fileName);
   return fetch(url, { method: 'POST', body: form });

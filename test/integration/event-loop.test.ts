@@ -7,12 +7,20 @@ import { postImage, startTestServer } from '../helpers/test-server.js';
 
 test('a timer on the main thread keeps firing while inferences run', async (t) => {
   // slow-color takes roughly 250 ms per inference with one thread (see make-fixtures.ts).
-  const server = await startTestServer({ model: fixtureModel('slow-color/model.onnx'), workers: 1, threadsPerWorker: 1 });
+  const server = await startTestServer({
+    model: fixtureModel('slow-color/model.onnx'),
+    workers: 1,
+    threadsPerWorker: 1,
+  });
   try {
-    const image = await sharp({ create: { width: 300, height: 240, channels: 3, background: '#c02020' } }).png().toBuffer();
+    const image = await sharp({ create: { width: 300, height: 240, channels: 3, background: '#c02020' } })
+      .png()
+      .toBuffer();
 
     // First calls compile code paths (multipart, fetch, sharp bindings) that stall the loop once; warm them.
-    await Promise.all(Array.from({ length: 4 }, () => postImage(`${server.url}/predict`, image, 'red.png', 'image/png')));
+    await Promise.all(
+      Array.from({ length: 4 }, () => postImage(`${server.url}/predict`, image, 'red.png', 'image/png')),
+    );
     const single = performance.now();
     assert.equal((await postImage(`${server.url}/predict`, image, 'red.png', 'image/png')).status, 200);
     const inferenceMs = performance.now() - single;
@@ -25,13 +33,18 @@ test('a timer on the main thread keeps firing while inferences run', async (t) =
       last = now;
     }, 5);
     const started = performance.now();
-    const responses = await Promise.all(Array.from({ length: 4 }, () => postImage(`${server.url}/predict`, image, 'red.png', 'image/png')));
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () => postImage(`${server.url}/predict`, image, 'red.png', 'image/png')),
+    );
     const totalMs = performance.now() - started;
     clearInterval(timer);
 
     for (const response of responses) assert.equal(response.status, 200);
     // Four requests through one worker take about four inference times: the work really was serialised there.
-    assert.ok(totalMs > 3 * inferenceMs * 0.8, `4 requests took ${totalMs.toFixed(0)} ms, one took ${inferenceMs.toFixed(0)} ms`);
+    assert.ok(
+      totalMs > 3 * inferenceMs * 0.8,
+      `4 requests took ${totalMs.toFixed(0)} ms, one took ${inferenceMs.toFixed(0)} ms`,
+    );
     assert.ok(
       worstGapMs < inferenceMs / 4,
       `the event loop stalled for ${worstGapMs.toFixed(1)} ms while one inference takes ${inferenceMs.toFixed(0)} ms`,

@@ -22,7 +22,11 @@ function crc32(bytes: Uint8Array): number {
 
 /** A valid tiny PNG whose header claims width x height: a decompression bomb in a few hundred bytes. */
 async function pngClaiming(width: number, height: number): Promise<Buffer> {
-  const png = Buffer.from(await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer());
+  const png = Buffer.from(
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer(),
+  );
   // IHDR data starts at byte 16 (8 signature + 4 length + 4 type); its CRC covers type + data (17 bytes).
   png.writeUInt32BE(width, 16);
   png.writeUInt32BE(height, 20);
@@ -38,7 +42,11 @@ interface Answer {
 
 async function answer(response: Response): Promise<Answer> {
   const text = await response.text();
-  return { status: response.status, body: JSON.parse(text) as Record<string, unknown>, headers: response.headers };
+  return {
+    status: response.status,
+    body: JSON.parse(text) as Record<string, unknown>,
+    headers: response.headers,
+  };
 }
 
 describe('/predict with bad and unusual input', () => {
@@ -46,7 +54,12 @@ describe('/predict with bad and unusual input', () => {
   let small: RunningServer;
   before(async () => {
     server = await startTestServer({ model: MODEL, labels: SYNSET_LABELS() });
-    small = await startTestServer({ model: MODEL, labels: SYNSET_LABELS(), maxBodyBytes: 100_000, maxImagePixels: 1_000_000 });
+    small = await startTestServer({
+      model: MODEL,
+      labels: SYNSET_LABELS(),
+      maxBodyBytes: 100_000,
+      maxImagePixels: 1_000_000,
+    });
   });
   after(async () => {
     await server.close();
@@ -60,14 +73,22 @@ describe('/predict with bad and unusual input', () => {
     assert.equal(got, status, JSON.stringify(body));
     assert.equal(typeof body.error, 'string');
     assert.match(body.error as string, fragment);
-    assert.doesNotMatch(body.error as string, /\/work\/|at .*\.js:\d+|node_modules/, 'no paths or stack traces in answers');
+    assert.doesNotMatch(
+      body.error as string,
+      /\/work\/|at .*\.js:\d+|node_modules/,
+      'no paths or stack traces in answers',
+    );
   }
 
   test('multipart without an "image" field names the fields it found', async () => {
     const form = new FormData();
     form.append('picture', new Blob([dog], { type: 'image/jpeg' }), 'dog.jpg');
     form.append('note', 'hello');
-    await expectError(await fetch(predict(), { method: 'POST', body: form }), 400, /no file field "image".*"picture", "note"/);
+    await expectError(
+      await fetch(predict(), { method: 'POST', body: form }),
+      400,
+      /no file field "image".*"picture", "note"/,
+    );
   });
 
   test('an empty image file', async () => {
@@ -75,26 +96,46 @@ describe('/predict with bad and unusual input', () => {
   });
 
   test('a text file sent as the image', async () => {
-    await expectError(await postImage(predict(), new TextEncoder().encode('just some text\n'), 'a.txt', 'text/plain'), 400, /not an image/);
+    await expectError(
+      await postImage(predict(), new TextEncoder().encode('just some text\n'), 'a.txt', 'text/plain'),
+      400,
+      /not an image/,
+    );
   });
 
   test('a PDF sent as the image', async () => {
-    const pdf = new TextEncoder().encode('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+    const pdf = new TextEncoder().encode(
+      '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
+    );
     await expectError(await postImage(predict(), pdf, 'doc.pdf', 'application/pdf'), 400, /not an image/);
   });
 
   test('an SVG is refused: documents are not photos', async () => {
-    const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
-    await expectError(await postImage(predict(), svg, 'a.svg', 'image/svg+xml'), 400, /svg format are not accepted/);
+    const svg = new TextEncoder().encode(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+    );
+    await expectError(
+      await postImage(predict(), svg, 'a.svg', 'image/svg+xml'),
+      400,
+      /svg format are not accepted/,
+    );
   });
 
   test('a truncated JPEG', async () => {
-    await expectError(await postImage(predict(), dog.subarray(0, Math.floor(dog.length * 0.6))), 400, /corrupt or truncated/);
+    await expectError(
+      await postImage(predict(), dog.subarray(0, Math.floor(dog.length * 0.6))),
+      400,
+      /corrupt or truncated/,
+    );
   });
 
   test('a truncated PNG', async () => {
     const png = readFileSync(sharedImage('egyptian_cat.png'));
-    await expectError(await postImage(predict(), png.subarray(0, 5000), 'a.png', 'image/png'), 400, /corrupt or truncated/);
+    await expectError(
+      await postImage(predict(), png.subarray(0, 5000), 'a.png', 'image/png'),
+      400,
+      /corrupt or truncated/,
+    );
   });
 
   test('a PNG with corrupted compressed data', async () => {
@@ -106,22 +147,40 @@ describe('/predict with bad and unusual input', () => {
   test('a 1 KB PNG claiming 100000 x 100000 pixels is refused before decoding', async () => {
     const bomb = await pngClaiming(100_000, 100_000);
     assert.ok(bomb.length < 1024);
-    await expectError(await postImage(predict(), bomb, 'bomb.png', 'image/png'), 413, /100000x100000 .* the limit is 40000000 pixels/);
+    await expectError(
+      await postImage(predict(), bomb, 'bomb.png', 'image/png'),
+      413,
+      /100000x100000 .* the limit is 40000000 pixels/,
+    );
   });
 
   test('an image over --max-image-pixels is 413', async () => {
-    const big = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    const big = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#336699' } })
+      .jpeg()
+      .toBuffer();
     await expectError(await postImage(`${small.url}/predict`, big), 413, /1200x1000/);
   });
 
   test('a body over --max-body-bytes is 413, raw or multipart', async () => {
-    await expectError(await fetch(`${small.url}/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: dog }), 413, /larger than the limit/);
+    await expectError(
+      await fetch(`${small.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg' },
+        body: dog,
+      }),
+      413,
+      /larger than the limit/,
+    );
     await expectError(await postImage(`${small.url}/predict`, dog), 413, /larger than the limit/);
   });
 
   test('JSON sent to /predict is 415 and says what to send', async () => {
     await expectError(
-      await fetch(predict(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"X": [1, 2]}' }),
+      await fetch(predict(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"X": [1, 2]}',
+      }),
       415,
       /application\/json.*multipart\/form-data file field named "image"/,
     );
@@ -133,15 +192,27 @@ describe('/predict with bad and unusual input', () => {
 
   test('multipart with a boundary that never appears', async () => {
     await expectError(
-      await fetch(predict(), { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=XYZ' }, body: 'garbage without parts' }),
+      await fetch(predict(), {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+        body: 'garbage without parts',
+      }),
       400,
       /multipart/,
     );
   });
 
   test('top_k out of range or not a number', async () => {
-    await expectError(await postImage(predict('?top_k=0'), dog), 400, /top_k must be an integer from 1 to 1000/);
-    await expectError(await postImage(predict('?top_k=abc'), dog), 400, /top_k must be a positive whole number/);
+    await expectError(
+      await postImage(predict('?top_k=0'), dog),
+      400,
+      /top_k must be an integer from 1 to 1000/,
+    );
+    await expectError(
+      await postImage(predict('?top_k=abc'), dog),
+      400,
+      /top_k must be a positive whole number/,
+    );
     await expectError(await postImage(predict('?top_k=5000'), dog), 400, /top_k/);
   });
 
@@ -159,7 +230,10 @@ describe('/predict with bad and unusual input', () => {
 
   test('a client that disconnects mid-upload does not disturb the server', async () => {
     await new Promise<void>((resolve) => {
-      const request = http.request(predict(), { method: 'POST', headers: { 'content-type': 'image/jpeg', 'content-length': String(dog.length) } });
+      const request = http.request(predict(), {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg', 'content-length': String(dog.length) },
+      });
       request.on('error', () => resolve());
       request.write(dog.subarray(0, 10_000), () => {
         request.destroy();
@@ -173,15 +247,27 @@ describe('/predict with bad and unusual input', () => {
   describe('images that must work', () => {
     const cases: [string, () => Promise<Buffer>, string][] = [
       ['grey-scale JPEG', () => sharp(dog).greyscale().jpeg().toBuffer(), 'image/jpeg'],
-      ['RGBA PNG', () => Promise.resolve(readFileSync(sharedImage('tabby_kitten_224_rgba.png'))), 'image/png'],
+      [
+        'RGBA PNG',
+        () => Promise.resolve(readFileSync(sharedImage('tabby_kitten_224_rgba.png'))),
+        'image/png',
+      ],
       ['grey + alpha PNG', () => sharp(dog).greyscale().ensureAlpha(0.5).png().toBuffer(), 'image/png'],
       ['16-bit PNG', () => sharp(dog).toColourspace('rgb16').png().toBuffer(), 'image/png'],
       ['CMYK JPEG', () => sharp(dog).toColourspace('cmyk').jpeg().toBuffer(), 'image/jpeg'],
       ['WebP', () => sharp(dog).webp().toBuffer(), 'image/webp'],
       ['GIF', () => sharp(dog).gif().toBuffer(), 'image/gif'],
       ['TIFF', () => sharp(dog).tiff().toBuffer(), 'image/tiff'],
-      ['JPEG with EXIF orientation 6', () => sharp(dog).withMetadata({ orientation: 6 }).jpeg().toBuffer(), 'image/jpeg'],
-      ['a very wide image', () => sharp(dog).resize(2000, 100, { fit: 'fill' }).jpeg().toBuffer(), 'image/jpeg'],
+      [
+        'JPEG with EXIF orientation 6',
+        () => sharp(dog).withMetadata({ orientation: 6 }).jpeg().toBuffer(),
+        'image/jpeg',
+      ],
+      [
+        'a very wide image',
+        () => sharp(dog).resize(2000, 100, { fit: 'fill' }).jpeg().toBuffer(),
+        'image/jpeg',
+      ],
     ];
     for (const [title, make, type] of cases) {
       test(title, async () => {
@@ -199,7 +285,9 @@ describe('/predict with bad and unusual input', () => {
     });
 
     test('a 1x1 image is upscaled and classified', async () => {
-      const tiny = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ffffff' } }).png().toBuffer();
+      const tiny = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ffffff' } })
+        .png()
+        .toBuffer();
       const { status } = await answer(await postImage(predict(), tiny, 'p.png', 'image/png'));
       assert.equal(status, 200);
     });
@@ -207,7 +295,9 @@ describe('/predict with bad and unusual input', () => {
 
   test('a raw image body works with image/* and octet-stream, and top_k is honoured', async () => {
     for (const type of ['image/jpeg', 'application/octet-stream']) {
-      const { status, body } = await answer(await fetch(predict('?top_k=3'), { method: 'POST', headers: { 'content-type': type }, body: dog }));
+      const { status, body } = await answer(
+        await fetch(predict('?top_k=3'), { method: 'POST', headers: { 'content-type': type }, body: dog }),
+      );
       assert.equal(status, 200);
       const predictions = body.predictions as { label: string }[];
       assert.equal(predictions.length, 3);

@@ -13,7 +13,9 @@ import { postImage, startTestServer } from '../helpers/test-server.js';
 interface Expected {
   readonly results: Record<string, Record<string, [number, string, number][]>>;
 }
-const expected = JSON.parse(readFileSync(path.join(sharedDir(), 'images', 'expected_top5.json'), 'utf8')) as Expected;
+const expected = JSON.parse(
+  readFileSync(path.join(sharedDir(), 'images', 'expected_top5.json'), 'utf8'),
+) as Expected;
 
 /**
  * Tolerance. sharp (libvips) resizes differently from PIL, most of all when it must upscale. Photos larger
@@ -45,7 +47,16 @@ const CASES: Case[] = [
     modelFile: sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_native.onnx'),
     labels: LABELS_1001(),
     config: {
-      input: { layout: 'NHWC', dtype: 'uint8', colorOrder: 'RGB', size: 224, resizeShorterSide: 256, scale: 1, mean: [0, 0, 0], std: [1, 1, 1] },
+      input: {
+        layout: 'NHWC',
+        dtype: 'uint8',
+        colorOrder: 'RGB',
+        size: 224,
+        resizeShorterSide: 256,
+        scale: 1,
+        mean: [0, 0, 0],
+        std: [1, 1, 1],
+      },
       output: { name: 'logits', kind: 'logits', backgroundClass: true },
     },
   },
@@ -77,7 +88,12 @@ for (const testCase of CASES) {
         config = path.join(dir, 'model.json');
         writeFileSync(config, JSON.stringify(testCase.config));
       }
-      server = await startTestServer({ model: testCase.modelFile, labels: testCase.labels, ...(config === undefined ? {} : { config }), threadsPerWorker: 2 });
+      server = await startTestServer({
+        model: testCase.modelFile,
+        labels: testCase.labels,
+        ...(config === undefined ? {} : { config }),
+        threadsPerWorker: 2,
+      });
     });
     after(async () => {
       await server.close();
@@ -86,25 +102,42 @@ for (const testCase of CASES) {
     const photos = expected.results[testCase.expectedKey] ?? {};
     for (const [photo, top5] of Object.entries(photos)) {
       test(photo, async () => {
-        const response = await postImage(`${server.url}/predict?details=1`, readFileSync(sharedImage(photo)), photo);
+        const response = await postImage(
+          `${server.url}/predict?details=1`,
+          readFileSync(sharedImage(photo)),
+          photo,
+        );
         assert.equal(response.status, 200);
-        const body = (await response.json()) as { success: boolean; predictions: { label: string; probability: number; index: number }[] };
+        const body = (await response.json()) as {
+          success: boolean;
+          predictions: { label: string; probability: number; index: number }[];
+        };
         assert.equal(body.success, true);
         assert.equal(body.predictions.length, 5);
         const small = SMALL_PHOTOS.has(photo);
         const [want] = top5;
         assert.ok(want !== undefined);
         const ours = body.predictions.map((p) => p.index);
-        if (small) assert.ok(ours.slice(0, 2).includes(want[0]), `${photo}: expected ${want[1]} in our top-2, got ${ours.join(',')}`);
+        if (small)
+          assert.ok(
+            ours.slice(0, 2).includes(want[0]),
+            `${photo}: expected ${want[1]} in our top-2, got ${ours.join(',')}`,
+          );
         else assert.equal(body.predictions[0]?.label, want[1], `${photo}: top-1`);
         const shared = top5.filter(([index]) => ours.includes(index));
-        assert.ok(shared.length >= 4, `${photo}: only ${shared.length} of the expected top-5 classes came back`);
+        assert.ok(
+          shared.length >= 4,
+          `${photo}: only ${shared.length} of the expected top-5 classes came back`,
+        );
         for (const [index, label, probability] of shared) {
           const got = body.predictions.find((p) => p.index === index);
           assert.ok(got !== undefined);
           assert.equal(got.label, label);
           const tolerance = small ? 0.3 : index === want[0] ? 0.07 : 0.1;
-          assert.ok(Math.abs(got.probability - probability) <= tolerance, `${photo} ${label}: ${got.probability} vs ${probability}`);
+          assert.ok(
+            Math.abs(got.probability - probability) <= tolerance,
+            `${photo} ${label}: ${got.probability} vs ${probability}`,
+          );
         }
         const sum = body.predictions.reduce((s, p) => s + p.probability, 0);
         assert.ok(sum <= 1 + 1e-9);
@@ -113,13 +146,17 @@ for (const testCase of CASES) {
   });
 }
 
-test('the golden retriever photo is golden_retriever >= 0.9 on MobileNet V2, in the seed\'s exact shape', async () => {
+test("the golden retriever photo is golden_retriever >= 0.9 on MobileNet V2, in the seed's exact shape", async () => {
   const server = await startTestServer({
     model: sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx'),
     labels: SYNSET_LABELS(),
   });
   try {
-    const response = await postImage(`${server.url}/predict`, readFileSync(sharedImage('golden_retriever_puppy.jpg')), 'dog.jpeg');
+    const response = await postImage(
+      `${server.url}/predict`,
+      readFileSync(sharedImage('golden_retriever_puppy.jpg')),
+      'dog.jpeg',
+    );
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
     const body = (await response.json()) as { success: boolean; predictions: Record<string, unknown>[] };

@@ -5,8 +5,11 @@ import { silentLogger } from '../../src/core/logger.js';
 import type { WireTensor } from '../../src/runtimes/onnx/worker-messages.js';
 
 const script = new URL('../fixtures/fake-worker.js', import.meta.url);
-const x = (value: number): Record<string, WireTensor> => ({ x: { type: 'FP32', shape: [1], data: new Float32Array([value]) } });
-const y = (outputs: Record<string, WireTensor>): number | undefined => (outputs.y?.data as Float32Array | undefined)?.[0];
+const x = (value: number): Record<string, WireTensor> => ({
+  x: { type: 'FP32', shape: [1], data: new Float32Array([value]) },
+});
+const y = (outputs: Record<string, WireTensor>): number | undefined =>
+  (outputs.y?.data as Float32Array | undefined)?.[0];
 
 for (const [title, crashValue] of [
   ['exits', 1],
@@ -58,15 +61,29 @@ test('jobs spread over the workers: two workers finish four 100 ms jobs in about
 });
 
 test('a load failure rejects start() with SKIFF_MODEL_LOAD_FAILED and leaves no worker running', async () => {
-  const pool = new WorkerPool({ script, workerData: { delayMs: 1, failLoad: true }, size: 2, logger: silentLogger });
-  await assert.rejects(pool.start(), { code: 'SKIFF_MODEL_LOAD_FAILED', message: 'the model could not be loaded: fake load failure' });
+  const pool = new WorkerPool({
+    script,
+    workerData: { delayMs: 1, failLoad: true },
+    size: 2,
+    logger: silentLogger,
+  });
+  await assert.rejects(pool.start(), {
+    code: 'SKIFF_MODEL_LOAD_FAILED',
+    message: 'the model could not be loaded: fake load failure',
+  });
 });
 
 test('close() fails queued jobs with SKIFF_SHUTTING_DOWN', async () => {
   const pool = new WorkerPool({ script, workerData: { delayMs: 200 }, size: 1, logger: silentLogger });
   await pool.start();
-  const running = assert.rejects(pool.run(x(7)), { code: 'SKIFF_SHUTTING_DOWN', message: 'the model was unloaded while this request ran' });
-  const queued = assert.rejects(pool.run(x(8)), { code: 'SKIFF_SHUTTING_DOWN', message: 'the model was unloaded before this request ran' });
+  const running = assert.rejects(pool.run(x(7)), {
+    code: 'SKIFF_SHUTTING_DOWN',
+    message: 'the model was unloaded while this request ran',
+  });
+  const queued = assert.rejects(pool.run(x(8)), {
+    code: 'SKIFF_SHUTTING_DOWN',
+    message: 'the model was unloaded before this request ran',
+  });
   await pool.close();
   await Promise.all([running, queued]);
   await assert.rejects(pool.run(x(9)), { code: 'SKIFF_SHUTTING_DOWN' });

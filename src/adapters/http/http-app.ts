@@ -28,12 +28,23 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     forceCloseConnections: false,
   });
 
-  app.addContentTypeParser(/^(image\/|application\/octet-stream)/, { parseAs: 'buffer' }, (_request, body, done) => {
-    done(null, body);
-  });
+  app.addContentTypeParser(
+    /^(image\/|application\/octet-stream)/,
+    { parseAs: 'buffer' },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
 
   await app.register(multipart, {
-    limits: { fileSize: options.maxBodyBytes, files: 1, fields: 20, parts: 40, fieldSize: 64 * 1024, headerPairs: 100 },
+    limits: {
+      fileSize: options.maxBodyBytes,
+      files: 1,
+      fields: 20,
+      parts: 40,
+      fieldSize: 64 * 1024,
+      headerPairs: 100,
+    },
   });
 
   registerPredictRoute(app, options);
@@ -45,10 +56,20 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       void reply
         .header('allow', allowed.join(', '))
         .code(405)
-        .send({ error: `method ${request.method} is not allowed on ${pathOf(request.url)}; use ${allowed.join(' or ')}` });
+        .send({
+          error: `method ${request.method} is not allowed on ${pathOf(request.url)}; use ${allowed.join(' or ')}`,
+        });
       return;
     }
-    sendError(request, reply, new SkiffError('SKIFF_ROUTE_NOT_FOUND', `no route ${request.method} ${pathOf(request.url)}; see docs/api.md for the routes`), options.logger);
+    sendError(
+      request,
+      reply,
+      new SkiffError(
+        'SKIFF_ROUTE_NOT_FOUND',
+        `no route ${request.method} ${pathOf(request.url)}; see docs/api.md for the routes`,
+      ),
+      options.logger,
+    );
   });
 
   app.setErrorHandler((error: FastifyError | SkiffError, request, reply) => {
@@ -58,7 +79,12 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   return app;
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Logger): void {
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  logger: Logger,
+): void {
   const mapped = toHttpError(error);
   if (mapped.status >= 500 && mapped.code === 'SKIFF_INTERNAL') {
     logger.error('request failed', {
@@ -69,8 +95,12 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
     });
   }
   if (mapped.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-  const message = mapped.code === 'SKIFF_INTERNAL' ? `internal error (request ${request.id}); see the server log` : mapped.message;
-  const body: Record<string, unknown> = pathOf(request.url) === '/predict' ? { success: false, error: message } : { error: message };
+  const message =
+    mapped.code === 'SKIFF_INTERNAL'
+      ? `internal error (request ${request.id}); see the server log`
+      : mapped.message;
+  const body: Record<string, unknown> =
+    pathOf(request.url) === '/predict' ? { success: false, error: message } : { error: message };
   void reply.code(mapped.status).send(body);
 }
 
@@ -82,12 +112,17 @@ interface HttpError {
 
 /** Fastify's own errors (bad JSON, body limits, content types) are folded into Skiff's codes here. */
 function toHttpError(error: unknown): HttpError {
-  if (isSkiffError(error)) return { status: HTTP_STATUS[error.kind], code: error.code, message: error.message };
+  if (isSkiffError(error))
+    return { status: HTTP_STATUS[error.kind], code: error.code, message: error.message };
   const fastifyError = error as Partial<FastifyError> & { code?: string };
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':
-      return { status: 413, code: 'SKIFF_BODY_TOO_LARGE', message: 'the request body is larger than the limit (--max-body-bytes)' };
+      return {
+        status: 413,
+        code: 'SKIFF_BODY_TOO_LARGE',
+        message: 'the request body is larger than the limit (--max-body-bytes)',
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {
         status: 415,
@@ -98,18 +133,43 @@ function toHttpError(error: unknown): HttpError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, code: 'SKIFF_BAD_REQUEST', message: 'the request body is not valid JSON' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, code: 'SKIFF_BAD_REQUEST', message: 'the Content-Length header does not match the body' };
+      return {
+        status: 400,
+        code: 'SKIFF_BAD_REQUEST',
+        message: 'the Content-Length header does not match the body',
+      };
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
     case 'FST_PARTS_LIMIT':
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
-      return { status: 400, code: 'SKIFF_BAD_REQUEST', message: `malformed multipart request: ${fastifyError.message ?? ''}` };
+      return {
+        status: 400,
+        code: 'SKIFF_BAD_REQUEST',
+        message: `malformed multipart request: ${fastifyError.message ?? ''}`,
+      };
   }
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return { status: fastifyError.statusCode, code: 'SKIFF_BAD_REQUEST', message: fastifyError.message ?? 'bad request' };
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    return {
+      status: fastifyError.statusCode,
+      code: 'SKIFF_BAD_REQUEST',
+      message: fastifyError.message ?? 'bad request',
+    };
   }
-  if (error instanceof Error && /Multipart: Boundary not found|Unexpected end of (form|multipart)|Malformed part header/i.test(error.message)) {
-    return { status: 400, code: 'SKIFF_BAD_REQUEST', message: `malformed multipart request: ${error.message}` };
+  if (
+    error instanceof Error &&
+    /Multipart: Boundary not found|Unexpected end of (form|multipart)|Malformed part header/i.test(
+      error.message,
+    )
+  ) {
+    return {
+      status: 400,
+      code: 'SKIFF_BAD_REQUEST',
+      message: `malformed multipart request: ${error.message}`,
+    };
   }
   return { status: 500, code: 'SKIFF_INTERNAL', message: 'internal error' };
 }

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpAppOptions } from './http-app.js';
 import { SkiffError } from '../../core/errors.js';
 
-const USAGE = 'send the image as a multipart/form-data file field named "image" (curl -F image=@dog.jpg), or as the raw body with Content-Type image/*';
+const USAGE =
+  'send the image as a multipart/form-data file field named "image" (curl -F image=@dog.jpg), or as the raw body with Content-Type image/*';
 
 interface PredictQuery {
   readonly top_k?: string;
@@ -34,7 +35,11 @@ export function registerPredictRoute(app: FastifyInstance, options: HttpAppOptio
 }
 
 function parseTopK(text: string): number {
-  if (!/^\d{1,4}$/.test(text)) throw new SkiffError('SKIFF_BAD_PARAMETER', `top_k must be a positive whole number, got "${text.slice(0, 20)}"`);
+  if (!/^\d{1,4}$/.test(text))
+    throw new SkiffError(
+      'SKIFF_BAD_PARAMETER',
+      `top_k must be a positive whole number, got "${text.slice(0, 20)}"`,
+    );
   return Number(text);
 }
 
@@ -43,11 +48,15 @@ async function readImage(request: FastifyRequest): Promise<Uint8Array> {
   if (request.isMultipart()) return readMultipartImage(request);
   if (/^(image\/|application\/octet-stream)/i.test(type)) {
     const body = request.body;
-    if (!Buffer.isBuffer(body) || body.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the request body is empty; ' + USAGE);
+    if (!Buffer.isBuffer(body) || body.length === 0)
+      throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the request body is empty; ' + USAGE);
     return body;
   }
   if (type === '') throw new SkiffError('SKIFF_MISSING_IMAGE', `no image in the request; ${USAGE}`);
-  throw new SkiffError('SKIFF_UNSUPPORTED_MEDIA_TYPE', `content type "${type.split(';')[0] ?? type}" is not accepted by /predict; ${USAGE}`);
+  throw new SkiffError(
+    'SKIFF_UNSUPPORTED_MEDIA_TYPE',
+    `content type "${type.split(';')[0] ?? type}" is not accepted by /predict; ${USAGE}`,
+  );
 }
 
 async function readMultipartImage(request: FastifyRequest): Promise<Uint8Array> {
@@ -67,7 +76,10 @@ async function readMultipartImage(request: FastifyRequest): Promise<Uint8Array> 
   }
   if (image === undefined) {
     const found = seen.length === 0 ? 'no fields' : `fields ${seen.map((s) => `"${s}"`).join(', ')}`;
-    throw new SkiffError('SKIFF_MISSING_IMAGE', `the form has no file field "image" (found ${found}); ${USAGE}`);
+    throw new SkiffError(
+      'SKIFF_MISSING_IMAGE',
+      `the form has no file field "image" (found ${found}); ${USAGE}`,
+    );
   }
   if (image.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the "image" file is empty (0 bytes)');
   return image;

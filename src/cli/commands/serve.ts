@@ -46,7 +46,10 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   const config = loadConfig<ServeConfig>(SERVE_OPTIONS, {
     flags: flags.values,
     env: io.env,
-    file: projectFile === undefined ? undefined : { path: projectFile, section: readProjectFile(projectFile, 'serve') },
+    file:
+      projectFile === undefined
+        ? undefined
+        : { path: projectFile, section: readProjectFile(projectFile, 'serve') },
   });
   const logger: Logger = createStreamLogger({
     write: io.stderr,
@@ -85,7 +88,9 @@ export async function serveCommand(io: CommandIo): Promise<number> {
           resolve(0);
         },
         (error: unknown) => {
-          logger.error('error while shutting down', { error: error instanceof Error ? error.message : String(error) });
+          logger.error('error while shutting down', {
+            error: error instanceof Error ? error.message : String(error),
+          });
           resolve(1);
         },
       );

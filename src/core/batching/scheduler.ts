@@ -36,8 +36,12 @@ export class Scheduler {
     return this.queue.length;
   }
 
-  async submit(inputs: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
-    if (this.closed) throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica');
+  async submit(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, Tensor>> {
+    if (this.closed)
+      throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica');
     if (this.running >= this.options.concurrency) {
       if (this.queue.length >= this.options.maxQueueSize) {
         throw new SkiffError(
@@ -45,16 +49,20 @@ export class Scheduler {
           `the model's queue is full (${this.options.maxQueueSize} requests waiting); retry later`,
         );
       }
+      // A finishing request hands its slot straight to the next in line (running stays counted), so a
+      // request arriving in between cannot overtake the queue.
       await new Promise<void>((start, reject) => {
         this.queue.push({ start, reject });
       });
+    } else {
+      this.running++;
     }
-    this.running++;
     try {
       return await this.model.infer(inputs, outputNames);
     } finally {
-      this.running--;
-      this.queue.shift()?.start();
+      const next = this.queue.shift();
+      if (next === undefined) this.running--;
+      else next.start();
     }
   }
 

@@ -40,7 +40,11 @@ export function topK(
 
 export function softmax(values: Float64Array): Float64Array {
   let max = -Infinity;
-  for (const v of values) if (v > max) max = v;
+  // -Infinity is a legitimate logit (a masked class, probability 0); NaN and +Infinity are not.
+  for (const v of values) {
+    if (Number.isNaN(v) || v === Infinity) max = NaN;
+    else if (v > max) max = v;
+  }
   if (!Number.isFinite(max)) {
     throw new SkiffError('SKIFF_INFERENCE_FAILED', 'the model produced non-finite scores');
   }
@@ -57,9 +61,15 @@ export function softmax(values: Float64Array): Float64Array {
 
 function normalise(values: Float64Array): Float64Array {
   let sum = 0;
-  for (const v of values) sum += v;
+  for (const v of values) {
+    if (!(v >= 0)) sum = NaN;
+    sum += v;
+  }
   if (!(sum > 0) || !Number.isFinite(sum)) {
-    throw new SkiffError('SKIFF_INFERENCE_FAILED', 'the model produced probabilities that do not sum to a positive number');
+    throw new SkiffError(
+      'SKIFF_INFERENCE_FAILED',
+      'the model produced probabilities that do not sum to a positive number',
+    );
   }
   return values.map((v) => v / sum);
 }

@@ -59,7 +59,12 @@ function parseJsonLabels(text: string, source: string): Labels {
     for (const [key, entry] of entries) {
       const index = Number(key);
       const name: unknown = Array.isArray(entry) ? (entry as unknown[])[entry.length - 1] : entry;
-      if (!Number.isInteger(index) || index < 0 || index >= entries.length || typeof name !== 'string') {
+      if (
+        !/^\d+$/.test(key) ||
+        index >= entries.length ||
+        full[index] !== undefined ||
+        typeof name !== 'string'
+      ) {
         throw new SkiffError(
           'SKIFF_LABELS_INVALID',
           `labels file ${source}: expected {"<index>": ["<wnid>", "<name>"]} with indices 0..${entries.length - 1}`,
@@ -70,5 +75,8 @@ function parseJsonLabels(text: string, source: string): Labels {
     }
     return { full, short };
   }
-  throw new SkiffError('SKIFF_LABELS_INVALID', `labels file ${source}: expected an array of names or a class index`);
+  throw new SkiffError(
+    'SKIFF_LABELS_INVALID',
+    `labels file ${source}: expected an array of names or a class index`,
+  );
 }

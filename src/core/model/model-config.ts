@@ -38,21 +38,25 @@ export interface ClassifierOutputContract {
 export interface ModelConfigFile {
   readonly name?: string | undefined;
   readonly labels?: string | readonly string[] | undefined;
-  readonly input?: Partial<{
-    name: string;
-    layout: Layout;
-    dtype: ImageDType;
-    colorOrder: ColorOrder;
-    size: readonly [number, number] | number;
-    resizeMode: ResizeMode;
-    resizeShorterSide: number;
-    scale: number;
-    mean: readonly [number, number, number];
-    std: readonly [number, number, number];
-  }> | undefined;
-  readonly output?: Partial<{
-    name: string;
-    kind: OutputKind;
-    backgroundClass: boolean;
-  }> | undefined;
+  readonly input?:
+    | Partial<{
+        name: string;
+        layout: Layout;
+        dtype: ImageDType;
+        colorOrder: ColorOrder;
+        size: readonly [number, number] | number;
+        resizeMode: ResizeMode;
+        resizeShorterSide: number;
+        scale: number;
+        mean: readonly [number, number, number];
+        std: readonly [number, number, number];
+      }>
+    | undefined;
+  readonly output?:
+    | Partial<{
+        name: string;
+        kind: OutputKind;
+        backgroundClass: boolean;
+      }>
+    | undefined;
 }

@@ -40,9 +40,14 @@ export function resolveImageContract(
   labels: Labels | undefined,
 ): ContractResolution {
   const wanted = config.input ?? {};
-  const imageInputs = wanted.name === undefined ? inputs.filter((i) => i.shape.length === 4) : inputs.filter((i) => i.name === wanted.name);
+  const imageInputs =
+    wanted.name === undefined
+      ? inputs.filter((i) => i.shape.length === 4)
+      : inputs.filter((i) => i.name === wanted.name);
   if (wanted.name !== undefined && imageInputs.length === 0) {
-    throw contractError(`model.json names input "${wanted.name}" but the model's inputs are ${names(inputs)}`);
+    throw contractError(
+      `model.json names input "${wanted.name}" but the model's inputs are ${names(inputs)}`,
+    );
   }
   const input = imageInputs[0];
   if (input === undefined || imageInputs.length > 1 || inputs.length > 1) {
@@ -54,33 +59,49 @@ export function resolveImageContract(
           : `the model has several inputs (${names(inputs)}); image classification needs exactly one`,
     };
   }
-  if (input.shape.length !== 4) throw contractError(`input "${input.name}" has shape [${input.shape.join(',')}], not 4-D`);
+  if (input.shape.length !== 4)
+    throw contractError(`input "${input.name}" has shape [${input.shape.join(',')}], not 4-D`);
 
   const modelDType = DTYPE_OF[input.type];
   if (modelDType === undefined) {
     throw contractError(`input "${input.name}" is ${input.type}; image inputs must be FP32, FP16 or UINT8`);
   }
   if (wanted.dtype !== undefined && wanted.dtype !== modelDType) {
-    throw contractError(`model.json says input dtype ${wanted.dtype} but the model's input "${input.name}" is ${modelDType}`);
+    throw contractError(
+      `model.json says input dtype ${wanted.dtype} but the model's input "${input.name}" is ${modelDType}`,
+    );
   }
   const layout = wanted.layout ?? guessLayout(input);
   const [heightDim, widthDim, channelDim] =
-    layout === 'NCHW' ? [input.shape[2], input.shape[3], input.shape[1]] : [input.shape[1], input.shape[2], input.shape[3]];
+    layout === 'NCHW'
+      ? [input.shape[2], input.shape[3], input.shape[1]]
+      : [input.shape[1], input.shape[2], input.shape[3]];
   if (channelDim !== undefined && channelDim > 0 && channelDim !== 3) {
-    throw contractError(`input "${input.name}" has ${channelDim} channels in layout ${layout}; Skiff feeds 3 (RGB/BGR)`);
+    throw contractError(
+      `input "${input.name}" has ${channelDim} channels in layout ${layout}; Skiff feeds 3 (RGB/BGR)`,
+    );
   }
-  const size = wanted.size === undefined ? undefined : typeof wanted.size === 'number' ? [wanted.size, wanted.size] : wanted.size;
+  const size =
+    wanted.size === undefined
+      ? undefined
+      : typeof wanted.size === 'number'
+        ? [wanted.size, wanted.size]
+        : wanted.size;
   const height = size?.[0] ?? fixed(heightDim);
   const width = size?.[1] ?? fixed(widthDim);
   if (height === undefined || width === undefined) {
-    throw contractError(`input "${input.name}" has a dynamic height or width; set "input.size" in model.json`);
+    throw contractError(
+      `input "${input.name}" has a dynamic height or width; set "input.size" in model.json`,
+    );
   }
   for (const [dim, value] of [
     [heightDim, height],
     [widthDim, width],
   ] as const) {
     if (fixed(dim) !== undefined && dim !== value) {
-      throw contractError(`model.json says size ${height}x${width} but the model's input is [${input.shape.join(',')}]`);
+      throw contractError(
+        `model.json says size ${height}x${width} but the model's input is [${input.shape.join(',')}]`,
+      );
     }
   }
   const isFloat = modelDType !== 'uint8';
@@ -97,12 +118,15 @@ export function resolveImageContract(
     mean: wanted.mean ?? (isFloat ? IMAGENET_MEAN : [0, 0, 0]),
     std: wanted.std ?? (isFloat ? IMAGENET_STD : [1, 1, 1]),
   };
-  if (inputContract.std.some((s) => s === 0)) throw contractError('model.json "input.std" must not contain 0');
+  if (inputContract.std.some((s) => s === 0))
+    throw contractError('model.json "input.std" must not contain 0');
 
   const output = pickOutput(outputs, config);
   const classCount = output.shape.slice(1).reduce((a, b) => a * b, 1);
   if (output.shape.slice(1).some((d) => d < 0) || output.shape.length < 2) {
-    throw contractError(`output "${output.name}" has shape [${output.shape.join(',')}]; a classifier needs a fixed class count`);
+    throw contractError(
+      `output "${output.name}" has shape [${output.shape.join(',')}]; a classifier needs a fixed class count`,
+    );
   }
   const backgroundClass = config.output?.backgroundClass ?? guessBackground(classCount, labels);
   const classes = classCount - (backgroundClass ? 1 : 0);
@@ -111,7 +135,12 @@ export function resolveImageContract(
     ok: true,
     contract: {
       input: inputContract,
-      output: { name: output.name, kind: config.output?.kind ?? guessKind(output.name), backgroundClass, classCount },
+      output: {
+        name: output.name,
+        kind: config.output?.kind ?? guessKind(output.name),
+        backgroundClass,
+        classCount,
+      },
       labels: alignedLabels,
     },
   };
@@ -120,14 +149,19 @@ export function resolveImageContract(
 function guessLayout(input: TensorInfo): Layout {
   if (input.shape[1] === 3) return 'NCHW';
   if (input.shape[3] === 3) return 'NHWC';
-  throw contractError(`cannot tell the layout of input "${input.name}" [${input.shape.join(',')}]; set "input.layout" in model.json`);
+  throw contractError(
+    `cannot tell the layout of input "${input.name}" [${input.shape.join(',')}]; set "input.layout" in model.json`,
+  );
 }
 
 function pickOutput(outputs: readonly TensorInfo[], config: ModelConfigFile): TensorInfo {
   const wanted = config.output?.name;
   if (wanted !== undefined) {
     const found = outputs.find((o) => o.name === wanted);
-    if (found === undefined) throw contractError(`model.json names output "${wanted}" but the model's outputs are ${names(outputs)}`);
+    if (found === undefined)
+      throw contractError(
+        `model.json names output "${wanted}" but the model's outputs are ${names(outputs)}`,
+      );
     return found;
   }
   const first = outputs.find((o) => /logit/i.test(o.name)) ?? outputs[0];
@@ -139,10 +173,15 @@ function guessKind(name: string): 'logits' | 'probabilities' {
   return /prob|softmax/i.test(name) ? 'probabilities' : 'logits';
 }
 
+/**
+ * Only two cases are unambiguous: the labels name "background" first, or TF-slim's 1001 outputs with the
+ * 1000 ImageNet labels. Any other N-1 labels on N outputs may be a truncated file, so it stays an error
+ * unless model.json says `backgroundClass: true`.
+ */
 function guessBackground(classCount: number, labels: Labels | undefined): boolean {
   if (labels === undefined) return false;
   if (labels.full.length === classCount && /^background$/i.test(labels.full[0] ?? '')) return true;
-  return labels.full.length === classCount - 1;
+  return classCount === 1001 && labels.full.length === 1000;
 }
 
 function alignLabels(labels: Labels | undefined, classes: number, background: boolean): Labels | undefined {

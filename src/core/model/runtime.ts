@@ -25,7 +25,10 @@ export interface Runtime {
 export interface LoadedModel {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
-  infer(inputs: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>>;
+  infer(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, Tensor>>;
   /** Releases the workers; pending calls fail with SKIFF_SHUTTING_DOWN. */
   close(): Promise<void>;
 }

@@ -27,7 +27,10 @@ export function imagesToTensor(images: readonly RgbImage[], contract: ImageInput
   const values = new Float32Array(count);
   images.forEach((image, n) => {
     if (image.width !== width || image.height !== height || image.pixels.length !== perImage) {
-      throw new SkiffError('SKIFF_INTERNAL', `decoded image is ${image.width}x${image.height}, expected ${width}x${height}`);
+      throw new SkiffError(
+        'SKIFF_INTERNAL',
+        `decoded image is ${image.width}x${image.height}, expected ${width}x${height}`,
+      );
     }
     const base = n * perImage;
     const pixels = image.pixels;

@@ -63,7 +63,12 @@ export class ServedModel {
       const loaded = await runtime.load(this.spec.modelPath, this.spec.runtimeOptions);
       this.loaded = loaded;
       const sessionCreateMs = now() - started;
-      this.classifier = resolveImageContract(loaded.inputs, loaded.outputs, this.spec.config, this.spec.labels);
+      this.classifier = resolveImageContract(
+        loaded.inputs,
+        loaded.outputs,
+        this.spec.config,
+        this.spec.labels,
+      );
       this.scheduler = new Scheduler(loaded, {
         maxQueueSize: this.spec.maxQueueSize,
         concurrency: this.spec.runtimeOptions.workers,
@@ -71,7 +76,9 @@ export class ServedModel {
       this.state = 'warming-up';
       this.reason = 'running the warm-up inference';
       const warmStart = now();
-      const warmUps = Array.from({ length: this.spec.runtimeOptions.workers }, () => this.infer(this.warmUpInputs()));
+      const warmUps = Array.from({ length: this.spec.runtimeOptions.workers }, () =>
+        this.infer(this.warmUpInputs()),
+      );
       await Promise.all(warmUps);
       this.timings = { sessionCreateMs, warmUpMs: now() - warmStart };
       this.state = 'ready';
@@ -85,7 +92,10 @@ export class ServedModel {
     }
   }
 
-  infer(inputs: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
+  infer(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, Tensor>> {
     if (this.scheduler === undefined) return Promise.reject(new Error('model not loaded'));
     return this.scheduler.submit(inputs, outputNames);
   }

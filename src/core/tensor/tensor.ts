@@ -42,34 +42,31 @@ export function numberAt(tensor: Tensor, index: number): number {
   throw new SkiffError('SKIFF_BAD_TENSOR', 'BYTES tensors have no numeric value');
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE 754 binary16 bits of a number, rounded to nearest even; Node 20 has no Float16Array. */
+/**
+ * IEEE 754 binary16 bits of a number, rounded to nearest even directly from the double (going through
+ * float32 first would round twice). Node 20 has no Float16Array.
+ */
 export function numberToFloat16(value: number): number {
-  f32[0] = value;
-  const x = u32[0] ?? 0;
-  const sign = (x >>> 16) & 0x8000;
-  const exponent = (x >>> 23) & 0xff;
-  let mantissa = x & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0);
-  const e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - e;
-    let half = mantissa >>> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && (half & 1) === 1)) half += 1;
-    return sign | half;
-  }
-  // A carry out of the mantissa correctly bumps the exponent (and overflows to infinity at the top).
-  let half = (e << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half += 1;
-  return sign | half;
+  if (Number.isNaN(value)) return 0x7e00;
+  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
+  const magnitude = Math.abs(value);
+  if (magnitude >= 65520) return sign | 0x7c00;
+  if (magnitude < 2 ** -14) return sign | roundHalfEven(magnitude * 2 ** 24);
+  let exponent = Math.floor(Math.log2(magnitude));
+  if (2 ** exponent > magnitude) exponent--;
+  if (2 ** (exponent + 1) <= magnitude) exponent++;
+  // Scaling by a power of two is exact, so this is the 11-bit significand with the rest as a fraction.
+  const significand = roundHalfEven(magnitude * 2 ** (10 - exponent));
+  // A carry to 2048 correctly moves to the next exponent (the field arithmetic below absorbs it).
+  return sign | (((exponent + 15) << 10) + significand - 1024);
+}
+
+function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const diff = value - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 export function float16ToNumber(bits: number): number {

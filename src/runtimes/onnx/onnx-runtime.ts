@@ -34,7 +34,10 @@ class OnnxModel implements LoadedModel {
     return this.pool.outputs;
   }
 
-  infer(inputs: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
+  infer(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, Tensor>> {
     return this.pool.run({ ...inputs }, outputNames);
   }
 

@@ -27,7 +27,11 @@ function toOrt(tensor: WireTensor): ort.Tensor {
   const dims = [...tensor.shape];
   if (tensor.type === 'BYTES') {
     const decoder = new TextDecoder();
-    return new ort.Tensor('string', (tensor.data as Uint8Array[]).map((b) => decoder.decode(b)), dims);
+    return new ort.Tensor(
+      'string',
+      (tensor.data as Uint8Array[]).map((b) => decoder.decode(b)),
+      dims,
+    );
   }
   return new ort.Tensor(ORT_TYPE_OF[tensor.type], tensor.data as Exclude<TensorData, Uint8Array[]>, dims);
 }
@@ -73,7 +77,10 @@ async function run(session: ort.InferenceSession, message: ToWorker): Promise<vo
   }
   let results: ort.InferenceSession.ReturnType;
   try {
-    results = message.outputNames === undefined ? await session.run(feeds) : await session.run(feeds, [...message.outputNames]);
+    results =
+      message.outputNames === undefined
+        ? await session.run(feeds)
+        : await session.run(feeds, [...message.outputNames]);
   } catch (error) {
     // ORT rejects bad shapes and types with its own message; it names inputs, never host paths.
     post({ kind: 'failed', id: message.id, code: 'SKIFF_BAD_TENSOR', message: errorText(error) });
@@ -84,7 +91,11 @@ async function run(session: ort.InferenceSession, message: ToWorker): Promise<vo
   for (const [name, tensor] of Object.entries(results)) {
     const wire = fromOrt(tensor);
     outputs[name] = wire;
-    if (!Array.isArray(wire.data) && wire.data.buffer instanceof ArrayBuffer && !transfer.includes(wire.data.buffer)) {
+    if (
+      !Array.isArray(wire.data) &&
+      wire.data.buffer instanceof ArrayBuffer &&
+      !transfer.includes(wire.data.buffer)
+    ) {
       transfer.push(wire.data.buffer);
     }
   }

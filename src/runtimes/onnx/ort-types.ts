@@ -19,7 +19,10 @@ export const ORT_TYPE_OF = {
 
 export type OrtType = (typeof ORT_TYPE_OF)[DataType];
 
-const DATA_TYPE_OF = Object.fromEntries(Object.entries(ORT_TYPE_OF).map(([k, v]) => [v, k])) as Record<string, DataType>;
+const DATA_TYPE_OF = Object.fromEntries(Object.entries(ORT_TYPE_OF).map(([k, v]) => [v, k])) as Record<
+  string,
+  DataType
+>;
 
 export function dataTypeOf(ortType: string): DataType | undefined {
   return DATA_TYPE_OF[ortType];

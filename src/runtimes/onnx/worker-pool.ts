@@ -63,8 +63,12 @@ export class WorkerPool {
     return this.waiting.length;
   }
 
-  run(inputs: Record<string, WireTensor>, outputNames?: readonly string[]): Promise<Record<string, WireTensor>> {
-    if (this.closing) return Promise.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is being unloaded'));
+  run(
+    inputs: Record<string, WireTensor>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, WireTensor>> {
+    if (this.closing)
+      return Promise.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is being unloaded'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ id: this.nextId++, inputs, outputNames, resolve, reject });
       this.dispatch();
@@ -100,7 +104,9 @@ export class WorkerPool {
             settled = true;
             this.slots.delete(slot);
             void worker.terminate();
-            reject(new SkiffError('SKIFF_MODEL_LOAD_FAILED', `the model could not be loaded: ${message.message}`));
+            reject(
+              new SkiffError('SKIFF_MODEL_LOAD_FAILED', `the model could not be loaded: ${message.message}`),
+            );
             return;
           case 'result':
           case 'failed':
@@ -118,11 +124,19 @@ export class WorkerPool {
         job?.reject(
           this.closing
             ? new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded while this request ran')
-            : new SkiffError('SKIFF_WORKER_CRASHED', 'the inference worker running this request crashed; it has been replaced, retry the request'),
+            : new SkiffError(
+                'SKIFF_WORKER_CRASHED',
+                'the inference worker running this request crashed; it has been replaced, retry the request',
+              ),
         );
         if (!settled) {
           settled = true;
-          reject(new SkiffError('SKIFF_MODEL_LOAD_FAILED', `the inference worker exited with code ${code} while loading the model`));
+          reject(
+            new SkiffError(
+              'SKIFF_MODEL_LOAD_FAILED',
+              `the inference worker exited with code ${code} while loading the model`,
+            ),
+          );
           return;
         }
         if (!this.closing) this.replace();
@@ -134,7 +148,9 @@ export class WorkerPool {
     const now = Date.now();
     this.restarts = this.restarts.filter((t) => now - t < 60_000);
     if (this.restarts.length >= (this.options.maxRestartsPerMinute ?? 10)) {
-      this.options.logger.error('inference workers keep crashing; not replacing this one', { workers: this.slots.size });
+      this.options.logger.error('inference workers keep crashing; not replacing this one', {
+        workers: this.slots.size,
+      });
       if (this.slots.size === 0) this.failWaiting();
       return;
     }
@@ -183,7 +199,12 @@ function transferables(inputs: Record<string, WireTensor>): ArrayBuffer[] {
     const data = tensor.data;
     if (Array.isArray(data)) continue;
     const buffer = data.buffer;
-    if (buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength && !list.includes(buffer)) {
+    if (
+      buffer instanceof ArrayBuffer &&
+      data.byteOffset === 0 &&
+      data.byteLength === buffer.byteLength &&
+      !list.includes(buffer)
+    ) {
       list.push(buffer);
     }
   }

@@ -33,7 +33,13 @@ export class SharpImageCodec implements ImageCodec {
     }
     // Alpha is dropped as PIL's convert("RGB") does, before resizing, so libvips never premultiplies by it.
     const source = metadata.hasAlpha
-      ? await run(sharp(input, options(maxPixels)).autoOrient().removeAlpha().toColourspace('srgb').png({ compressionLevel: 0 }))
+      ? await run(
+          sharp(input, options(maxPixels))
+            .autoOrient()
+            .removeAlpha()
+            .toColourspace('srgb')
+            .png({ compressionLevel: 0 }),
+        )
       : input;
     const plan = planResize(width, height, request);
     let pipeline = sharp(source, options(maxPixels));
@@ -48,7 +54,11 @@ export class SharpImageCodec implements ImageCodec {
     if (pixels.length !== expected) {
       throw new SkiffError('SKIFF_UNDECODABLE_IMAGE', 'the image could not be converted to 8-bit RGB');
     }
-    return { width: request.width, height: request.height, pixels: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length) };
+    return {
+      width: request.width,
+      height: request.height,
+      pixels: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length),
+    };
   }
 }
 
@@ -62,7 +72,11 @@ export interface ResizePlan {
  * Same arithmetic as torchvision's Resize(shorter side) + CenterCrop on PIL images, so results line up with
  * models trained that way: the longer side is truncated, the crop offset rounded half to even.
  */
-export function planResize(width: number, height: number, request: Omit<DecodeRequest, 'bytes' | 'maxPixels'>): ResizePlan {
+export function planResize(
+  width: number,
+  height: number,
+  request: Omit<DecodeRequest, 'bytes' | 'maxPixels'>,
+): ResizePlan {
   if (request.resizeMode === 'stretch') return { resizeWidth: request.width, resizeHeight: request.height };
   const shorter = request.resizeShorterSide;
   const [resizeWidth, resizeHeight] =
@@ -110,16 +124,24 @@ async function readMetadata(input: Buffer): Promise<ImageHeader> {
   try {
     metadata = await sharp(input, { limitInputPixels: false, pages: 1 }).metadata();
   } catch (error) {
-    throw new SkiffError('SKIFF_UNDECODABLE_IMAGE', 'the upload is not an image Skiff can read (JPEG, PNG, WebP, GIF, TIFF or AVIF)', {
-      cause: error,
-    });
+    throw new SkiffError(
+      'SKIFF_UNDECODABLE_IMAGE',
+      'the upload is not an image Skiff can read (JPEG, PNG, WebP, GIF, TIFF or AVIF)',
+      {
+        cause: error,
+      },
+    );
   }
   const format = metadata.format as string | undefined;
   const oriented = metadata.autoOrient as { width?: number; height?: number } | undefined;
   if (format === undefined || oriented?.width === undefined || oriented.height === undefined) {
     throw new SkiffError('SKIFF_UNDECODABLE_IMAGE', 'the image has no readable size');
   }
-  return { format, hasAlpha: metadata.hasAlpha, autoOrient: { width: oriented.width, height: oriented.height } };
+  return {
+    format,
+    hasAlpha: metadata.hasAlpha,
+    autoOrient: { width: oriented.width, height: oriented.height },
+  };
 }
 
 async function run(pipeline: Sharp): Promise<Buffer> {
@@ -128,8 +150,14 @@ async function run(pipeline: Sharp): Promise<Buffer> {
   } catch (error) {
     const detail = error instanceof Error ? error.message : '';
     if (/pixel limit/i.test(detail)) {
-      throw new SkiffError('SKIFF_IMAGE_TOO_LARGE', 'the image has more pixels than the configured limit', { cause: error });
+      throw new SkiffError('SKIFF_IMAGE_TOO_LARGE', 'the image has more pixels than the configured limit', {
+        cause: error,
+      });
     }
-    throw new SkiffError('SKIFF_UNDECODABLE_IMAGE', 'the image is corrupt or truncated and could not be decoded', { cause: error });
+    throw new SkiffError(
+      'SKIFF_UNDECODABLE_IMAGE',
+      'the image is corrupt or truncated and could not be decoded',
+      { cause: error },
+    );
   }
 }

@@ -1,0 +1,84 @@
+import type { LoadedModel } from '../model/runtime.js';
+import type { Tensor, TensorInfo } from '../tensor/tensor.js';
+import type { Deferred } from './deferred.js';
+import { deferred } from './deferred.js';
+
+export interface FakeCall {
+  readonly inputs: Readonly<Record<string, Tensor>>;
+  readonly outputNames: readonly string[] | undefined;
+}
+
+/** What the fake does with one `infer` call. */
+export type Respond = (call: FakeCall) => Promise<Record<string, Tensor>>;
+
+/** Returns its inputs as outputs. */
+export const echo: Respond = (call) => Promise.resolve({ ...call.inputs });
+
+/** Always answers with the same outputs. */
+export function answer(outputs: Record<string, Tensor>): Respond {
+  return () => Promise.resolve(outputs);
+}
+
+/** Always fails with `error`. */
+export function fail(error: unknown): Respond {
+  return () => Promise.reject(error instanceof Error ? error : new Error(String(error)));
+}
+
+/** Holds every call until the test finishes or fails it by position: `held[i]`. */
+export class Held {
+  readonly held: { readonly call: FakeCall; readonly result: Deferred<Record<string, Tensor>> }[] = [];
+
+  readonly respond: Respond = (call) => {
+    const result = deferred<Record<string, Tensor>>();
+    this.held.push({ call, result });
+    return result.promise;
+  };
+
+  finish(index: number, outputs: Record<string, Tensor>): void {
+    this.at(index).result.resolve(outputs);
+  }
+
+  fail(index: number, error: unknown): void {
+    this.at(index).result.reject(error);
+  }
+
+  private at(index: number): { readonly call: FakeCall; readonly result: Deferred<Record<string, Tensor>> } {
+    const entry = this.held[index];
+    if (entry === undefined) throw new Error(`no held call #${index} (${this.held.length} held)`);
+    return entry;
+  }
+}
+
+/** A LoadedModel whose behaviour the test picks; it records calls, concurrency and close(). */
+export class FakeLoadedModel implements LoadedModel {
+  readonly calls: FakeCall[] = [];
+  active = 0;
+  maxActive = 0;
+  closeCount = 0;
+
+  constructor(
+    readonly inputs: readonly TensorInfo[],
+    readonly outputs: readonly TensorInfo[],
+    public respond: Respond = echo,
+  ) {}
+
+  async infer(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, Tensor>> {
+    const call: FakeCall = { inputs, outputNames };
+    this.calls.push(call);
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      return await this.respond(call);
+    } finally {
+      this.active--;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closeCount++;
+    return Promise.resolve();
+  }
+}
