@@ -2,7 +2,8 @@
  * `npm run bench`: Skiff end to end against ONNX Runtime alone, measured in the same run, on a ResNet50
  * with the real architecture and random weights (built here, ~100 MB, never committed).
  * Rounds alternate between the engine and the server so drift on a shared machine hits both alike;
- * each figure is the median over rounds. Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (6).
+ * each figure is the median over rounds. Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS
+ * (workers x threads per worker, comma-separated; default `1xN,Nx1` for N cores).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -114,10 +115,10 @@ async function main(): Promise<void> {
   });
   await engineAlone(session, 1);
 
-  const configs = [
-    { name: `skiff 1 worker x ${THREADS} threads`, workers: 1, threads: THREADS },
-    { name: `skiff ${THREADS} workers x 1 thread`, workers: THREADS, threads: 1 },
-  ];
+  const configs = (process.env.BENCH_CONFIGS ?? `1x${THREADS},${THREADS}x1`).split(',').map((spec) => {
+    const [workers = 1, threads = 1] = spec.split('x').map(Number);
+    return { name: `skiff ${workers} worker(s) x ${threads} thread(s)`, workers, threads };
+  });
   const servers = [];
   for (const config of configs)
     servers.push({ config, server: await startSkiff(model, config.workers, config.threads) });
