@@ -1,4 +1,5 @@
 // The composition root: the one place that picks concrete classes and wires them together.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,10 @@ import { findZooEntry } from './store/zoo.js';
 import { buildHttpApp } from './adapters/http/http-app.js';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
+
+export const SKIFF_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Most predictions one request may ask for; more would only be a bigger response. */
 export const MAX_TOP_K = 1000;
@@ -60,10 +65,11 @@ export interface StartOptions {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
   const configMs = options.sinceStart();
-  const service = new InferenceService(new SharpImageCodec(), {
-    maxImagePixels: config.maxImagePixels,
-    maxTopK: MAX_TOP_K,
-  });
+  const service = new InferenceService(
+    new SharpImageCodec(),
+    { maxImagePixels: config.maxImagePixels, maxTopK: MAX_TOP_K },
+    { name: 'skiff', version: SKIFF_VERSION },
+  );
   const prepare = async (): Promise<ServedModel> => {
     service.startupPhase = `fetching model ${config.model}`;
     const source = await resolveModelSource(config.model, {

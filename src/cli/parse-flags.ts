@@ -27,7 +27,9 @@ export function parseFlags(options: readonly OptionSpec[], argv: readonly string
   try {
     parsed = parseArgs({ args: [...argv], options: table, allowPositionals: false, strict: true });
   } catch (error) {
-    const message = (error instanceof Error ? error.message : String(error)).replace(/\. To specify.*$/s, '');
+    const raw = error instanceof Error ? error.message : String(error);
+    const ambiguous = /^Option '(--[a-z-]+)[^']*' argument is ambiguous/.exec(raw);
+    const message = ambiguous?.[1] !== undefined ? `option ${ambiguous[1]}: write a value starting with "-" as ${ambiguous[1]}=<value>` : raw.replace(/\s*(Did you forget|To specify).*$/s, '');
     throw new SkiffError('SKIFF_CONFIG_INVALID', `${message}; see --help`);
   }
   const values: Record<string, string | boolean | undefined> = {};

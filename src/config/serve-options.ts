@@ -70,6 +70,13 @@ export const SERVE_OPTIONS = [
     schema: port.default(5000),
   },
   {
+    key: 'grpcPort',
+    type: 'integer',
+    description: 'gRPC port for the Open Inference Protocol (0 picks a free one; --grpc-port=-1 turns gRPC off)',
+    defaultLabel: '8081',
+    schema: z.number().int().min(-1).max(65535).default(8081),
+  },
+  {
     key: 'topK',
     type: 'integer',
     description: 'predictions returned by /predict when the request does not say (?top_k=)',
@@ -145,6 +152,7 @@ export interface ServeConfig {
   readonly config?: string | undefined;
   readonly host: string;
   readonly port: number;
+  readonly grpcPort: number;
   readonly topK: number;
   readonly workers: number;
   readonly threadsPerWorker: number;

@@ -1,8 +1,10 @@
 import type { ImageCodec } from './preprocess/image-codec.js';
 import type { Prediction } from './model/classification.js';
-import type { Tensor } from './tensor/tensor.js';
 import type { ServedModel } from './registry/served-model.js';
+import type { InferRequest, InferResponse, ModelMetadata, RequestedOutput, ServerMetadata } from './inference-types.js';
+import type { Tensor, TensorInfo } from './tensor/tensor.js';
 import { topK } from './model/classification.js';
+import { classifyOutput } from './model/classify-output.js';
 import { imagesToTensor } from './preprocess/image-to-tensor.js';
 import { SkiffError } from './errors.js';
 
@@ -39,7 +41,62 @@ export class InferenceService {
   constructor(
     private readonly codec: ImageCodec,
     private readonly limits: InferenceLimits,
+    private readonly server: { readonly name: string; readonly version: string } = { name: 'skiff', version: '0.0.0' },
   ) {}
+
+  serverMetadata(): ServerMetadata {
+    return { name: this.server.name, version: this.server.version, extensions: ['binary_tensor_data', 'classification'] };
+  }
+
+  /** Metadata of a model (any state: a client may ask what a loading model will take). */
+  modelMetadata(name: string, version?: string): ModelMetadata {
+    const model = this.model(name, version);
+    const describe = (infos: readonly TensorInfo[]): ModelMetadata['inputs'] =>
+      infos.map((info) => ({ name: info.name, datatype: info.type, shape: [...info.shape] }));
+    return { name: model.name, versions: [model.version], platform: model.platform, inputs: describe(model.inputs), outputs: describe(model.outputs) };
+  }
+
+  /** Whether the model can take requests now, and if not, why (for ready endpoints). */
+  modelReadiness(name: string, version?: string): { readonly ready: boolean; readonly reason: string } {
+    const model = this.model(name, version);
+    if (model.state === 'ready') return { ready: true, reason: 'ready' };
+    return { ready: false, reason: `model "${model.name}" ${STATE_WORDS[model.state]}: ${model.reason}` };
+  }
+
+  /**
+   * Tensor inference, the Open Inference Protocol way: inputs are checked against the model's declared
+   * names, types and fixed dimensions before anything runs, so a bad request gets a precise 400 rather
+   * than a runtime error.
+   */
+  async inferTensors(request: InferRequest): Promise<InferResponse> {
+    const model = this.readyModel(request.model, request.version);
+    checkInputs(model.name, model.inputs, request.inputs);
+    const requested: readonly RequestedOutput[] = request.outputs ?? model.outputs.map((o) => ({ name: o.name }));
+    for (const output of requested) {
+      if (!model.outputs.some((o) => o.name === output.name)) {
+        throw new SkiffError('SKIFF_BAD_TENSOR', `model "${model.name}" has no output "${output.name}"; outputs: ${model.outputs.map((o) => o.name).join(', ')}`);
+      }
+      const n = output.classification;
+      if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
+        throw new SkiffError('SKIFF_BAD_PARAMETER', `output "${output.name}": classification must be a positive integer`);
+      }
+    }
+    const names = [...new Set(requested.map((o) => o.name))];
+    const results = await model.infer(request.inputs, names);
+    const labels = model.classifier.ok ? model.classifier.contract : undefined;
+    return {
+      model: model.name,
+      version: model.version,
+      id: request.id,
+      outputs: requested.map((output) => {
+        const tensor = results[output.name];
+        if (tensor === undefined) throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
+        if (output.classification === undefined) return { name: output.name, tensor };
+        const aligned = labels !== undefined && labels.output.name === output.name ? labels : undefined;
+        return { name: output.name, tensor: classifyOutput(tensor, output.classification, aligned?.labels, aligned?.output.backgroundClass ?? false) };
+      }),
+    };
+  }
 
   add(model: ServedModel): void {
     this.models.set(model.name, model);
@@ -79,8 +136,16 @@ export class InferenceService {
     return this.draining;
   }
 
-  /** The model named, or the only model when none is named. Throws not_found / unavailable. */
-  model(name: string | undefined): ServedModel {
+  /** The model named (at the version, when given), or the only model when none is named. Throws not_found. */
+  model(name: string | undefined, version?: string): ServedModel {
+    const model = this.modelByName(name);
+    if (version !== undefined && version !== model.version) {
+      throw new SkiffError('SKIFF_MODEL_NOT_FOUND', `model "${model.name}" has no version "${version}"; served: ${model.version}`);
+    }
+    return model;
+  }
+
+  private modelByName(name: string | undefined): ServedModel {
     if (name === undefined) {
       const [only, ...rest] = this.models.values();
       if (only === undefined) throw new SkiffError('SKIFF_MODEL_NOT_FOUND', 'no model is being served');
@@ -141,8 +206,8 @@ export class InferenceService {
     return this.readyModel(modelName).infer(inputs, outputNames);
   }
 
-  private readyModel(name: string | undefined): ServedModel {
-    const model = this.model(name);
+  private readyModel(name: string | undefined, version?: string): ServedModel {
+    const model = this.model(name, version);
     this.checkAccepting(model);
     return model;
   }
@@ -153,6 +218,28 @@ export class InferenceService {
       throw new SkiffError(
         'SKIFF_MODEL_NOT_READY',
         `model "${model.name}" is not ready (${model.state}: ${model.reason})`,
+      );
+    }
+  }
+}
+
+function checkInputs(modelName: string, declared: readonly TensorInfo[], given: Readonly<Record<string, Tensor>>): void {
+  for (const name of Object.keys(given)) {
+    if (!declared.some((d) => d.name === name)) {
+      throw new SkiffError('SKIFF_BAD_TENSOR', `model "${modelName}" has no input "${name}"; inputs: ${declared.map((d) => d.name).join(', ')}`);
+    }
+  }
+  for (const info of declared) {
+    const tensor = given[info.name];
+    if (tensor === undefined) throw new SkiffError('SKIFF_BAD_TENSOR', `input "${info.name}" is missing; model "${modelName}" needs ${declared.map((d) => d.name).join(', ')}`);
+    if (tensor.type !== info.type) {
+      throw new SkiffError('SKIFF_BAD_TENSOR', `input "${info.name}" must be ${info.type}, got ${tensor.type}`);
+    }
+    const fits = tensor.shape.length === info.shape.length && info.shape.every((d, i) => d < 0 || d === tensor.shape[i]);
+    if (!fits) {
+      throw new SkiffError(
+        'SKIFF_BAD_TENSOR',
+        `input "${info.name}" has shape [${tensor.shape.join(',')}] but the model takes [${info.shape.map((d) => (d < 0 ? '-1' : String(d))).join(',')}]`,
       );
     }
   }

@@ -13,6 +13,7 @@ export async function startTestServer(
   const full: ServeConfig = {
     host: '127.0.0.1',
     port: 0,
+    grpcPort: -1,
     topK: 5,
     workers: 1,
     threadsPerWorker: 1,

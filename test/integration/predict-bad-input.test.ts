@@ -174,15 +174,19 @@ describe('/predict with bad and unusual input', () => {
     await expectError(await postImage(`${small.url}/predict`, dog), 413, /larger than the limit/);
   });
 
-  test('JSON sent to /predict is 415 and says what to send', async () => {
+  test("the seed's JSON form sent to an image model is 400 and says why", async () => {
     await expectError(
-      await fetch(predict(), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{"X": [1, 2]}',
-      }),
+      await fetch(predict(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"X": [1, 2]}' }),
+      400,
+      /needs a model with one 2-D input \[rows, features\]; model .* has input \[-1,3,224,224\]/,
+    );
+  });
+
+  test('a content type /predict does not take is 415 and says what to send', async () => {
+    await expectError(
+      await fetch(predict(), { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a,b\n1,2\n' }),
       415,
-      /application\/json.*multipart\/form-data file field named "image"/,
+      /text\/csv.*multipart\/form-data file field named "image"/,
     );
   });
 

@@ -5,8 +5,11 @@ import type { InferenceService } from '../../core/inference-service.js';
 import type { Logger } from '../../core/logger.js';
 import { SkiffError, isSkiffError } from '../../core/errors.js';
 import { HTTP_STATUS } from './http-status.js';
-import { registerPredictRoute } from './predict-route.js';
+import { PREDICT_USAGE, registerPredictRoute } from './predict-route.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { registerOipRoutes } from './oip-routes.js';
+import { registerV1Routes } from './v1-routes.js';
+import { registerSeldonRoutes } from './seldon-routes.js';
 
 export interface HttpAppOptions {
   readonly service: InferenceService;
@@ -47,9 +50,6 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     },
   });
 
-  registerPredictRoute(app, options);
-  registerHealthRoutes(app, options.service);
-
   app.setNotFoundHandler((request, reply) => {
     const allowed = allowedMethods(app, request.url);
     if (allowed.length > 0) {
@@ -76,6 +76,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     sendError(request, reply, error, options.logger);
   });
 
+  // Routes come after the handlers: scopes registered later inherit them.
+  registerPredictRoute(app, options);
+  registerHealthRoutes(app, options.service);
+  await registerOipRoutes(app, options.service);
+  registerV1Routes(app, options.service, options.defaultTopK);
+  registerSeldonRoutes(app, options.service, options.defaultTopK);
+
   return app;
 }
 
@@ -85,7 +92,7 @@ export function sendError(
   error: unknown,
   logger: Logger,
 ): void {
-  const mapped = toHttpError(error);
+  const mapped = toHttpError(error, request.headers['content-type']?.split(';')[0] ?? '', pathOf(request.url));
   if (mapped.status >= 500 && mapped.code === 'SKIFF_INTERNAL') {
     logger.error('request failed', {
       requestId: request.id,
@@ -111,7 +118,7 @@ interface HttpError {
 }
 
 /** Fastify's own errors (bad JSON, body limits, content types) are folded into Skiff's codes here. */
-function toHttpError(error: unknown): HttpError {
+function toHttpError(error: unknown, contentType: string, path: string): HttpError {
   if (isSkiffError(error))
     return { status: HTTP_STATUS[error.kind], code: error.code, message: error.message };
   const fastifyError = error as Partial<FastifyError> & { code?: string };
@@ -127,7 +134,9 @@ function toHttpError(error: unknown): HttpError {
       return {
         status: 415,
         code: 'SKIFF_UNSUPPORTED_MEDIA_TYPE',
-        message: `content type "${String(fastifyError.message).replace(/^Unsupported Media Type: /, '')}" is not accepted here`,
+        message: `content type "${contentType}" is not accepted by ${path}${
+          path === '/predict' ? `; ${PREDICT_USAGE}` : '; send application/json'
+        }`,
       };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

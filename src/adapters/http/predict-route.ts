@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpAppOptions } from './http-app.js';
+import type { InferenceService } from '../../core/inference-service.js';
 import { SkiffError } from '../../core/errors.js';
+import { rowsToTensor, tensorToRows } from './tensor-rows.js';
 
-const USAGE =
+export const PREDICT_USAGE =
   'send the image as a multipart/form-data file field named "image" (curl -F image=@dog.jpg), or as the raw body with Content-Type image/*';
 
 interface PredictQuery {
@@ -18,6 +20,9 @@ interface PredictQuery {
 export function registerPredictRoute(app: FastifyInstance, options: HttpAppOptions): void {
   app.post<{ Querystring: PredictQuery }>('/predict', async (request, reply) => {
     const { top_k: topKText, model, details } = request.query;
+    if (/^application\/json/i.test(request.headers['content-type'] ?? '')) {
+      return reply.send(await scoreRows(options.service, model, request.body));
+    }
     const k = topKText === undefined ? options.defaultTopK : parseTopK(topKText);
     const image = await readImage(request);
     const result = await options.service.classifyImage(model, image, k);
@@ -49,13 +54,13 @@ async function readImage(request: FastifyRequest): Promise<Uint8Array> {
   if (/^(image\/|application\/octet-stream)/i.test(type)) {
     const body = request.body;
     if (!Buffer.isBuffer(body) || body.length === 0)
-      throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the request body is empty; ' + USAGE);
+      throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the request body is empty; ' + PREDICT_USAGE);
     return body;
   }
-  if (type === '') throw new SkiffError('SKIFF_MISSING_IMAGE', `no image in the request; ${USAGE}`);
+  if (type === '') throw new SkiffError('SKIFF_MISSING_IMAGE', `no image in the request; ${PREDICT_USAGE}`);
   throw new SkiffError(
     'SKIFF_UNSUPPORTED_MEDIA_TYPE',
-    `content type "${type.split(';')[0] ?? type}" is not accepted by /predict; ${USAGE}`,
+    `content type "${type.split(';')[0] ?? type}" is not accepted by /predict; ${PREDICT_USAGE}`,
   );
 }
 
@@ -78,9 +83,50 @@ async function readMultipartImage(request: FastifyRequest): Promise<Uint8Array> 
     const found = seen.length === 0 ? 'no fields' : `fields ${seen.map((s) => `"${s}"`).join(', ')}`;
     throw new SkiffError(
       'SKIFF_MISSING_IMAGE',
-      `the form has no file field "image" (found ${found}); ${USAGE}`,
+      `the form has no file field "image" (found ${found}); ${PREDICT_USAGE}`,
     );
   }
   if (image.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the "image" file is empty (0 bytes)');
   return image;
+}
+
+/**
+ * The seed's JSON form: `{"X": [features]}` scores one row, `{"X": [[...], [...]]}` many. A model with one
+ * value per row answers numbers, otherwise lists.
+ */
+async function scoreRows(
+  service: InferenceService,
+  modelName: string | undefined,
+  body: unknown,
+): Promise<{ score: unknown }> {
+  const x =
+    body !== null && typeof body === 'object' && !Array.isArray(body)
+      ? (body as Record<string, unknown>).X
+      : undefined;
+  if (!Array.isArray(x) || x.length === 0) {
+    throw new SkiffError(
+      'SKIFF_BAD_REQUEST',
+      '"X" cannot be found in the JSON payload: send {"X": [features]} or {"X": [[row], [row]]}',
+    );
+  }
+  const model = service.model(modelName);
+  const metadata = service.modelMetadata(model.name);
+  const [input, ...more] = metadata.inputs;
+  if (input === undefined || more.length > 0 || input.shape.length !== 2) {
+    throw new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `{"X": ...} needs a model with one 2-D input [rows, features]; model "${model.name}" has ${metadata.inputs.map((i) => `${i.name} [${i.shape.join(',')}]`).join(', ')}`,
+    );
+  }
+  const single = !Array.isArray(x[0]);
+  const response = await service.inferTensors({
+    model: model.name,
+    inputs: { [input.name]: rowsToTensor(input, single ? [x] : x) },
+  });
+  const output = response.outputs[0];
+  if (output === undefined) throw new SkiffError('SKIFF_INFERENCE_FAILED', 'the model returned no output');
+  const rows = tensorToRows(output.tensor).map((row) =>
+    Array.isArray(row) && row.length === 1 ? (row[0] as unknown) : row,
+  );
+  return { score: single ? rows[0] : rows };
 }

@@ -13,6 +13,8 @@ export type ModelState = 'loading' | 'warming-up' | 'ready' | 'failed' | 'unload
 
 export interface ServedModelSpec {
   readonly name: string;
+  /** Version label in every API; "1" for a model served without a repository. */
+  readonly version?: string | undefined;
   readonly modelPath: string;
   readonly config: ModelConfigFile;
   readonly labels: Labels | undefined;
@@ -38,6 +40,14 @@ export class ServedModel {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  get version(): string {
+    return this.spec.version ?? '1';
+  }
+
+  get platform(): string {
+    return 'onnxruntime_onnx';
   }
 
   get inputs(): readonly TensorInfo[] {

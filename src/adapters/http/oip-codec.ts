@@ -1,0 +1,200 @@
+import type { DataType } from '../../core/tensor/data-type.js';
+import type { Tensor } from '../../core/tensor/tensor.js';
+import type { InferRequest, InferResponse, RequestedOutput } from '../../core/inference-types.js';
+import { SkiffError } from '../../core/errors.js';
+import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
+import { tensorFromRaw, tensorToRaw } from '../../core/tensor/raw-tensor.js';
+
+export const DATA_TYPES: readonly DataType[] = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+];
+
+/** Most bytes of JSON header the binary extension may declare; the rest of the body is tensor data. */
+type Json = Record<string, unknown>;
+
+export interface DecodedInfer {
+  readonly request: InferRequest;
+  /** Outputs to return in the binary section. */
+  readonly binaryOutputs: ReadonlySet<string>;
+}
+
+/**
+ * Parses an OIP v2 REST infer body: JSON, or with the binary tensor extension a JSON header of
+ * `headerLength` bytes followed by the inputs' raw bytes in input order.
+ */
+export function decodeInferBody(
+  model: string,
+  version: string | undefined,
+  body: Buffer,
+  headerLength: number | undefined,
+): DecodedInfer {
+  if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
+    throw new SkiffError(
+      'SKIFF_BAD_REQUEST',
+      `Inference-Header-Content-Length is ${headerLength} but the body has ${body.length} bytes`,
+    );
+  }
+  const jsonBytes = headerLength === undefined ? body : body.subarray(0, headerLength);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(jsonBytes.toString('utf8')) as unknown;
+  } catch {
+    throw new SkiffError(
+      'SKIFF_BAD_REQUEST',
+      headerLength === undefined
+        ? 'the request body is not valid JSON'
+        : 'the JSON header of the request is not valid JSON (check Inference-Header-Content-Length)',
+    );
+  }
+  const root = object(parsed, 'the request');
+  const inputs = root.inputs;
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw new SkiffError('SKIFF_BAD_TENSOR', '"inputs" must be a non-empty array');
+  let binaryAt = headerLength ?? body.length;
+  const tensors: Record<string, Tensor> = {};
+  for (const [index, item] of inputs.entries()) {
+    const input = object(item, `inputs[${index}]`);
+    const name = input.name;
+    if (typeof name !== 'string' || name === '')
+      throw new SkiffError('SKIFF_BAD_TENSOR', `inputs[${index}].name must be a non-empty string`);
+    if (tensors[name] !== undefined)
+      throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" is given twice`);
+    const datatype = dataType(input.datatype, `input "${name}"`);
+    const shape = shapeOf(input.shape, name);
+    const parameters =
+      input.parameters === undefined ? {} : object(input.parameters, `input "${name}".parameters`);
+    const binarySize = parameters.binary_data_size;
+    if (binarySize !== undefined) {
+      if (headerLength === undefined)
+        throw new SkiffError(
+          'SKIFF_BAD_REQUEST',
+          `input "${name}" has binary_data_size but the request has no Inference-Header-Content-Length header`,
+        );
+      if (
+        typeof binarySize !== 'number' ||
+        !Number.isSafeInteger(binarySize) ||
+        binarySize < 0 ||
+        binaryAt + binarySize > body.length
+      ) {
+        throw new SkiffError(
+          'SKIFF_BAD_TENSOR',
+          `input "${name}": binary_data_size ${String(binarySize)} runs past the end of the body`,
+        );
+      }
+      if (input.data !== undefined)
+        throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" has both "data" and binary_data_size`);
+      tensors[name] = tensorFromRaw(name, datatype, shape, body.subarray(binaryAt, binaryAt + binarySize));
+      binaryAt += binarySize;
+    } else {
+      if (input.data === undefined) throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" has no "data"`);
+      tensors[name] = tensorFromJson(name, datatype, shape, input.data);
+    }
+  }
+  if (binaryAt !== body.length) {
+    throw new SkiffError(
+      'SKIFF_BAD_REQUEST',
+      `${body.length - binaryAt} bytes of binary data are not claimed by any input's binary_data_size`,
+    );
+  }
+  const parameters = root.parameters === undefined ? {} : object(root.parameters, 'parameters');
+  const allBinary = parameters.binary_data_output === true;
+  const binaryOutputs = new Set<string>();
+  let outputs: RequestedOutput[] | undefined;
+  if (root.outputs !== undefined) {
+    if (!Array.isArray(root.outputs)) throw new SkiffError('SKIFF_BAD_TENSOR', '"outputs" must be an array');
+    outputs = root.outputs.map((item, index) => {
+      const output = object(item, `outputs[${index}]`);
+      if (typeof output.name !== 'string')
+        throw new SkiffError('SKIFF_BAD_TENSOR', `outputs[${index}].name must be a string`);
+      const p =
+        output.parameters === undefined
+          ? {}
+          : object(output.parameters, `output "${output.name}".parameters`);
+      if (p.binary_data === true || (p.binary_data === undefined && allBinary))
+        binaryOutputs.add(output.name);
+      const classification = p.classification;
+      if (classification !== undefined && typeof classification !== 'number') {
+        throw new SkiffError(
+          'SKIFF_BAD_PARAMETER',
+          `output "${output.name}": classification must be a number`,
+        );
+      }
+      return { name: output.name, classification };
+    });
+  }
+  const id = root.id;
+  if (id !== undefined && typeof id !== 'string')
+    throw new SkiffError('SKIFF_BAD_REQUEST', '"id" must be a string');
+  return {
+    request: { model, version, id, inputs: tensors, outputs },
+    binaryOutputs: allBinary && outputs === undefined ? new Set(['*']) : binaryOutputs,
+  };
+}
+
+/** The response body: JSON, or JSON header + binary outputs (and the header length to send). */
+export function encodeInferResponse(
+  response: InferResponse,
+  binaryOutputs: ReadonlySet<string>,
+): { body: Buffer; headerLength?: number } {
+  const chunks: Uint8Array[] = [];
+  const outputs = response.outputs.map(({ name, tensor }) => {
+    const base = { name, datatype: tensor.type, shape: [...tensor.shape] };
+    if (binaryOutputs.has(name) || binaryOutputs.has('*')) {
+      const raw = tensorToRaw(tensor);
+      chunks.push(raw);
+      return { ...base, parameters: { binary_data_size: raw.byteLength } };
+    }
+    return { ...base, data: tensorToJson(tensor) };
+  });
+  const header = Buffer.from(
+    JSON.stringify({
+      model_name: response.model,
+      model_version: response.version,
+      ...(response.id === undefined ? {} : { id: response.id }),
+      outputs,
+    }),
+  );
+  if (chunks.length === 0) return { body: header };
+  return { body: Buffer.concat([header, ...chunks]), headerLength: header.length };
+}
+
+function object(value: unknown, what: string): Json {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new SkiffError('SKIFF_BAD_REQUEST', `${what} must be a JSON object`);
+  return value as Json;
+}
+
+export function dataType(value: unknown, what: string): DataType {
+  if (typeof value !== 'string' || !(DATA_TYPES as readonly string[]).includes(value)) {
+    throw new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `${what}: datatype ${JSON.stringify(value)} is not one of ${DATA_TYPES.join(', ')}`,
+    );
+  }
+  return value as DataType;
+}
+
+function shapeOf(value: unknown, name: string): number[] {
+  if (
+    !Array.isArray(value) ||
+    !value.every((d): d is number => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+  ) {
+    throw new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `input "${name}": shape must be an array of non-negative integers`,
+    );
+  }
+  return value;
+}

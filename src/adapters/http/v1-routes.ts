@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import type { InferenceService } from '../../core/inference-service.js';
+import type { Tensor } from '../../core/tensor/tensor.js';
+import { SkiffError } from '../../core/errors.js';
+import { rowsToTensor, tensorToRows } from './tensor-rows.js';
+
+interface V1Body {
+  readonly instances?: unknown;
+  readonly inputs?: unknown;
+}
+
+/**
+ * KServe V1 / TF-Serving predict: `{"instances": [...]}` (row format) or `{"inputs": ...}` (columnar) in,
+ * `{"predictions": [...]}` out. Image models also take instances `{"b64": "<base64 image>"}` and answer
+ * each with the seed's predictions list.
+ */
+export function registerV1Routes(app: FastifyInstance, service: InferenceService, defaultTopK: number): void {
+  app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
+    const { ready } = service.modelReadiness(request.params.model);
+    return { name: request.params.model, ready };
+  });
+
+  // `::` is Fastify's literal colon: the path is /v1/models/<model>:predict.
+  app.post<{ Params: { model: string }; Body: V1Body }>('/v1/models/:model::predict', async (request) => {
+    const model = request.params.model;
+    const body = request.body as V1Body | undefined;
+    if (body === undefined || body === null || typeof body !== 'object')
+      throw new SkiffError('SKIFF_BAD_REQUEST', 'expected a JSON object with "instances" or "inputs"');
+    const images = imageInstances(body.instances);
+    if (images !== undefined) {
+      const predictions = [];
+      for (const image of images)
+        predictions.push(
+          (await service.classifyImage(model, image, defaultTopK)).predictions.map((p) => ({
+            label: p.label,
+            probability: p.probability,
+          })),
+        );
+      return { predictions };
+    }
+    const metadata = service.modelMetadata(model);
+    const inputs: Record<string, Tensor> = {};
+    if (body.instances !== undefined) {
+      const rows = body.instances;
+      if (!Array.isArray(rows)) throw new SkiffError('SKIFF_BAD_TENSOR', '"instances" must be a list');
+      if (metadata.inputs.length === 1 && metadata.inputs[0] !== undefined) {
+        inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], rows);
+      } else {
+        for (const input of metadata.inputs) {
+          inputs[input.name] = rowsToTensor(
+            input,
+            rows.map((row: unknown) =>
+              row !== null && typeof row === 'object' && !Array.isArray(row)
+                ? (row as Record<string, unknown>)[input.name]
+                : undefined,
+            ),
+          );
+        }
+      }
+    } else if (body.inputs !== undefined) {
+      const columns = body.inputs;
+      if (Array.isArray(columns) && metadata.inputs.length === 1 && metadata.inputs[0] !== undefined) {
+        inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], columns);
+      } else if (columns !== null && typeof columns === 'object' && !Array.isArray(columns)) {
+        for (const input of metadata.inputs)
+          inputs[input.name] = rowsToTensor(input, (columns as Record<string, unknown>)[input.name]);
+      } else {
+        throw new SkiffError(
+          'SKIFF_BAD_TENSOR',
+          '"inputs" must be a tensor (for a one-input model) or an object of tensors by input name',
+        );
+      }
+    } else {
+      throw new SkiffError('SKIFF_BAD_REQUEST', 'the request needs "instances" or "inputs"');
+    }
+    const response = await service.inferTensors({ model, inputs });
+    const [first, ...others] = response.outputs;
+    if (first === undefined) return { predictions: [] };
+    if (others.length === 0) return { predictions: tensorToRows(first.tensor) };
+    const columns = response.outputs.map((o) => [o.name, tensorToRows(o.tensor)] as const);
+    return {
+      predictions: tensorToRows(first.tensor).map((_, row) =>
+        Object.fromEntries(columns.map(([name, rows]) => [name, rows[row]])),
+      ),
+    };
+  });
+}
+
+/** Instances that are all `{"b64": ...}` (or TF-Serving's `{"image_bytes": {"b64": ...}}`) are images. */
+function imageInstances(instances: unknown): Uint8Array[] | undefined {
+  if (!Array.isArray(instances) || instances.length === 0) return undefined;
+  const images: Uint8Array[] = [];
+  for (const instance of instances) {
+    const holder =
+      instance !== null && typeof instance === 'object' ? (instance as Record<string, unknown>) : undefined;
+    const inner =
+      holder?.image_bytes !== undefined && typeof holder.image_bytes === 'object'
+        ? (holder.image_bytes as Record<string, unknown>)
+        : holder;
+    const b64 = inner?.b64;
+    if (typeof b64 !== 'string') return undefined;
+    images.push(Buffer.from(b64, 'base64'));
+  }
+  return images;
+}

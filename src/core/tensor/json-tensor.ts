@@ -1,0 +1,126 @@
+import type { DataType, TensorData } from './data-type.js';
+import type { Tensor } from './tensor.js';
+import { elementCount, float16ToNumber, numberToFloat16 } from './tensor.js';
+import { SkiffError } from '../errors.js';
+
+const INT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+};
+
+/**
+ * Builds a tensor from JSON `data` as the Open Inference Protocol allows it: flat row-major or nested to
+ * the shape. Numbers are checked against the type (integers in range, booleans for BOOL, strings for
+ * BYTES). 64-bit integers beyond 2^53 cannot survive JSON; use the binary extension for those.
+ * Throws SKIFF_BAD_TENSOR naming the input and the first bad element.
+ */
+export function tensorFromJson(name: string, type: DataType, shape: readonly number[], data: unknown): Tensor {
+  for (const dim of shape) {
+    if (!Number.isSafeInteger(dim) || dim < 0) {
+      throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": shape [${shape.join(',')}] must hold non-negative integers`);
+    }
+  }
+  const count = elementCount(shape);
+  const flat = flatten(name, data, count);
+  if (flat.length !== count) {
+    throw new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `input "${name}": ${flat.length} values do not fit shape [${shape.join(',')}] (${count} expected)`,
+    );
+  }
+  const bad = (index: number, expected: string): SkiffError =>
+    new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": element ${index} is ${JSON.stringify(flat[index])?.slice(0, 40)}, expected ${expected} for ${type}`);
+  const numbers = (): number[] =>
+    flat.map((v, i) => {
+      if (typeof v !== 'number') throw bad(i, 'a number');
+      return v;
+    });
+  const integers = (): number[] => {
+    const range = INT_RANGE[type];
+    return flat.map((v, i) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || (range !== undefined && (v < range[0] || v > range[1]))) {
+        throw bad(i, range === undefined ? 'an integer' : `an integer from ${range[0]} to ${range[1]}`);
+      }
+      return v;
+    });
+  };
+  const bigints = (unsigned: boolean): bigint[] =>
+    flat.map((v, i) => {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (unsigned && v < 0)) throw bad(i, unsigned ? 'a non-negative integer' : 'an integer');
+      return BigInt(v);
+    });
+  const values: TensorData = (() => {
+    switch (type) {
+      case 'BOOL':
+        return Uint8Array.from(
+          flat.map((v, i) => {
+            if (typeof v !== 'boolean') throw bad(i, 'true or false');
+            return v ? 1 : 0;
+          }),
+        );
+      case 'BYTES':
+        return flat.map((v, i) => {
+          if (typeof v !== 'string') throw bad(i, 'a string');
+          return new TextEncoder().encode(v);
+        });
+      case 'FP16':
+        return Uint16Array.from(numbers(), numberToFloat16);
+      case 'FP32':
+        return Float32Array.from(numbers());
+      case 'FP64':
+        return Float64Array.from(numbers());
+      case 'UINT8':
+        return Uint8Array.from(integers());
+      case 'UINT16':
+        return Uint16Array.from(integers());
+      case 'UINT32':
+        return Uint32Array.from(integers());
+      case 'INT8':
+        return Int8Array.from(integers());
+      case 'INT16':
+        return Int16Array.from(integers());
+      case 'INT32':
+        return Int32Array.from(integers());
+      case 'INT64':
+        return BigInt64Array.from(bigints(false));
+      case 'UINT64':
+        return BigUint64Array.from(bigints(true));
+    }
+  })();
+  return { type, shape: [...shape], data: values };
+}
+
+/** Flat row-major JSON values of a tensor (BOOL as booleans, BYTES as UTF-8 strings, FP16 decoded). */
+export function tensorToJson(tensor: Tensor): (number | boolean | string)[] {
+  const data = tensor.data;
+  if (Array.isArray(data)) {
+    const decoder = new TextDecoder();
+    return data.map((b) => decoder.decode(b));
+  }
+  if (tensor.type === 'BOOL') return Array.from(data as Uint8Array, (v) => v !== 0);
+  if (tensor.type === 'FP16') return Array.from(data as Uint16Array, float16ToNumber);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, (v) => Number(v));
+  return Array.from(data as ArrayLike<number>);
+}
+
+function flatten(name: string, data: unknown, limit: number): unknown[] {
+  if (!Array.isArray(data)) {
+    throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": "data" must be an array`);
+  }
+  const out: unknown[] = [];
+  const walk = (value: unknown[], depth: number): void => {
+    if (depth > 32) throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": "data" is nested too deeply`);
+    for (const item of value) {
+      if (Array.isArray(item)) walk(item, depth + 1);
+      else out.push(item);
+      // Stop early on absurd payloads instead of flattening them all.
+      if (out.length > limit) return;
+    }
+  };
+  walk(data, 0);
+  return out;
+}

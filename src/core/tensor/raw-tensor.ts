@@ -1,0 +1,90 @@
+import type { DataType, TensorData } from './data-type.js';
+import type { Tensor } from './tensor.js';
+import { bytesPerElement } from './data-type.js';
+import { elementCount } from './tensor.js';
+import { SkiffError } from '../errors.js';
+
+/**
+ * Decodes a tensor from the binary layout shared by the OIP binary extension and gRPC raw contents:
+ * little-endian, row-major; BOOL one byte each; BYTES as 4-byte little-endian length + bytes per element.
+ * Throws SKIFF_BAD_TENSOR when the byte count does not fit the shape.
+ */
+export function tensorFromRaw(name: string, type: DataType, shape: readonly number[], bytes: Uint8Array): Tensor {
+  const count = elementCount(shape);
+  if (type === 'BYTES') return { type, shape, data: splitBytes(name, bytes, count) };
+  const size = bytesPerElement(type);
+  if (bytes.byteLength !== count * size) {
+    throw new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `input "${name}": ${bytes.byteLength} bytes of binary data do not fit shape [${shape.join(',')}] of ${type} (${count * size} bytes expected)`,
+    );
+  }
+  // Copy into an aligned buffer: the bytes may sit at any offset of a larger body.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  const buffer = copy.buffer;
+  const data: TensorData = (() => {
+    switch (type) {
+      case 'BOOL':
+      case 'UINT8':
+        return copy;
+      case 'INT8':
+        return new Int8Array(buffer);
+      case 'UINT16':
+      case 'FP16':
+        return new Uint16Array(buffer);
+      case 'INT16':
+        return new Int16Array(buffer);
+      case 'UINT32':
+        return new Uint32Array(buffer);
+      case 'INT32':
+        return new Int32Array(buffer);
+      case 'UINT64':
+        return new BigUint64Array(buffer);
+      case 'INT64':
+        return new BigInt64Array(buffer);
+      case 'FP32':
+        return new Float32Array(buffer);
+      case 'FP64':
+        return new Float64Array(buffer);
+    }
+  })();
+  return { type, shape, data };
+}
+
+/** Encodes a tensor in the same layout; the result may share memory with the tensor. */
+export function tensorToRaw(tensor: Tensor): Uint8Array {
+  const data = tensor.data;
+  if (Array.isArray(data)) {
+    const total = data.reduce((sum, element) => sum + 4 + element.byteLength, 0);
+    const out = new Uint8Array(total);
+    const view = new DataView(out.buffer);
+    let at = 0;
+    for (const element of data) {
+      view.setUint32(at, element.byteLength, true);
+      out.set(element, at + 4);
+      at += 4 + element.byteLength;
+    }
+    return out;
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function splitBytes(name: string, bytes: Uint8Array, count: number): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const elements: Uint8Array[] = [];
+  let at = 0;
+  while (at < bytes.byteLength) {
+    if (at + 4 > bytes.byteLength) throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": BYTES data ends inside a length prefix`);
+    const length = view.getUint32(at, true);
+    if (at + 4 + length > bytes.byteLength) {
+      throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": BYTES element ${elements.length} claims ${length} bytes past the end of the data`);
+    }
+    elements.push(bytes.slice(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  if (elements.length !== count) {
+    throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": ${elements.length} BYTES elements do not fit a shape with ${count} elements`);
+  }
+  return elements;
+}
