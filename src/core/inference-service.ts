@@ -1,7 +1,13 @@
 import type { ImageCodec } from './preprocess/image-codec.js';
 import type { Prediction } from './model/classification.js';
 import type { ServedModel } from './registry/served-model.js';
-import type { InferRequest, InferResponse, ModelMetadata, RequestedOutput, ServerMetadata } from './inference-types.js';
+import type {
+  InferRequest,
+  InferResponse,
+  ModelMetadata,
+  RequestedOutput,
+  ServerMetadata,
+} from './inference-types.js';
 import type { Tensor, TensorInfo } from './tensor/tensor.js';
 import { topK } from './model/classification.js';
 import { classifyOutput } from './model/classify-output.js';
@@ -41,11 +47,18 @@ export class InferenceService {
   constructor(
     private readonly codec: ImageCodec,
     private readonly limits: InferenceLimits,
-    private readonly server: { readonly name: string; readonly version: string } = { name: 'skiff', version: '0.0.0' },
+    private readonly server: { readonly name: string; readonly version: string } = {
+      name: 'skiff',
+      version: '0.0.0',
+    },
   ) {}
 
   serverMetadata(): ServerMetadata {
-    return { name: this.server.name, version: this.server.version, extensions: ['binary_tensor_data', 'classification'] };
+    return {
+      name: this.server.name,
+      version: this.server.version,
+      extensions: ['binary_tensor_data', 'classification'],
+    };
   }
 
   /** Metadata of a model (any state: a client may ask what a loading model will take). */
@@ -53,7 +66,13 @@ export class InferenceService {
     const model = this.model(name, version);
     const describe = (infos: readonly TensorInfo[]): ModelMetadata['inputs'] =>
       infos.map((info) => ({ name: info.name, datatype: info.type, shape: [...info.shape] }));
-    return { name: model.name, versions: [model.version], platform: model.platform, inputs: describe(model.inputs), outputs: describe(model.outputs) };
+    return {
+      name: model.name,
+      versions: [model.version],
+      platform: model.platform,
+      inputs: describe(model.inputs),
+      outputs: describe(model.outputs),
+    };
   }
 
   /** Whether the model can take requests now, and if not, why (for ready endpoints). */
@@ -71,14 +90,21 @@ export class InferenceService {
   async inferTensors(request: InferRequest): Promise<InferResponse> {
     const model = this.readyModel(request.model, request.version);
     checkInputs(model.name, model.inputs, request.inputs);
-    const requested: readonly RequestedOutput[] = request.outputs ?? model.outputs.map((o) => ({ name: o.name }));
+    const requested: readonly RequestedOutput[] =
+      request.outputs ?? model.outputs.map((o) => ({ name: o.name }));
     for (const output of requested) {
       if (!model.outputs.some((o) => o.name === output.name)) {
-        throw new SkiffError('SKIFF_BAD_TENSOR', `model "${model.name}" has no output "${output.name}"; outputs: ${model.outputs.map((o) => o.name).join(', ')}`);
+        throw new SkiffError(
+          'SKIFF_BAD_TENSOR',
+          `model "${model.name}" has no output "${output.name}"; outputs: ${model.outputs.map((o) => o.name).join(', ')}`,
+        );
       }
       const n = output.classification;
       if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
-        throw new SkiffError('SKIFF_BAD_PARAMETER', `output "${output.name}": classification must be a positive integer`);
+        throw new SkiffError(
+          'SKIFF_BAD_PARAMETER',
+          `output "${output.name}": classification must be a positive integer`,
+        );
       }
     }
     const names = [...new Set(requested.map((o) => o.name))];
@@ -90,10 +116,19 @@ export class InferenceService {
       id: request.id,
       outputs: requested.map((output) => {
         const tensor = results[output.name];
-        if (tensor === undefined) throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
+        if (tensor === undefined)
+          throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
         if (output.classification === undefined) return { name: output.name, tensor };
         const aligned = labels !== undefined && labels.output.name === output.name ? labels : undefined;
-        return { name: output.name, tensor: classifyOutput(tensor, output.classification, aligned?.labels, aligned?.output.backgroundClass ?? false) };
+        return {
+          name: output.name,
+          tensor: classifyOutput(
+            tensor,
+            output.classification,
+            aligned?.labels,
+            aligned?.output.backgroundClass ?? false,
+          ),
+        };
       }),
     };
   }
@@ -140,7 +175,10 @@ export class InferenceService {
   model(name: string | undefined, version?: string): ServedModel {
     const model = this.modelByName(name);
     if (version !== undefined && version !== model.version) {
-      throw new SkiffError('SKIFF_MODEL_NOT_FOUND', `model "${model.name}" has no version "${version}"; served: ${model.version}`);
+      throw new SkiffError(
+        'SKIFF_MODEL_NOT_FOUND',
+        `model "${model.name}" has no version "${version}"; served: ${model.version}`,
+      );
     }
     return model;
   }
@@ -223,19 +261,34 @@ export class InferenceService {
   }
 }
 
-function checkInputs(modelName: string, declared: readonly TensorInfo[], given: Readonly<Record<string, Tensor>>): void {
+function checkInputs(
+  modelName: string,
+  declared: readonly TensorInfo[],
+  given: Readonly<Record<string, Tensor>>,
+): void {
   for (const name of Object.keys(given)) {
     if (!declared.some((d) => d.name === name)) {
-      throw new SkiffError('SKIFF_BAD_TENSOR', `model "${modelName}" has no input "${name}"; inputs: ${declared.map((d) => d.name).join(', ')}`);
+      throw new SkiffError(
+        'SKIFF_BAD_TENSOR',
+        `model "${modelName}" has no input "${name}"; inputs: ${declared.map((d) => d.name).join(', ')}`,
+      );
     }
   }
   for (const info of declared) {
     const tensor = given[info.name];
-    if (tensor === undefined) throw new SkiffError('SKIFF_BAD_TENSOR', `input "${info.name}" is missing; model "${modelName}" needs ${declared.map((d) => d.name).join(', ')}`);
+    if (tensor === undefined)
+      throw new SkiffError(
+        'SKIFF_BAD_TENSOR',
+        `input "${info.name}" is missing; model "${modelName}" needs ${declared.map((d) => d.name).join(', ')}`,
+      );
     if (tensor.type !== info.type) {
-      throw new SkiffError('SKIFF_BAD_TENSOR', `input "${info.name}" must be ${info.type}, got ${tensor.type}`);
+      throw new SkiffError(
+        'SKIFF_BAD_TENSOR',
+        `input "${info.name}" must be ${info.type}, got ${tensor.type}`,
+      );
     }
-    const fits = tensor.shape.length === info.shape.length && info.shape.every((d, i) => d < 0 || d === tensor.shape[i]);
+    const fits =
+      tensor.shape.length === info.shape.length && info.shape.every((d, i) => d < 0 || d === tensor.shape[i]);
     if (!fits) {
       throw new SkiffError(
         'SKIFF_BAD_TENSOR',

@@ -50,8 +50,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     },
   });
 
+  const routes: RoutePattern[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(routePattern(route.url, route.method));
+  });
+
   app.setNotFoundHandler((request, reply) => {
-    const allowed = allowedMethods(app, request.url);
+    const allowed = allowedMethods(routes, request.url);
     if (allowed.length > 0) {
       void reply
         .header('allow', allowed.join(', '))
@@ -92,7 +97,11 @@ export function sendError(
   error: unknown,
   logger: Logger,
 ): void {
-  const mapped = toHttpError(error, request.headers['content-type']?.split(';')[0] ?? '', pathOf(request.url));
+  const mapped = toHttpError(
+    error,
+    request.headers['content-type']?.split(';')[0] ?? '',
+    pathOf(request.url),
+  );
   if (mapped.status >= 500 && mapped.code === 'SKIFF_INTERNAL') {
     logger.error('request failed', {
       requestId: request.id,
@@ -188,8 +197,24 @@ export function pathOf(url: string): string {
   return at === -1 ? url : url.slice(0, at);
 }
 
-function allowedMethods(app: FastifyInstance, url: string): string[] {
+interface RoutePattern {
+  readonly methods: readonly string[];
+  readonly pattern: RegExp;
+}
+
+/** Fastify's `:param` (and `::` for a literal colon) as a regular expression over a concrete path. */
+function routePattern(url: string, method: string | string[]): RoutePattern {
+  const source = url
+    .split('::')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]\w*/g, '[^/]+'))
+    .join(':');
+  return { methods: Array.isArray(method) ? method : [method], pattern: new RegExp(`^${source}$`) };
+}
+
+function allowedMethods(routes: readonly RoutePattern[], url: string): string[] {
   const path = pathOf(url);
-  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
-  return methods.filter((method) => app.hasRoute({ method, url: path }));
+  const methods = routes
+    .filter((r) => r.pattern.test(path))
+    .flatMap((r) => r.methods.filter((m) => m !== 'HEAD'));
+  return [...new Set(methods)];
 }

@@ -90,7 +90,7 @@ export function decodeInferBody(
       ) {
         throw new SkiffError(
           'SKIFF_BAD_TENSOR',
-          `input "${name}": binary_data_size ${String(binarySize)} runs past the end of the body`,
+          `input "${name}": binary_data_size ${JSON.stringify(binarySize)} runs past the end of the body`,
         );
       }
       if (input.data !== undefined)

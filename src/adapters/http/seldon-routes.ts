@@ -5,14 +5,16 @@ import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
 import { rowsToTensor, tensorToRows } from './tensor-rows.js';
 
 interface SeldonMessage {
-  readonly data?: {
-    readonly names?: unknown;
-    readonly ndarray?: unknown;
-    readonly tensor?: { readonly shape?: unknown; readonly values?: unknown };
-  };
+  readonly data?: unknown;
   readonly binData?: unknown;
   readonly strData?: unknown;
   readonly jsonData?: unknown;
+}
+
+interface SeldonData {
+  readonly names?: unknown;
+  readonly ndarray?: unknown;
+  readonly tensor?: { readonly shape?: unknown; readonly values?: unknown };
 }
 
 /**
@@ -47,17 +49,18 @@ export function registerSeldonRoutes(
   app.post<{ Querystring: { model?: string }; Body: SeldonMessage }>(
     '/api/v1.0/predictions',
     async (request) => {
-      const body = request.body as SeldonMessage | undefined;
-      if (body === undefined || body === null || typeof body !== 'object')
+      const body: unknown = request.body;
+      if (body === null || typeof body !== 'object')
         throw new SkiffError(
           'SKIFF_BAD_REQUEST',
           'expected a Seldon message: {"data": {"ndarray": ...}} or {"binData": ...}',
         );
+      const message = body as SeldonMessage;
       const model = service.model(request.query.model);
-      if (typeof body.binData === 'string') {
+      if (typeof message.binData === 'string') {
         const result = await service.classifyImage(
           model.name,
-          Buffer.from(body.binData, 'base64'),
+          Buffer.from(message.binData, 'base64'),
           defaultTopK,
         );
         return {
@@ -67,15 +70,16 @@ export function registerSeldonRoutes(
           meta: {},
         };
       }
-      if (body.strData !== undefined || body.jsonData !== undefined) {
+      if (message.strData !== undefined || message.jsonData !== undefined) {
         throw new SkiffError(
           'SKIFF_BAD_REQUEST',
           'strData and jsonData requests are not supported; send data.ndarray, data.tensor or binData',
         );
       }
-      const data = body.data;
-      if (data === undefined || data === null || typeof data !== 'object')
+      const raw = message.data;
+      if (raw === null || typeof raw !== 'object')
         throw new SkiffError('SKIFF_BAD_REQUEST', 'the message has no "data", "binData" or "strData"');
+      const data = raw as SeldonData;
       const metadata = service.modelMetadata(model.name);
       const [input, ...more] = metadata.inputs;
       if (input === undefined || more.length > 0)
@@ -83,13 +87,14 @@ export function registerSeldonRoutes(
           'SKIFF_BAD_TENSOR',
           `the Seldon protocol feeds one input; model "${model.name}" has ${metadata.inputs.length}`,
         );
-      const tensorForm = data.tensor !== undefined;
+      const tensorSpec = data.tensor;
+      const tensorForm = tensorSpec !== undefined;
       let tensor;
-      if (tensorForm) {
-        const shape = data.tensor?.shape;
+      if (tensorSpec !== undefined) {
+        const shape = tensorSpec.shape;
         if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === 'number'))
           throw new SkiffError('SKIFF_BAD_TENSOR', 'data.tensor.shape must be a list of numbers');
-        tensor = tensorFromJson(input.name, input.datatype, shape, data.tensor?.values);
+        tensor = tensorFromJson(input.name, input.datatype, shape, tensorSpec.values);
       } else {
         tensor = rowsToTensor(input, data.ndarray);
       }

@@ -23,9 +23,10 @@ export function registerV1Routes(app: FastifyInstance, service: InferenceService
   // `::` is Fastify's literal colon: the path is /v1/models/<model>:predict.
   app.post<{ Params: { model: string }; Body: V1Body }>('/v1/models/:model::predict', async (request) => {
     const model = request.params.model;
-    const body = request.body as V1Body | undefined;
-    if (body === undefined || body === null || typeof body !== 'object')
+    const raw: unknown = request.body;
+    if (raw === null || typeof raw !== 'object')
       throw new SkiffError('SKIFF_BAD_REQUEST', 'expected a JSON object with "instances" or "inputs"');
+    const body = raw as V1Body;
     const images = imageInstances(body.instances);
     if (images !== undefined) {
       const predictions = [];

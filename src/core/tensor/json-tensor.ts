@@ -18,10 +18,18 @@ const INT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
  * BYTES). 64-bit integers beyond 2^53 cannot survive JSON; use the binary extension for those.
  * Throws SKIFF_BAD_TENSOR naming the input and the first bad element.
  */
-export function tensorFromJson(name: string, type: DataType, shape: readonly number[], data: unknown): Tensor {
+export function tensorFromJson(
+  name: string,
+  type: DataType,
+  shape: readonly number[],
+  data: unknown,
+): Tensor {
   for (const dim of shape) {
     if (!Number.isSafeInteger(dim) || dim < 0) {
-      throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": shape [${shape.join(',')}] must hold non-negative integers`);
+      throw new SkiffError(
+        'SKIFF_BAD_TENSOR',
+        `input "${name}": shape [${shape.join(',')}] must hold non-negative integers`,
+      );
     }
   }
   const count = elementCount(shape);
@@ -33,7 +41,10 @@ export function tensorFromJson(name: string, type: DataType, shape: readonly num
     );
   }
   const bad = (index: number, expected: string): SkiffError =>
-    new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": element ${index} is ${JSON.stringify(flat[index])?.slice(0, 40)}, expected ${expected} for ${type}`);
+    new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `input "${name}": element ${index} is ${(JSON.stringify(flat[index]) as string | undefined)?.slice(0, 40)}, expected ${expected} for ${type}`,
+    );
   const numbers = (): number[] =>
     flat.map((v, i) => {
       if (typeof v !== 'number') throw bad(i, 'a number');
@@ -42,7 +53,11 @@ export function tensorFromJson(name: string, type: DataType, shape: readonly num
   const integers = (): number[] => {
     const range = INT_RANGE[type];
     return flat.map((v, i) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || (range !== undefined && (v < range[0] || v > range[1]))) {
+      if (
+        typeof v !== 'number' ||
+        !Number.isInteger(v) ||
+        (range !== undefined && (v < range[0] || v > range[1]))
+      ) {
         throw bad(i, range === undefined ? 'an integer' : `an integer from ${range[0]} to ${range[1]}`);
       }
       return v;
@@ -50,7 +65,8 @@ export function tensorFromJson(name: string, type: DataType, shape: readonly num
   };
   const bigints = (unsigned: boolean): bigint[] =>
     flat.map((v, i) => {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (unsigned && v < 0)) throw bad(i, unsigned ? 'a non-negative integer' : 'an integer');
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (unsigned && v < 0))
+        throw bad(i, unsigned ? 'a non-negative integer' : 'an integer');
       return BigInt(v);
     });
   const values: TensorData = (() => {
@@ -103,7 +119,8 @@ export function tensorToJson(tensor: Tensor): (number | boolean | string)[] {
   }
   if (tensor.type === 'BOOL') return Array.from(data as Uint8Array, (v) => v !== 0);
   if (tensor.type === 'FP16') return Array.from(data as Uint16Array, float16ToNumber);
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, (v) => Number(v));
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+    return Array.from(data, (v) => Number(v));
   return Array.from(data as ArrayLike<number>);
 }
 

@@ -9,7 +9,12 @@ import { SkiffError } from '../errors.js';
  * little-endian, row-major; BOOL one byte each; BYTES as 4-byte little-endian length + bytes per element.
  * Throws SKIFF_BAD_TENSOR when the byte count does not fit the shape.
  */
-export function tensorFromRaw(name: string, type: DataType, shape: readonly number[], bytes: Uint8Array): Tensor {
+export function tensorFromRaw(
+  name: string,
+  type: DataType,
+  shape: readonly number[],
+  bytes: Uint8Array,
+): Tensor {
   const count = elementCount(shape);
   if (type === 'BYTES') return { type, shape, data: splitBytes(name, bytes, count) };
   const size = bytesPerElement(type);
@@ -75,16 +80,23 @@ function splitBytes(name: string, bytes: Uint8Array, count: number): Uint8Array[
   const elements: Uint8Array[] = [];
   let at = 0;
   while (at < bytes.byteLength) {
-    if (at + 4 > bytes.byteLength) throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": BYTES data ends inside a length prefix`);
+    if (at + 4 > bytes.byteLength)
+      throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": BYTES data ends inside a length prefix`);
     const length = view.getUint32(at, true);
     if (at + 4 + length > bytes.byteLength) {
-      throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": BYTES element ${elements.length} claims ${length} bytes past the end of the data`);
+      throw new SkiffError(
+        'SKIFF_BAD_TENSOR',
+        `input "${name}": BYTES element ${elements.length} claims ${length} bytes past the end of the data`,
+      );
     }
     elements.push(bytes.slice(at + 4, at + 4 + length));
     at += 4 + length;
   }
   if (elements.length !== count) {
-    throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": ${elements.length} BYTES elements do not fit a shape with ${count} elements`);
+    throw new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `input "${name}": ${elements.length} BYTES elements do not fit a shape with ${count} elements`,
+    );
   }
   return elements;
 }
