@@ -18,6 +18,9 @@ import { resolveModelSource } from './store/resolve-model-source.js';
 import { findZooEntry } from './store/zoo.js';
 import { buildHttpApp } from './adapters/http/http-app.js';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
+import { startGrpcServer } from './adapters/grpc/grpc-server.js';
+import { ModelRepository } from './core/registry/model-repository.js';
+import { FileModelRepository } from './store/file-model-repository.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
 
 export const SKIFF_VERSION = (
@@ -40,6 +43,8 @@ export interface StartupTimings {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** The gRPC port, or undefined when gRPC is off. */
+  readonly grpcPort: number | undefined;
   readonly service: InferenceService;
   readonly timings: StartupTimings;
   /** Stops taking connections, lets requests in flight finish, then unloads the models. */
@@ -70,6 +75,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     { maxImagePixels: config.maxImagePixels, maxTopK: MAX_TOP_K },
     { name: 'skiff', version: SKIFF_VERSION },
   );
+  const runtime = options.runtime ?? new OnnxRuntime(logger);
+  if (config.modelRepository !== undefined)
+    return startRepository(options, service, runtime, config.modelRepository, configMs);
+
   const prepare = async (): Promise<ServedModel> => {
     service.startupPhase = `fetching model ${config.model}`;
     const source = await resolveModelSource(config.model, {
@@ -100,6 +109,84 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const remote = /^https?:\/\//i.test(config.model) || findZooEntry(config.model) !== undefined;
   let model = remote ? undefined : await prepare();
   const fetchedMs = options.sinceStart();
+  const listeners = await openListeners(
+    options,
+    service,
+    remote ? 'listening; fetching the model' : 'listening; loading the model',
+  );
+  let fetchMs = fetchedMs - configMs;
+  try {
+    if (model === undefined) {
+      model = await prepare();
+      fetchMs = options.sinceStart() - listeners.listenMs;
+    }
+    service.add(model);
+    await model.load(runtime, options.sinceStart);
+  } catch (error) {
+    await listeners.close();
+    throw error;
+  }
+  if (!model.classifier.ok)
+    logger.warn('the model does not take images; /predict will refuse', { reason: model.classifier.reason });
+  return running(service, listeners, {
+    configMs,
+    fetchMs,
+    sessionCreateMs: model.timings?.sessionCreateMs ?? 0,
+    warmUpMs: model.timings?.warmUpMs ?? 0,
+    readyMs: options.sinceStart(),
+  });
+}
+
+/** `--model-repository`: every model in the folder, each failing or succeeding on its own. */
+async function startRepository(
+  options: StartOptions,
+  service: InferenceService,
+  runtime: Runtime,
+  dir: string,
+  configMs: number,
+): Promise<RunningServer> {
+  const { config, logger } = options;
+  const source = new FileModelRepository(path.resolve(dir));
+  const names = await source.listNames();
+  if (names.length === 0)
+    throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `the model repository ${dir} holds no model folders`);
+  service.failedModelsBlockReadiness = false;
+  const repository = new ModelRepository(source, service, runtime, {
+    runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
+    maxQueueSize: config.maxQueueSize,
+    logger,
+    now: options.sinceStart,
+  });
+  service.repository = { source: repository, apiEnabled: config.repositoryApi };
+  service.startupPhase = `loading ${names.length} models from ${dir}`;
+  const listeners = await openListeners(options, service, 'listening; loading the model repository');
+  const started = options.sinceStart();
+  await repository.loadAll();
+  const failed = service.list().filter((m) => m.state === 'failed');
+  for (const model of failed) logger.error('model not served', { model: model.name, reason: model.reason });
+  return running(service, listeners, {
+    configMs,
+    fetchMs: 0,
+    sessionCreateMs: options.sinceStart() - started,
+    warmUpMs: 0,
+    readyMs: options.sinceStart(),
+  });
+}
+
+interface Listeners {
+  readonly url: string;
+  readonly port: number;
+  readonly grpcPort: number | undefined;
+  readonly listenMs: number;
+  close(): Promise<void>;
+}
+
+async function openListeners(
+  options: StartOptions,
+  service: InferenceService,
+  message: string,
+): Promise<Listeners> {
+  const { config, logger } = options;
   const app = await buildHttpApp({
     service,
     logger,
@@ -107,44 +194,47 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     defaultTopK: config.topK,
   });
   const port = await listen(app, config.host, config.port);
-  const listenMs = options.sinceStart();
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info(remote ? 'listening; fetching the model' : 'listening; loading the model', {
-    url,
-    model: config.model,
-  });
-
-  let fetchMs = fetchedMs - configMs;
-  try {
-    if (model === undefined) {
-      model = await prepare();
-      fetchMs = options.sinceStart() - listenMs;
+  let grpc: { port: number; close(): Promise<void> } | undefined;
+  if (config.grpcPort >= 0) {
+    try {
+      grpc = await startGrpcServer(service, {
+        host: config.host,
+        port: config.grpcPort,
+        logger,
+        maxMessageBytes: config.maxBodyBytes,
+      });
+    } catch (error) {
+      await app.close();
+      throw error;
     }
-    service.add(model);
-    await model.load(options.runtime ?? new OnnxRuntime(logger), options.sinceStart);
-  } catch (error) {
-    await app.close();
-    throw error;
   }
-  const readyMs = options.sinceStart();
-  const timings: StartupTimings = {
-    configMs,
-    fetchMs,
-    sessionCreateMs: model.timings?.sessionCreateMs ?? 0,
-    warmUpMs: model.timings?.warmUpMs ?? 0,
-    readyMs,
-  };
-  if (!model.classifier.ok)
-    logger.warn('the model does not take images; /predict will refuse', { reason: model.classifier.reason });
-
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info(message, {
+    url,
+    ...(grpc === undefined ? {} : { grpcPort: grpc.port }),
+    model: config.modelRepository ?? config.model,
+  });
   return {
     url,
     port,
+    grpcPort: grpc?.port,
+    listenMs: options.sinceStart(),
+    close: async () => {
+      await Promise.all([app.close(), grpc?.close()]);
+    },
+  };
+}
+
+function running(service: InferenceService, listeners: Listeners, timings: StartupTimings): RunningServer {
+  return {
+    url: listeners.url,
+    port: listeners.port,
+    grpcPort: listeners.grpcPort,
     service,
     timings,
     close: async () => {
       service.startDraining();
-      await app.close();
+      await listeners.close();
       await Promise.all(service.list().map((m) => m.unload()));
     },
   };

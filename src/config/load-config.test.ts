@@ -22,8 +22,10 @@ describe('loadConfig: defaults and precedence', () => {
   test('with no sources every option has its default and unset options are absent', () => {
     assert.deepEqual(load({}), {
       model: 'resnet50',
+      repositoryApi: false,
       host: '0.0.0.0',
       port: 5000,
+      grpcPort: 8081,
       topK: 5,
       workers: 1,
       threadsPerWorker: availableParallelism(),
@@ -72,16 +74,22 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_VERBOSE: 'true',
         SKIFF_PORT: '0',
         SKIFF_WORKERS: '4',
+        SKIFF_GRPC_PORT: '-1',
+        SKIFF_MODEL_REPOSITORY: '/models',
+        SKIFF_REPOSITORY_API: 'yes',
       },
     });
     assert.deepEqual(config, {
       model: './model.onnx',
+      modelRepository: '/models',
+      repositoryApi: true,
       modelSha256: 'a'.repeat(64),
       labels: 'labels.txt',
       name: 'resnet.v1',
       config: 'model.json',
       host: '::',
       port: 0,
+      grpcPort: -1,
       topK: 3,
       workers: 4,
       threadsPerWorker: 2,

@@ -10,6 +10,19 @@ const schema = z
   .object({
     name: z.string().min(1).optional(),
     labels: z.union([z.string().min(1), z.array(z.string())]).optional(),
+    versionPolicy: z
+      .union([
+        z.object({ latest: z.number().int().positive() }).strict(),
+        z.object({ all: z.literal(true) }).strict(),
+        z
+          .object({
+            specific: z
+              .array(z.union([z.string().min(1), z.number().int().nonnegative().transform(String)]))
+              .min(1),
+          })
+          .strict(),
+      ])
+      .optional(),
     input: z
       .object({
         name: z.string().min(1).optional(),

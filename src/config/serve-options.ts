@@ -18,6 +18,22 @@ export const SERVE_OPTIONS = [
     schema: z.string().min(1).default('resnet50'),
   },
   {
+    key: 'modelRepository',
+    type: 'string',
+    placeholder: 'dir',
+    description:
+      'serve every model in a Triton-layout repository (<dir>/<name>/[<version>/]model.onnx + model.json); replaces --model',
+    defaultLabel: 'none',
+    schema: z.string().min(1).optional(),
+  },
+  {
+    key: 'repositoryApi',
+    type: 'boolean',
+    description: 'enable the repository API (POST /v2/repository/index, .../models/{m}/load and /unload)',
+    defaultLabel: 'false',
+    schema: z.boolean().default(false),
+  },
+  {
     key: 'modelSha256',
     type: 'string',
     placeholder: 'hex',
@@ -72,7 +88,8 @@ export const SERVE_OPTIONS = [
   {
     key: 'grpcPort',
     type: 'integer',
-    description: 'gRPC port for the Open Inference Protocol (0 picks a free one; --grpc-port=-1 turns gRPC off)',
+    description:
+      'gRPC port for the Open Inference Protocol (0 picks a free one; --grpc-port=-1 turns gRPC off)',
     defaultLabel: '8081',
     schema: z.number().int().min(-1).max(65535).default(8081),
   },
@@ -146,6 +163,8 @@ export const SERVE_OPTIONS = [
 
 export interface ServeConfig {
   readonly model: string;
+  readonly modelRepository?: string | undefined;
+  readonly repositoryApi: boolean;
   readonly modelSha256?: string | undefined;
   readonly labels?: string | undefined;
   readonly name?: string | undefined;

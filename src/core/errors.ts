@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'not_found'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'permission_denied'
   | 'resource_exhausted'
   | 'unavailable'
   | 'deadline_exceeded'
@@ -28,6 +29,8 @@ export const ERROR_CODES = {
   SKIFF_MODEL_NOT_FOUND: 'not_found',
   SKIFF_MODEL_NOT_READY: 'unavailable',
   SKIFF_SHUTTING_DOWN: 'unavailable',
+  SKIFF_REPOSITORY_API_DISABLED: 'permission_denied',
+  SKIFF_NO_REPOSITORY: 'unsupported',
   SKIFF_QUEUE_FULL: 'resource_exhausted',
   SKIFF_NOT_AN_IMAGE_MODEL: 'unsupported',
   SKIFF_INFERENCE_FAILED: 'internal',
@@ -44,6 +47,18 @@ export const ERROR_CODES = {
   SKIFF_CHECKSUM_MISMATCH: 'invalid_argument',
   SKIFF_PORT_IN_USE: 'unavailable',
   SKIFF_LISTEN_FAILED: 'unavailable',
+  // skiff build / skiff push.
+  SKIFF_IMAGE_NOT_FOUND: 'not_found',
+  SKIFF_IMAGE_INVALID: 'invalid_argument',
+  SKIFF_REGISTRY_AUTH: 'invalid_argument',
+  SKIFF_REGISTRY_FAILED: 'unavailable',
+  SKIFF_ENGINE_FAILED: 'unavailable',
+  // skiff deploy / status / logs / port-forward / delete.
+  SKIFF_KUBECONFIG_INVALID: 'invalid_argument',
+  SKIFF_CLUSTER_FAILED: 'unavailable',
+  SKIFF_ROLLOUT_FAILED: 'unavailable',
+  SKIFF_NOT_DEPLOYED: 'not_found',
+  SKIFF_NO_READY_POD: 'unavailable',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

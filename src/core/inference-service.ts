@@ -1,6 +1,7 @@
 import type { ImageCodec } from './preprocess/image-codec.js';
 import type { Prediction } from './model/classification.js';
 import type { ServedModel } from './registry/served-model.js';
+import type { ModelRepository, RepositoryIndexEntry } from './registry/model-repository.js';
 import type {
   InferRequest,
   InferResponse,
@@ -39,8 +40,12 @@ export interface Classification {
  * tensor inference. Adapters only translate wire formats to these calls and errors back.
  */
 export class InferenceService {
-  private readonly models = new Map<string, ServedModel>();
+  private readonly models = new Map<string, ServedModel[]>();
   private draining = false;
+  /** True with a single `--model`: a model that failed to load makes the whole server unready. */
+  failedModelsBlockReadiness = true;
+  /** The repository behind `--model-repository`, and whether its load/unload API is switched on. */
+  repository: { readonly source: ModelRepository; readonly apiEnabled: boolean } | undefined;
   /** What the server is doing before any model is registered (fetching, reading config). */
   startupPhase = 'starting';
 
@@ -68,7 +73,7 @@ export class InferenceService {
       infos.map((info) => ({ name: info.name, datatype: info.type, shape: [...info.shape] }));
     return {
       name: model.name,
-      versions: [model.version],
+      versions: this.versions(model.name).map((m) => m.version),
       platform: model.platform,
       inputs: describe(model.inputs),
       outputs: describe(model.outputs),
@@ -133,34 +138,77 @@ export class InferenceService {
     };
   }
 
+  /** Serves a model version; a version already served under the same name and version is replaced. */
   add(model: ServedModel): void {
-    this.models.set(model.name, model);
+    const versions = (this.models.get(model.name) ?? []).filter((m) => m.version !== model.version);
+    versions.push(model);
+    versions.sort((a, b) => compareVersions(b.version, a.version));
+    this.models.set(model.name, versions);
+  }
+
+  /** Stops serving a model (one version, or all); the caller unloads it. */
+  remove(name: string, version?: string): void {
+    const left = (this.models.get(name) ?? []).filter((m) => version !== undefined && m.version !== version);
+    if (left.length === 0) this.models.delete(name);
+    else this.models.set(name, left);
   }
 
   list(): readonly ServedModel[] {
-    return [...this.models.values()];
+    return [...this.models.values()].flat();
   }
 
   live(): boolean {
     return true;
   }
 
-  /** Ready when not draining and every model is ready: Kubernetes should send traffic only then. */
+  /**
+   * Ready when not draining, something is served, and nothing is still loading. A model that failed to
+   * load keeps the server unready only when `failedModelsBlockReadiness` (one `--model`); in a repository
+   * it is reported by its own ready endpoint and the others serve on.
+   */
   ready(): boolean {
-    if (this.draining || this.models.size === 0) return false;
-    for (const model of this.models.values()) if (model.state !== 'ready') return false;
-    return true;
+    return this.notReadyReason() === undefined;
   }
 
   /** One line on why the server is not ready, for health answers and logs. */
   notReadyReason(): string | undefined {
     if (this.draining) return 'the server is shutting down';
-    if (this.models.size === 0) return `no model is loaded yet: ${this.startupPhase}`;
-    for (const model of this.models.values()) {
-      if (model.state !== 'ready')
-        return `model "${model.name}" ${STATE_WORDS[model.state]}: ${model.reason}`;
+    const models = this.list();
+    if (models.length === 0) return `no model is loaded yet: ${this.startupPhase}`;
+    for (const model of models) {
+      if (model.state === 'ready' || (model.state === 'failed' && !this.failedModelsBlockReadiness)) continue;
+      return `model "${model.name}" ${STATE_WORDS[model.state]}: ${model.reason}`;
     }
+    if (!models.some((m) => m.state === 'ready')) return 'no model loaded successfully';
     return undefined;
+  }
+
+  async repositoryIndex(): Promise<RepositoryIndexEntry[]> {
+    return this.repositoryApi().index();
+  }
+
+  async loadModel(name: string): Promise<void> {
+    await this.repositoryApi().load(name);
+  }
+
+  async unloadModel(name: string): Promise<void> {
+    await this.repositoryApi().unload(name);
+  }
+
+  private repositoryApi(): ModelRepository {
+    if (this.repository === undefined) {
+      throw new SkiffError(
+        'SKIFF_NO_REPOSITORY',
+        'this server serves one model (--model); start it with --model-repository to use the repository API',
+      );
+    }
+    if (!this.repository.apiEnabled) {
+      throw new SkiffError(
+        'SKIFF_REPOSITORY_API_DISABLED',
+        'the repository API is disabled; start the server with --repository-api to enable it',
+      );
+    }
+    return this.repository.source;
   }
 
   startDraining(): void {
@@ -171,19 +219,34 @@ export class InferenceService {
     return this.draining;
   }
 
-  /** The model named (at the version, when given), or the only model when none is named. Throws not_found. */
+  /**
+   * The model named, at the version given or else its newest ready version (newest of all when none is
+   * ready); with no name, the only model served. Throws not_found.
+   */
   model(name: string | undefined, version?: string): ServedModel {
-    const model = this.modelByName(name);
-    if (version !== undefined && version !== model.version) {
-      throw new SkiffError(
-        'SKIFF_MODEL_NOT_FOUND',
-        `model "${model.name}" has no version "${version}"; served: ${model.version}`,
-      );
+    const versions = this.versionsOf(name);
+    if (version !== undefined) {
+      const exact = versions.find((m) => m.version === version);
+      if (exact === undefined) {
+        throw new SkiffError(
+          'SKIFF_MODEL_NOT_FOUND',
+          `model "${versions[0]?.name ?? String(name)}" has no version "${version}"; served: ${versions.map((m) => m.version).join(', ')}`,
+        );
+      }
+      return exact;
     }
-    return model;
+    const chosen = versions.find((m) => m.state === 'ready') ?? versions[0];
+    if (chosen === undefined)
+      throw new SkiffError('SKIFF_MODEL_NOT_FOUND', `no model named "${String(name)}"`);
+    return chosen;
   }
 
-  private modelByName(name: string | undefined): ServedModel {
+  /** Every version served under a name, newest first. */
+  versions(name: string): readonly ServedModel[] {
+    return this.models.get(name) ?? [];
+  }
+
+  private versionsOf(name: string | undefined): readonly ServedModel[] {
     if (name === undefined) {
       const [only, ...rest] = this.models.values();
       if (only === undefined) throw new SkiffError('SKIFF_MODEL_NOT_FOUND', 'no model is being served');
@@ -195,14 +258,14 @@ export class InferenceService {
       }
       return only;
     }
-    const model = this.models.get(name);
-    if (model === undefined) {
+    const versions = this.models.get(name);
+    if (versions === undefined) {
       throw new SkiffError(
         'SKIFF_MODEL_NOT_FOUND',
         `no model named "${name}"; served: ${[...this.models.keys()].join(', ')}`,
       );
     }
-    return model;
+    return versions;
   }
 
   async classifyImage(modelName: string | undefined, bytes: Uint8Array, k: number): Promise<Classification> {
@@ -228,7 +291,8 @@ export class InferenceService {
       resizeShorterSide: input.resizeShorterSide,
       maxPixels: this.limits.maxImagePixels,
     });
-    this.checkAccepting(model);
+    // The model may have been reloaded while the image was decoding: start over on the version serving now.
+    if (this.readyModel(model.name) !== model) return this.classifyImage(model.name, bytes, k);
     const outputs = await model.infer({ [input.name]: imagesToTensor([image], input) }, [output.name]);
     const scores = outputs[output.name];
     if (scores === undefined)
@@ -296,4 +360,12 @@ function checkInputs(
       );
     }
   }
+}
+
+/** Numeric versions compare as numbers ("10" after "9"); anything else as text. */
+export function compareVersions(a: string, b: string): number {
+  const x = Number(a);
+  const y = Number(b);
+  if (Number.isFinite(x) && Number.isFinite(y)) return x - y;
+  return a.localeCompare(b);
 }

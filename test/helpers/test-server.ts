@@ -14,6 +14,7 @@ export async function startTestServer(
     host: '127.0.0.1',
     port: 0,
     grpcPort: -1,
+    repositoryApi: false,
     topK: 5,
     workers: 1,
     threadsPerWorker: 1,

@@ -176,7 +176,11 @@ describe('/predict with bad and unusual input', () => {
 
   test("the seed's JSON form sent to an image model is 400 and says why", async () => {
     await expectError(
-      await fetch(predict(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"X": [1, 2]}' }),
+      await fetch(predict(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"X": [1, 2]}',
+      }),
       400,
       /needs a model with one 2-D input \[rows, features\]; model .* has input \[-1,3,224,224\]/,
     );

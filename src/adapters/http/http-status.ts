@@ -6,6 +6,7 @@ export const HTTP_STATUS = {
   not_found: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  permission_denied: 403,
   resource_exhausted: 503,
   unavailable: 503,
   deadline_exceeded: 504,

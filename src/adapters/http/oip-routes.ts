@@ -33,6 +33,19 @@ export async function registerOipRoutes(app: FastifyInstance, service: Inference
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
       done(null, body);
     });
+    // Model repository extension; Triton answers load/unload with an empty 200.
+    scope.post('/v2/repository/index', async () => service.repositoryIndex());
+    scope.post<{ Params: { model: string } }>('/v2/repository/models/:model/load', async (request, reply) => {
+      await service.loadModel(request.params.model);
+      return reply.code(200).send({});
+    });
+    scope.post<{ Params: { model: string } }>(
+      '/v2/repository/models/:model/unload',
+      async (request, reply) => {
+        await service.unloadModel(request.params.model);
+        return reply.code(200).send({});
+      },
+    );
     for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
       scope.post<{ Params: ModelParams }>(`${prefix}/infer`, async (request, reply) =>
         infer(service, request.params, request.body, request.headers[HEADER_LENGTH], reply),

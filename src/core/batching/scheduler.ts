@@ -66,6 +66,19 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Refuses new work and resolves once everything already accepted (running and queued) has finished, or
+   * after `timeoutMs`, when what is still queued is failed so the model can be released.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    const deadline = Date.now() + timeoutMs;
+    while ((this.running > 0 || this.queue.length > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    this.close();
+  }
+
   /** Refuses new work and fails what is still queued; requests already running finish. */
   close(): void {
     this.closed = true;

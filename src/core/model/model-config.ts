@@ -34,9 +34,14 @@ export interface ClassifierOutputContract {
   readonly classCount: number;
 }
 
+/** Which versions of a repository model to serve (Triton's version_policy); default `{ latest: 1 }`. */
+export type VersionPolicy =
+  { readonly latest: number } | { readonly all: true } | { readonly specific: readonly string[] };
+
 /** What a user may write in model.json (or what a zoo entry carries); every field is optional. */
 export interface ModelConfigFile {
   readonly name?: string | undefined;
+  readonly versionPolicy?: VersionPolicy | undefined;
   readonly labels?: string | readonly string[] | undefined;
   readonly input?:
     | Partial<{

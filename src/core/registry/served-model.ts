@@ -110,10 +110,14 @@ export class ServedModel {
     return this.scheduler.submit(inputs, outputNames);
   }
 
-  async unload(): Promise<void> {
+  /**
+   * Stops taking requests, lets those already accepted finish (up to `drainMs`), then releases the
+   * workers, so an unload or a version swap never fails a request that was admitted.
+   */
+  async unload(drainMs = 30_000): Promise<void> {
     this.state = 'unloading';
     this.reason = 'unloading';
-    this.scheduler?.close();
+    await this.scheduler?.drain(drainMs);
     await this.loaded?.close();
   }
 

@@ -89,7 +89,8 @@ function splitBytes(name: string, bytes: Uint8Array, count: number): Uint8Array[
         `input "${name}": BYTES element ${elements.length} claims ${length} bytes past the end of the data`,
       );
     }
-    elements.push(bytes.slice(at + 4, at + 4 + length));
+    // A copy: on a Node Buffer `slice` would be a view that keeps the whole request body alive.
+    elements.push(Uint8Array.prototype.slice.call(bytes, at + 4, at + 4 + length));
     at += 4 + length;
   }
   if (elements.length !== count) {

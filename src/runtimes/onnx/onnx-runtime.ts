@@ -1,8 +1,10 @@
+import path from 'node:path';
 import type { LoadedModel, Runtime, RuntimeLoadOptions } from '../../core/model/runtime.js';
 import type { Tensor, TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
 import type { WorkerInit } from './worker-messages.js';
 import { WorkerPool } from './worker-pool.js';
+import { SkiffError } from '../../core/errors.js';
 
 /** Runs ONNX models with onnxruntime-node (CPU) in worker threads; the addon is only ever loaded there. */
 export class OnnxRuntime implements Runtime {
@@ -18,7 +20,15 @@ export class OnnxRuntime implements Runtime {
       size: options.workers,
       logger: this.logger,
     });
-    await pool.start();
+    try {
+      await pool.start();
+    } catch (error) {
+      // ORT names the full path; answers over the API must not reveal the server's file layout.
+      if (error instanceof SkiffError) {
+        throw new SkiffError(error.code, error.message.split(modelPath).join(path.basename(modelPath)), { cause: error });
+      }
+      throw error;
+    }
     return new OnnxModel(pool);
   }
 }

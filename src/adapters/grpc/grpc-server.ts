@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { Metadata, Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
+import type { handleUnaryCall, sendUnaryData, ServerErrorResponse, ServerUnaryCall } from '@grpc/grpc-js';
+import type { InferenceService } from '../../core/inference-service.js';
+import type { Logger } from '../../core/logger.js';
+import type { ModelInferRequestMessage, ModelInferResponseMessage } from './grpc-codec.js';
+import { SkiffError, toSkiffError } from '../../core/errors.js';
+import { decodeModelInfer, encodeModelInfer } from './grpc-codec.js';
+import { GRPC_STATUS } from './grpc-status.js';
+import { loadInferenceService } from './inference-proto.js';
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly logger: Logger;
+  /** Largest message received or sent; beyond it grpc-js answers RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes: number;
+}
+
+export interface RunningGrpcServer {
+  readonly port: number;
+  /** Stops taking calls, lets calls in flight finish (at most SHUTDOWN_GRACE_MS), then closes. */
+  close(): Promise<void>;
+}
+
+interface ModelRef {
+  name?: string;
+  version?: string;
+}
+
+interface RepositoryRequest {
+  repository_name?: string;
+  model_name?: string;
+  ready?: boolean;
+  parameters?: Record<string, unknown>;
+}
+
+/** Trailing metadata keys Skiff adds: the stable error code, and why something is not ready. */
+export const ERROR_CODE_KEY = 'skiff-error-code';
+export const NOT_READY_REASON_KEY = 'skiff-not-ready-reason';
+
+const SHUTDOWN_GRACE_MS = 30_000;
+
+/**
+ * Open Inference Protocol v2 over gRPC (`inference.GRPCInferenceService`) on its own port. Like the REST
+ * adapter it only converts messages and calls the InferenceService; errors map through GRPC_STATUS.
+ */
+export async function startGrpcServer(
+  service: InferenceService,
+  options: GrpcServerOptions,
+): Promise<RunningGrpcServer> {
+  // grpc-js writes its own lines to stderr (e.g. on a taken port); route them into our log instead.
+  setLogger({
+    error: (...args: unknown[]) => options.logger.debug('grpc-js', { message: args.map(String).join(' ') }),
+  });
+  const { logger } = options;
+  const server = new Server({
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    'grpc.max_send_message_length': options.maxMessageBytes,
+  });
+  const unary =
+    <Req, Res>(rpc: string, handle: (request: Req) => Res | Promise<Res>): handleUnaryCall<Req, Res> =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      void (async () => {
+        try {
+          callback(null, await handle(call.request));
+        } catch (error) {
+          callback(toServiceError(error, rpc, logger));
+        }
+      })();
+    };
+  const readiness =
+    (rpc: string, check: (request: ModelRef) => { ready: boolean; reason: string | undefined }) =>
+    (call: ServerUnaryCall<ModelRef, { ready: boolean }>, callback: sendUnaryData<{ ready: boolean }>) => {
+      try {
+        const { ready, reason } = check(call.request);
+        const trailer = new Metadata();
+        if (!ready && reason !== undefined) trailer.set(NOT_READY_REASON_KEY, asciiHeader(reason));
+        callback(null, { ready }, trailer);
+      } catch (error) {
+        callback(toServiceError(error, rpc, logger));
+      }
+    };
+  const repositoryCall = <Res>(
+    rpc: string,
+    handle: (request: RepositoryRequest) => Promise<Res>,
+  ): handleUnaryCall<RepositoryRequest, Res> =>
+    unary(rpc, (request: RepositoryRequest) => {
+      if ((request.repository_name ?? '') !== '') {
+        throw new SkiffError(
+          'SKIFF_MODEL_NOT_FOUND',
+          `no repository named "${request.repository_name ?? ''}"; Skiff has one: leave repository_name empty`,
+        );
+      }
+      return handle(request);
+    });
+
+  server.addService(loadInferenceService(), {
+    ServerLive: unary('ServerLive', () => ({ live: service.live() })),
+    ServerReady: readiness('ServerReady', () => ({
+      ready: service.ready(),
+      reason: service.notReadyReason(),
+    })),
+    ModelReady: readiness('ModelReady', (request) =>
+      service.modelReadiness(modelName(request), versionOf(request)),
+    ),
+    ServerMetadata: unary('ServerMetadata', () => service.serverMetadata()),
+    ModelMetadata: unary('ModelMetadata', (request: ModelRef) =>
+      service.modelMetadata(modelName(request), versionOf(request)),
+    ),
+    ModelInfer: unary(
+      'ModelInfer',
+      async (request: ModelInferRequestMessage): Promise<ModelInferResponseMessage> => {
+        const decoded = decodeModelInfer(request);
+        const response = await service.inferTensors(decoded.request);
+        return encodeModelInfer(response, decoded.typedOutputs);
+      },
+    ),
+    RepositoryIndex: repositoryCall('RepositoryIndex', async (request) => {
+      const entries = await service.repositoryIndex();
+      return {
+        models: entries
+          .filter((entry) => request.ready !== true || entry.state === 'READY')
+          .map(({ name, version, state, reason }) => ({ name, version: version ?? '', state, reason })),
+      };
+    }),
+    RepositoryModelLoad: repositoryCall('RepositoryModelLoad', async (request) => {
+      // Triton's load parameters replace the model's config or files; Skiff loads what the repository holds.
+      const given = Object.keys(request.parameters ?? {});
+      if (given.length > 0) {
+        throw new SkiffError(
+          'SKIFF_BAD_PARAMETER',
+          `RepositoryModelLoad takes no parameters (got ${given.join(', ')}); Skiff loads the model as the repository holds it`,
+        );
+      }
+      await service.loadModel(repositoryModel(request));
+      return {};
+    }),
+    RepositoryModelUnload: repositoryCall('RepositoryModelUnload', async (request) => {
+      await service.unloadModel(repositoryModel(request));
+      return {};
+    }),
+  });
+
+  const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => {
+      if (error === null) {
+        resolve(bound);
+        return;
+      }
+      reject(
+        /EADDRINUSE/.test(error.message)
+          ? new SkiffError(
+              'SKIFF_PORT_IN_USE',
+              `gRPC port ${options.port} on ${options.host} is already in use; choose another with --grpc-port (-1 turns gRPC off)`,
+              { cause: error },
+            )
+          : new SkiffError('SKIFF_LISTEN_FAILED', `cannot listen for gRPC on ${address}: ${error.message}`, {
+              cause: error,
+            }),
+      );
+    });
+  });
+  logger.info('gRPC listening', { address: `${options.host}:${port}` });
+
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, SHUTDOWN_GRACE_MS);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}
+
+function modelName(request: ModelRef): string {
+  const name = request.name ?? '';
+  if (name === '') throw new SkiffError('SKIFF_BAD_REQUEST', 'name (the model name) is required');
+  return name;
+}
+
+function repositoryModel(request: RepositoryRequest): string {
+  const name = request.model_name ?? '';
+  if (name === '') throw new SkiffError('SKIFF_BAD_REQUEST', 'model_name is required');
+  return name;
+}
+
+function versionOf(request: ModelRef): string | undefined {
+  return request.version === undefined || request.version === '' ? undefined : request.version;
+}
+
+function toServiceError(error: unknown, rpc: string, logger: Logger): ServerErrorResponse {
+  const skiff = toSkiffError(error);
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_KEY, skiff.code);
+  let message = skiff.message;
+  if (skiff.kind === 'internal') {
+    const requestId = randomUUID();
+    logger.error('gRPC call failed', {
+      rpc,
+      requestId,
+      code: skiff.code,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined,
+    });
+    message = `internal error (request ${requestId}); see the server log`;
+  } else {
+    logger.debug('gRPC call refused', { rpc, code: skiff.code, message });
+  }
+  return Object.assign(new Error(message), { code: GRPC_STATUS[skiff.kind], details: message, metadata });
+}
+
+// Metadata values must be printable ASCII; a model path or label may not be.
+function asciiHeader(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+}

@@ -1,0 +1,220 @@
+import type { ModelConfigFile, VersionPolicy } from '../model/model-config.js';
+import type { Labels } from '../model/labels.js';
+import type { Runtime, RuntimeLoadOptions } from '../model/runtime.js';
+import type { Logger } from '../logger.js';
+import type { InferenceService } from '../inference-service.js';
+import { ServedModel } from './served-model.js';
+import { SkiffError } from '../errors.js';
+import { compareVersions } from '../inference-service.js';
+
+export interface RepositoryEntry {
+  readonly name: string;
+  readonly config: ModelConfigFile;
+  readonly labels: Labels | undefined;
+  /** Every version present on disk, with its model file. */
+  readonly versions: readonly { readonly version: string; readonly modelPath: string }[];
+}
+
+/**
+ * Where repository models come from (a directory, in practice). Called on start-up and on every explicit
+ * load; `read` throws SKIFF_MODEL_NOT_FOUND for an unknown name and the config/labels errors for a model
+ * whose files are wrong.
+ */
+export interface RepositorySource {
+  listNames(): Promise<string[]>;
+  read(name: string): Promise<RepositoryEntry>;
+}
+
+export interface RepositoryIndexEntry {
+  readonly name: string;
+  readonly version?: string;
+  readonly state: 'READY' | 'LOADING' | 'UNAVAILABLE';
+  readonly reason: string;
+}
+
+export interface ModelRepositoryOptions {
+  readonly runtimeOptions: RuntimeLoadOptions;
+  readonly maxQueueSize: number;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/**
+ * A model repository (Triton's layout): loads every model it holds, each version chosen by the model's
+ * version policy, and loads or unloads one model on request without touching the others. A model that
+ * fails to load is kept in the service as 'failed' so its ready endpoint can say why.
+ */
+export class ModelRepository {
+  private readonly busy = new Map<string, Promise<void>>();
+  private readonly unloaded = new Map<string, string>();
+
+  constructor(
+    private readonly source: RepositorySource,
+    private readonly service: InferenceService,
+    private readonly runtime: Runtime,
+    private readonly options: ModelRepositoryOptions,
+  ) {}
+
+  /** Loads every model; resolves when all have finished, successfully or not. */
+  async loadAll(): Promise<void> {
+    const names = await this.source.listNames();
+    await Promise.all(names.map((name) => this.load(name).catch(() => undefined)));
+  }
+
+  /**
+   * (Re)loads a model. The versions already serving keep serving until the new ones are ready; versions the
+   * policy no longer selects are then unloaded. Throws the load error (the model is then reported failed).
+   */
+  load(name: string): Promise<void> {
+    return this.exclusive(name, async () => {
+      let entry: RepositoryEntry;
+      try {
+        entry = await this.source.read(name);
+      } catch (error) {
+        if (error instanceof SkiffError && error.code === 'SKIFF_MODEL_NOT_FOUND') throw error;
+        this.markFailed(name, error);
+        throw error;
+      }
+      const selected = selectVersions(
+        entry.versions.map((v) => v.version),
+        entry.config.versionPolicy,
+      );
+      if (selected.length === 0) {
+        const error = new SkiffError(
+          'SKIFF_MODEL_LOAD_FAILED',
+          `model "${name}" has no version matching its version policy`,
+        );
+        this.markFailed(name, error);
+        throw error;
+      }
+      const previous = [...this.service.versions(name)];
+      const fresh = selected.map(
+        (version) =>
+          new ServedModel({
+            name,
+            version,
+            modelPath: entry.versions.find((v) => v.version === version)?.modelPath ?? '',
+            config: entry.config,
+            labels: entry.labels,
+            runtimeOptions: this.options.runtimeOptions,
+            maxQueueSize: this.options.maxQueueSize,
+          }),
+      );
+      // New versions appear as loading at once; replaced ones keep serving until the swap below.
+      for (const model of fresh)
+        if (!previous.some((p) => p.version === model.version && p.state === 'ready'))
+          this.service.add(model);
+      const results = await Promise.allSettled(
+        fresh.map((model) => model.load(this.runtime, this.options.now)),
+      );
+      const failures = results.flatMap((r, i) =>
+        r.status === 'rejected' ? [{ model: fresh[i], error: r.reason as unknown }] : [],
+      );
+      for (const [i, result] of results.entries()) {
+        const model = fresh[i];
+        if (model !== undefined && result.status === 'fulfilled') this.service.add(model);
+      }
+      for (const old of previous) {
+        const replaced = fresh.some(
+          (m, i) => m.version === old.version && results[i]?.status === 'fulfilled',
+        );
+        const dropped = !selected.includes(old.version);
+        if (replaced || dropped) {
+          if (dropped) this.service.remove(name, old.version);
+          await old.unload();
+        }
+      }
+      this.unloaded.delete(name);
+      const [first] = failures;
+      if (first !== undefined) {
+        this.options.logger.error('model failed to load', {
+          model: name,
+          version: first.model?.version,
+          error: errorText(first.error),
+        });
+        throw first.error;
+      }
+      this.options.logger.info('model loaded', { model: name, versions: selected });
+    });
+  }
+
+  /** Unloads every version of a model; requests already running finish first. */
+  unload(name: string): Promise<void> {
+    return this.exclusive(name, async () => {
+      const versions = [...this.service.versions(name)];
+      if (versions.length === 0 && !(await this.source.listNames()).includes(name)) {
+        throw new SkiffError('SKIFF_MODEL_NOT_FOUND', `no model named "${name}" in the repository`);
+      }
+      this.service.remove(name);
+      await Promise.all(versions.map((m) => m.unload()));
+      this.unloaded.set(name, 'unloaded');
+      this.options.logger.info('model unloaded', { model: name });
+    });
+  }
+
+  /** Every model in the repository with each served version's state (Triton's index). */
+  async index(): Promise<RepositoryIndexEntry[]> {
+    const names = await this.source.listNames();
+    const entries: RepositoryIndexEntry[] = [];
+    for (const name of names.sort()) {
+      const versions = this.service.versions(name);
+      if (versions.length === 0) {
+        entries.push({ name, state: 'UNAVAILABLE', reason: this.unloaded.get(name) ?? 'not loaded' });
+        continue;
+      }
+      for (const model of versions) {
+        const state =
+          model.state === 'ready'
+            ? 'READY'
+            : model.state === 'loading' || model.state === 'warming-up'
+              ? 'LOADING'
+              : 'UNAVAILABLE';
+        entries.push({
+          name,
+          version: model.version,
+          state,
+          reason: model.state === 'ready' ? '' : model.reason,
+        });
+      }
+    }
+    return entries;
+  }
+
+  private markFailed(name: string, error: unknown): void {
+    const failed = new ServedModel({
+      name,
+      version: '1',
+      modelPath: '',
+      config: {},
+      labels: undefined,
+      runtimeOptions: this.options.runtimeOptions,
+      maxQueueSize: this.options.maxQueueSize,
+    });
+    failed.state = 'failed';
+    failed.reason = errorText(error);
+    if (this.service.versions(name).length === 0) this.service.add(failed);
+  }
+
+  /** One load or unload per model at a time; different models proceed in parallel. */
+  private exclusive(name: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.busy.get(name) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.busy.set(name, next);
+    return next.finally(() => {
+      if (this.busy.get(name) === next) this.busy.delete(name);
+    });
+  }
+}
+
+/** The versions a policy selects from those present, newest first. */
+export function selectVersions(present: readonly string[], policy: VersionPolicy | undefined): string[] {
+  const sorted = [...present].sort((a, b) => compareVersions(b, a));
+  if (policy === undefined) return sorted.slice(0, 1);
+  if ('latest' in policy) return sorted.slice(0, policy.latest);
+  if ('all' in policy) return sorted;
+  return sorted.filter((v) => policy.specific.includes(v));
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
