@@ -10,6 +10,7 @@ import { registerHealthRoutes } from './health-routes.js';
 import { registerOipRoutes } from './oip-routes.js';
 import { registerV1Routes } from './v1-routes.js';
 import { registerSeldonRoutes } from './seldon-routes.js';
+import { registerOpenApiRoutes } from './openapi.js';
 
 export interface HttpAppOptions {
   readonly service: InferenceService;
@@ -51,8 +52,12 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
 
   const routes: RoutePattern[] = [];
+  const documented: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {
     routes.push(routePattern(route.url, route.method));
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      if (method !== 'HEAD') documented.push({ method, url: route.url });
+    }
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -87,6 +92,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   await registerOipRoutes(app, options.service);
   registerV1Routes(app, options.service, options.defaultTopK);
   registerSeldonRoutes(app, options.service, options.defaultTopK);
+  registerOpenApiRoutes(app, documented, options.service.serverMetadata().version);
 
   return app;
 }
