@@ -101,6 +101,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       labels,
       runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
       maxQueueSize: config.maxQueueSize,
+      requestTimeoutMs: config.requestTimeoutMs,
     });
   };
 
@@ -154,6 +155,7 @@ async function startRepository(
   const repository = new ModelRepository(source, service, runtime, {
     runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
     maxQueueSize: config.maxQueueSize,
+    requestTimeoutMs: config.requestTimeoutMs,
     logger,
     now: options.sinceStart,
   });
@@ -192,6 +194,9 @@ async function openListeners(
     logger,
     maxBodyBytes: config.maxBodyBytes,
     defaultTopK: config.topK,
+    headersTimeoutMs: config.headersTimeoutMs,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    authToken: config.authToken,
   });
   const port = await listen(app, config.host, config.port);
   let grpc: { port: number; close(): Promise<void> } | undefined;
@@ -202,6 +207,7 @@ async function openListeners(
         port: config.grpcPort,
         logger,
         maxMessageBytes: config.maxBodyBytes,
+        authToken: config.authToken,
       });
     } catch (error) {
       await app.close();

@@ -122,6 +122,49 @@ export const SERVE_OPTIONS = [
     schema: z.number().int().min(0).max(100_000).default(64),
   },
   {
+    key: 'requestTimeoutMs',
+    type: 'integer',
+    description: 'longest a request may wait for and run on the model before it gets 504 (0: no limit)',
+    defaultLabel: '60000',
+    schema: z.number().int().min(0).max(3_600_000).default(60_000),
+  },
+  {
+    key: 'headersTimeoutMs',
+    type: 'integer',
+    description: 'a client must send its request headers within this time (slow clients are cut off)',
+    defaultLabel: '10000',
+    schema: z.number().int().min(1000).max(600_000).default(10_000),
+  },
+  {
+    key: 'bodyTimeoutMs',
+    type: 'integer',
+    description: 'a client must send its whole request within this time',
+    defaultLabel: '30000',
+    schema: z.number().int().min(1000).max(3_600_000).default(30_000),
+  },
+  {
+    key: 'drainDelayMs',
+    type: 'integer',
+    description: 'on SIGTERM, keep serving (unready) this long so load balancers stop sending, then close the listeners',
+    defaultLabel: '5000',
+    schema: z.number().int().min(0).max(600_000).default(5000),
+  },
+  {
+    key: 'shutdownTimeoutMs',
+    type: 'integer',
+    description: 'after the drain delay, wait at most this long for requests in flight, then exit 1',
+    defaultLabel: '20000',
+    schema: z.number().int().min(0).max(3_600_000).default(20_000),
+  },
+  {
+    key: 'authToken',
+    type: 'string',
+    placeholder: 'token',
+    description: 'require "Authorization: Bearer <token>" on every route (REST and gRPC) except health',
+    defaultLabel: 'none (no auth)',
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+  },
+  {
     key: 'maxBodyBytes',
     type: 'integer',
     description: 'largest request body accepted (413 beyond)',
@@ -177,6 +220,12 @@ export interface ServeConfig {
   readonly threadsPerWorker: number;
   readonly maxQueueSize: number;
   readonly maxBodyBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly drainDelayMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly authToken?: string | undefined;
   readonly maxImagePixels: number;
   readonly cacheDir?: string | undefined;
   readonly zooBaseUrl?: string | undefined;

@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'permission_denied'
+  | 'unauthenticated'
   | 'resource_exhausted'
   | 'unavailable'
   | 'deadline_exceeded'
@@ -32,6 +33,8 @@ export const ERROR_CODES = {
   SKIFF_REPOSITORY_API_DISABLED: 'permission_denied',
   SKIFF_NO_REPOSITORY: 'unsupported',
   SKIFF_QUEUE_FULL: 'resource_exhausted',
+  SKIFF_TIMEOUT: 'deadline_exceeded',
+  SKIFF_UNAUTHENTICATED: 'unauthenticated',
   SKIFF_NOT_AN_IMAGE_MODEL: 'unsupported',
   SKIFF_INFERENCE_FAILED: 'internal',
   SKIFF_WORKER_CRASHED: 'internal',

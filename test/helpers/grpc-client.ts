@@ -1,5 +1,5 @@
-import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
-import type { Client, Metadata, ServiceError, StatusObject } from '@grpc/grpc-js';
+import { InterceptingCall, credentials, loadPackageDefinition } from '@grpc/grpc-js';
+import type { Client, ClientOptions, Interceptor, Metadata, ServiceError, StatusObject } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { inferenceProtoPath } from '../../src/adapters/grpc/inference-proto.js';
 
@@ -68,7 +68,8 @@ type UnaryMethod = (
   callback: (error: ServiceError | null, response?: unknown) => void,
 ) => { on(event: 'status', listener: (status: StatusObject) => void): void };
 
-export function inferenceClient(port: number): InferenceClient {
+/** `token`: sent on every call as metadata `authorization: Bearer <token>`. */
+export function inferenceClient(port: number, token?: string): InferenceClient {
   const definition = loadSync(inferenceProtoPath(), {
     keepCase: true,
     longs: String,
@@ -78,11 +79,24 @@ export function inferenceClient(port: number): InferenceClient {
   });
   const inference = loadPackageDefinition(definition).inference as Record<
     string,
-    new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client
+    new (
+      address: string,
+      creds: ReturnType<typeof credentials.createInsecure>,
+      options?: ClientOptions,
+    ) => Client
   >;
   const Service = inference.GRPCInferenceService;
   if (Service === undefined) throw new Error('no GRPCInferenceService in the .proto');
-  const client = new Service(`127.0.0.1:${port}`, credentials.createInsecure());
+  const withToken: Interceptor = (options, next) =>
+    new InterceptingCall(next(options), {
+      start: (metadata, listener, start) => {
+        if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+        start(metadata, listener);
+      },
+    });
+  const client = new Service(`127.0.0.1:${port}`, credentials.createInsecure(), {
+    interceptors: [withToken],
+  });
   const method = (name: string): UnaryMethod => {
     const fn = (client as unknown as Record<string, UnaryMethod | undefined>)[name];
     if (fn === undefined) throw new Error(`no method ${name}`);

@@ -17,9 +17,10 @@ export interface CliOptions {
 }
 
 function environment(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
-  // The caller's own SKIFF_* settings must not leak into a test's CLI run.
+  // The caller's own SKIFF_* settings must not leak into a test's CLI run; tests stop at once unless they
+  // set a drain delay themselves.
   const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith('SKIFF_'));
-  return { ...Object.fromEntries(inherited), ...extra };
+  return { ...Object.fromEntries(inherited), SKIFF_DRAIN_DELAY_MS: '0', ...extra };
 }
 
 /** Runs the built CLI to completion (killed after timeoutMs). */

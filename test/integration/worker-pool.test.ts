@@ -73,18 +73,24 @@ test('a load failure rejects start() with SKIFF_MODEL_LOAD_FAILED and leaves no 
   });
 });
 
-test('close() fails queued jobs with SKIFF_SHUTTING_DOWN', async () => {
+test('close() lets the running job finish, fails queued jobs with SKIFF_SHUTTING_DOWN, and a grace of 0 cuts the running one', async () => {
   const pool = new WorkerPool({ script, workerData: { delayMs: 200 }, size: 1, logger: silentLogger });
   await pool.start();
-  const running = assert.rejects(pool.run(x(7)), {
-    code: 'SKIFF_SHUTTING_DOWN',
-    message: 'the model was unloaded while this request ran',
-  });
+  const running = pool.run(x(7)).then(y);
   const queued = assert.rejects(pool.run(x(8)), {
     code: 'SKIFF_SHUTTING_DOWN',
     message: 'the model was unloaded before this request ran',
   });
   await pool.close();
-  await Promise.all([running, queued]);
+  const [value] = await Promise.all([running, queued]);
+  assert.equal(value, 7);
+  const impatient = new WorkerPool({ script, workerData: { delayMs: 500 }, size: 1, logger: silentLogger });
+  await impatient.start();
+  const cut = assert.rejects(impatient.run(x(9)), {
+    code: 'SKIFF_SHUTTING_DOWN',
+    message: 'the model was unloaded while this request ran',
+  });
+  await impatient.close(0);
+  await cut;
   await assert.rejects(pool.run(x(9)), { code: 'SKIFF_SHUTTING_DOWN' });
 });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Metadata, Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
 import type { handleUnaryCall, sendUnaryData, ServerErrorResponse, ServerUnaryCall } from '@grpc/grpc-js';
 import type { InferenceService } from '../../core/inference-service.js';
@@ -15,6 +15,8 @@ export interface GrpcServerOptions {
   readonly logger: Logger;
   /** Largest message received or sent; beyond it grpc-js answers RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
+  /** When set, every RPC but the health ones needs metadata `authorization: Bearer <token>`. */
+  readonly authToken?: string | undefined;
 }
 
 export interface RunningGrpcServer {
@@ -63,12 +65,22 @@ export async function startGrpcServer(
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       void (async () => {
         try {
+          if (rpc !== 'ServerLive') authorize(call.metadata);
           callback(null, await handle(call.request));
         } catch (error) {
           callback(toServiceError(error, rpc, logger));
         }
       })();
     };
+  const expected = options.authToken === undefined ? undefined : createHash('sha256').update(options.authToken).digest();
+  const authorize = (metadata: Metadata): void => {
+    if (expected === undefined) return;
+    const header = String(metadata.get('authorization')[0] ?? '');
+    const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? '';
+    if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+      throw new SkiffError('SKIFF_UNAUTHENTICATED', header === '' ? 'this server needs metadata "authorization: Bearer <token>"' : 'the bearer token is not valid');
+    }
+  };
   const readiness =
     (rpc: string, check: (request: ModelRef) => { ready: boolean; reason: string | undefined }) =>
     (call: ServerUnaryCall<ModelRef, { ready: boolean }>, callback: sendUnaryData<{ ready: boolean }>) => {

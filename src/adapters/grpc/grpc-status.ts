@@ -9,6 +9,7 @@ export const GRPC_STATUS = {
   // gRPC has no content types to refuse; only a malformed message can reach this kind.
   unsupported_media_type: status.INVALID_ARGUMENT,
   permission_denied: status.PERMISSION_DENIED,
+  unauthenticated: status.UNAUTHENTICATED,
   resource_exhausted: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   deadline_exceeded: status.DEADLINE_EXCEEDED,

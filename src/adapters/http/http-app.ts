@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -17,6 +18,11 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly defaultTopK: number;
+  /** Slow-client limits: headers, then the whole request, must arrive within these. */
+  readonly headersTimeoutMs?: number | undefined;
+  readonly bodyTimeoutMs?: number | undefined;
+  /** When set, every route but health needs `Authorization: Bearer <token>`. */
+  readonly authToken?: string | undefined;
 }
 
 /** Retry-After (seconds) sent with 503s: long enough for a queue to drain, short enough to not lose clients. */
@@ -29,8 +35,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     bodyLimit: options.maxBodyBytes,
     // Fastify would answer 404 for a wrong method; we want 405 with Allow, so routes are matched by hand.
     return503OnClosing: true,
-    forceCloseConnections: false,
+    // On close, idle keep-alive connections are dropped at once; busy ones finish their request.
+    forceCloseConnections: 'idle',
+    requestTimeout: options.bodyTimeoutMs ?? 30_000,
+    http: { headersTimeout: options.headersTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000 },
+    keepAliveTimeout: 65_000,
   });
+  if (options.authToken !== undefined) requireBearer(app, options.authToken);
 
   app.addContentTypeParser(
     /^(image\/|application\/octet-stream)/,
@@ -223,4 +234,18 @@ function allowedMethods(routes: readonly RoutePattern[], url: string): string[] 
     .filter((r) => r.pattern.test(path))
     .flatMap((r) => r.methods.filter((m) => m !== 'HEAD'));
   return [...new Set(methods)];
+}
+
+/** Health stays open so probes need no secret; everything else needs the token (compared in constant time). */
+function requireBearer(app: FastifyInstance, token: string): void {
+  const expected = createHash('sha256').update(token).digest();
+  app.addHook('onRequest', async (request, reply) => {
+    if (pathOf(request.url).startsWith('/v2/health/')) return;
+    const header = request.headers.authorization ?? '';
+    const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? '';
+    if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+      void reply.header('www-authenticate', 'Bearer');
+      throw new SkiffError('SKIFF_UNAUTHENTICATED', header === '' ? 'this server needs "Authorization: Bearer <token>"' : 'the bearer token is not valid');
+    }
+  });
 }

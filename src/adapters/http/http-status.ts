@@ -7,6 +7,7 @@ export const HTTP_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   permission_denied: 403,
+  unauthenticated: 401,
   resource_exhausted: 503,
   unavailable: 503,
   deadline_exceeded: 504,

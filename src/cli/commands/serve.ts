@@ -58,6 +58,17 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   });
   const cacheDir = config.cacheDir ?? resolveCacheDir(io.env);
   // Loaded only here so that build/deploy commands never load the ONNX addon.
+  // Signals are taken from the start: during start-up one stops the process at once; once serving, the
+  // handler below drains. Installing it only after "ready" is logged would race a fast orchestrator.
+  let onSignal = (signal: NodeJS.Signals): void => {
+    logger.warn(`${signal} during start-up: exiting`);
+    process.exit(143);
+  };
+  const handler = (signal: NodeJS.Signals): void => {
+    onSignal(signal);
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
   const { startServer } = await import('../../server.js');
   const server = await startServer({
     config,
@@ -67,12 +78,6 @@ export async function serveCommand(io: CommandIo): Promise<number> {
     sinceStart: () => performance.now(),
   });
   const t = server.timings;
-  logger.info(
-    `ready in ${(t.readyMs / 1000).toFixed(2)} s: process start to config ${ms(t.configMs)}, model fetch ${ms(t.fetchMs)}, ` +
-      `session create ${ms(t.sessionCreateMs)}, warm-up ${ms(t.warmUpMs)}`,
-    { url: server.url },
-  );
-
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
@@ -82,21 +87,42 @@ export async function serveCommand(io: CommandIo): Promise<number> {
         return;
       }
       stopping = true;
-      logger.info(`${signal}: finishing requests in flight, then exiting`);
-      server.close().then(
-        () => {
-          resolve(0);
-        },
-        (error: unknown) => {
-          logger.error('error while shutting down', {
-            error: error instanceof Error ? error.message : String(error),
-          });
-          resolve(1);
-        },
+      // Readiness goes false at once; serving goes on through the drain delay so that endpoint updates reach
+      // every load balancer before the listeners close. Ctrl-C at a terminal skips the delay.
+      server.service.startDraining();
+      const delayMs = signal === 'SIGINT' ? 0 : config.drainDelayMs;
+      logger.info(
+        `${signal}: not ready; serving for ${delayMs} ms more, then finishing requests in flight (at most ${config.shutdownTimeoutMs} ms)`,
       );
+      const deadline = setTimeout(() => {
+        logger.error(
+          `requests still running after the ${config.shutdownTimeoutMs} ms shutdown timeout; exiting`,
+        );
+        resolve(1);
+      }, delayMs + config.shutdownTimeoutMs);
+      deadline.unref();
+      new Promise((wait) => setTimeout(wait, delayMs))
+        .then(() => server.close())
+        .then(
+          () => {
+            clearTimeout(deadline);
+            logger.info('all requests finished; exiting');
+            resolve(0);
+          },
+          (error: unknown) => {
+            logger.error('error while shutting down', {
+              error: error instanceof Error ? error.message : String(error),
+            });
+            resolve(1);
+          },
+        );
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    onSignal = stop;
+    logger.info(
+      `ready in ${(t.readyMs / 1000).toFixed(2)} s: process start to config ${ms(t.configMs)}, model fetch ${ms(t.fetchMs)}, ` +
+        `session create ${ms(t.sessionCreateMs)}, warm-up ${ms(t.warmUpMs)}`,
+      { url: server.url },
+    );
   });
 }
 

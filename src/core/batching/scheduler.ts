@@ -7,10 +7,12 @@ export interface SchedulerOptions {
   readonly maxQueueSize: number;
   /** Requests handed to the model at once; more would only queue inside the runtime. */
   readonly concurrency: number;
+  /** Longest a request may take, queue included, before it is answered with a timeout; 0 = no limit. */
+  readonly timeoutMs?: number;
 }
 
 interface Waiting {
-  readonly start: () => void;
+  start: () => void;
   readonly reject: (error: SkiffError) => void;
 }
 
@@ -36,12 +38,16 @@ export class Scheduler {
     return this.queue.length;
   }
 
+  /** `timeoutMs` overrides the scheduler's request timeout for this call (0: none, as for warm-up). */
   async submit(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],
+    timeoutOverrideMs?: number,
   ): Promise<Record<string, Tensor>> {
     if (this.closed)
       throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica');
+    const admitted = Date.now();
+    const timeoutMs = timeoutOverrideMs ?? this.options.timeoutMs ?? 0;
     if (this.running >= this.options.concurrency) {
       if (this.queue.length >= this.options.maxQueueSize) {
         throw new SkiffError(
@@ -52,17 +58,45 @@ export class Scheduler {
       // A finishing request hands its slot straight to the next in line (running stays counted), so a
       // request arriving in between cannot overtake the queue.
       await new Promise<void>((start, reject) => {
-        this.queue.push({ start, reject });
+        const waiting: Waiting = { start, reject };
+        this.queue.push(waiting);
+        if (timeoutMs > 0) {
+          const timer = setTimeout(() => {
+            const at = this.queue.indexOf(waiting);
+            if (at === -1) return;
+            this.queue.splice(at, 1);
+            reject(new SkiffError('SKIFF_TIMEOUT', `the request waited ${timeoutMs} ms for the model without starting; the server is overloaded, retry later`));
+          }, timeoutMs);
+          // Starting clears the timer: the running phase has its own, for the time left.
+          waiting.start = () => {
+            clearTimeout(timer);
+            start();
+          };
+        }
       });
     } else {
       this.running++;
     }
-    try {
-      return await this.model.infer(inputs, outputNames);
-    } finally {
+    const work = this.model.infer(inputs, outputNames).finally(() => {
       const next = this.queue.shift();
       if (next === undefined) this.running--;
       else next.start();
+    });
+    const left = timeoutMs > 0 ? timeoutMs - (Date.now() - admitted) : 0;
+    if (timeoutMs <= 0) return work;
+    // The inference itself cannot be interrupted: its slot stays taken until it ends, but the caller is
+    // answered on time.
+    work.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new SkiffError('SKIFF_TIMEOUT', `the inference did not finish within ${timeoutMs} ms`));
+      }, Math.max(0, left));
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

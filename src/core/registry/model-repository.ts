@@ -35,6 +35,7 @@ export interface RepositoryIndexEntry {
 export interface ModelRepositoryOptions {
   readonly runtimeOptions: RuntimeLoadOptions;
   readonly maxQueueSize: number;
+  readonly requestTimeoutMs?: number;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -98,6 +99,7 @@ export class ModelRepository {
             labels: entry.labels,
             runtimeOptions: this.options.runtimeOptions,
             maxQueueSize: this.options.maxQueueSize,
+            requestTimeoutMs: this.options.requestTimeoutMs,
           }),
       );
       // New versions appear as loading at once; replaced ones keep serving until the swap below.

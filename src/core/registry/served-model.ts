@@ -20,6 +20,8 @@ export interface ServedModelSpec {
   readonly labels: Labels | undefined;
   readonly runtimeOptions: RuntimeLoadOptions;
   readonly maxQueueSize: number;
+  /** Longest a request may take, queue included (0: no limit). */
+  readonly requestTimeoutMs?: number | undefined;
 }
 
 export interface LoadTimings {
@@ -79,15 +81,18 @@ export class ServedModel {
         this.spec.config,
         this.spec.labels,
       );
-      this.scheduler = new Scheduler(loaded, {
+      const scheduler = new Scheduler(loaded, {
         maxQueueSize: this.spec.maxQueueSize,
         concurrency: this.spec.runtimeOptions.workers,
+        timeoutMs: this.spec.requestTimeoutMs ?? 0,
       });
+      this.scheduler = scheduler;
       this.state = 'warming-up';
       this.reason = 'running the warm-up inference';
       const warmStart = now();
       const warmUps = Array.from({ length: this.spec.runtimeOptions.workers }, () =>
-        this.infer(this.warmUpInputs()),
+        // Warm-up may be slow (first-run allocations); the request timeout is for requests.
+        scheduler.submit(this.warmUpInputs(), undefined, 0),
       );
       await Promise.all(warmUps);
       this.timings = { sessionCreateMs, warmUpMs: now() - warmStart };

@@ -75,11 +75,17 @@ export class WorkerPool {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Fails what is still waiting, lets running jobs end (terminating a worker inside a native ORT call
+   * aborts the whole process), then stops the workers; after `graceMs` it terminates regardless.
+   */
+  async close(graceMs = 60_000): Promise<void> {
     this.closing = true;
     for (const job of this.waiting.splice(0)) {
       job.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded before this request ran'));
     }
+    const deadline = Date.now() + graceMs;
+    while (this.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
     this.slots.clear();
   }

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { OptionSpec } from './option-table.js';
+import type { RegistryAccessConfig } from './registry-options.js';
+import { REGISTRY_OPTIONS } from './registry-options.js';
+
+/** Every `skiff push` option. */
+export const PUSH_OPTIONS = [
+  {
+    key: 'from',
+    type: 'string',
+    placeholder: 'dir|file.tar',
+    description: 'the image to push: an OCI layout directory or tar written by skiff build --output',
+    defaultLabel: 'skiff-image',
+    schema: z.string().min(1).default('skiff-image'),
+  },
+  {
+    key: 'tag',
+    short: 't',
+    type: 'string',
+    placeholder: 'ref',
+    description: 'where to push, e.g. registry.example.com/team/dogs:1.0',
+    defaultLabel: 'required',
+    schema: z.string().min(1),
+  },
+  ...REGISTRY_OPTIONS,
+  {
+    key: 'verbose',
+    short: 'v',
+    type: 'boolean',
+    description: 'stack traces for errors',
+    defaultLabel: 'false',
+    schema: z.boolean().default(false),
+  },
+] as const satisfies readonly OptionSpec[];
+
+export interface PushConfig extends RegistryAccessConfig {
+  readonly from: string;
+  readonly tag: string;
+  readonly verbose: boolean;
+}

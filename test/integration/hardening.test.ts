@@ -1,0 +1,124 @@
+// Limits an SRE relies on: request timeouts (504), slow clients cut off, bearer-token auth on REST and gRPC.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import sharp from 'sharp';
+import { fixtureModel } from '../helpers/paths.js';
+import { postImage, startTestServer } from '../helpers/test-server.js';
+import { inferenceClient } from '../helpers/grpc-client.js';
+import { startGrpcServer } from '../../src/adapters/grpc/grpc-server.js';
+import { silentLogger } from '../../src/core/logger.js';
+
+const red = (): Promise<Buffer> =>
+  sharp({ create: { width: 64, height: 48, channels: 3, background: '#d02020' } })
+    .png()
+    .toBuffer();
+
+test('a request that cannot finish within --request-timeout-ms gets 504, queued or running, and the server carries on', async () => {
+  // slow-color takes roughly 250 ms per inference on one thread.
+  const server = await startTestServer({
+    model: fixtureModel('slow-color/model.onnx'),
+    requestTimeoutMs: 120,
+  });
+  try {
+    const image = await red();
+    const answers = await Promise.all(
+      [0, 1, 2].map(() => postImage(`${server.url}/predict`, image, 'r.png', 'image/png')),
+    );
+    for (const response of answers) {
+      assert.equal(response.status, 504);
+      const body = (await response.json()) as { error: string };
+      assert.match(body.error, /did not finish within 120 ms|waited 120 ms for the model/);
+    }
+    assert.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
+  } finally {
+    await server.close();
+  }
+  const patient = await startTestServer({
+    model: fixtureModel('slow-color/model.onnx'),
+    requestTimeoutMs: 10_000,
+  });
+  try {
+    assert.equal((await postImage(`${patient.url}/predict`, await red(), 'r.png', 'image/png')).status, 200);
+  } finally {
+    await patient.close();
+  }
+});
+
+test('a client that never finishes its headers is cut off after --headers-timeout-ms', async () => {
+  const server = await startTestServer({
+    model: fixtureModel('tabular-linear/model.onnx'),
+    headersTimeoutMs: 1000,
+  });
+  try {
+    const started = performance.now();
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1', () => {
+        socket.write('POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+      });
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('close', () => resolve(received));
+      socket.setTimeout(8000, () => socket.destroy());
+    });
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 5000, `the connection stayed open ${elapsed.toFixed(0)} ms`);
+    assert.match(answer, /^HTTP\/1\.1 408|^$/);
+    assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
+  } finally {
+    await server.close();
+  }
+});
+
+test('--auth-token: health is open, everything else needs the bearer token, on REST and gRPC', async () => {
+  const token = 's3cret-token-of-32-characters!!';
+  const server = await startTestServer({
+    model: fixtureModel('tabular-linear/model.onnx'),
+    authToken: token,
+  });
+  const grpc = await startGrpcServer(server.service, {
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
+    maxMessageBytes: 1 << 20,
+    authToken: token,
+  });
+  const body = JSON.stringify({ X: [1, 1, 1, 1] });
+  const post = (headers: Record<string, string>): Promise<Response> =>
+    fetch(`${server.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+  try {
+    assert.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
+    assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
+    const none = await post({});
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+    assert.match(((await none.json()) as { error: string }).error, /needs "Authorization: Bearer <token>"/);
+    const wrong = await post({ authorization: 'Bearer nope' });
+    assert.equal(wrong.status, 401);
+    assert.match(((await wrong.json()) as { error: string }).error, /not valid/);
+    assert.equal((await fetch(`${server.url}/v2`)).status, 401);
+    const right = await post({ authorization: `Bearer ${token}` });
+    assert.equal(right.status, 200);
+    assert.deepEqual(await right.json(), { score: 10.5 });
+
+    const anonymous = inferenceClient(grpc.port);
+    const trusted = inferenceClient(grpc.port, token);
+    try {
+      assert.deepEqual(await anonymous.call('ServerLive', {}), { live: true });
+      const refused = await anonymous.fail('ServerMetadata', {});
+      assert.equal(refused.code, 16);
+      assert.match(refused.details, /authorization: Bearer <token>/);
+      assert.equal((await trusted.call('ServerMetadata', {})).name, 'skiff');
+    } finally {
+      anonymous.close();
+      trusted.close();
+    }
+  } finally {
+    await grpc.close();
+    await server.close();
+  }
+});
