@@ -19,6 +19,7 @@ import { findZooEntry } from './store/zoo.js';
 import { buildHttpApp } from './adapters/http/http-app.js';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
 import { startGrpcServer } from './adapters/grpc/grpc-server.js';
+import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { ModelRepository } from './core/registry/model-repository.js';
 import { FileModelRepository } from './store/file-model-repository.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
@@ -76,8 +77,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     { name: 'skiff', version: SKIFF_VERSION },
   );
   const runtime = options.runtime ?? new OnnxRuntime(logger);
+  const metrics = new PrometheusMetrics(service);
   if (config.modelRepository !== undefined)
-    return startRepository(options, service, runtime, config.modelRepository, configMs);
+    return startRepository(options, service, runtime, metrics, config.modelRepository, configMs);
 
   const prepare = async (): Promise<ServedModel> => {
     service.startupPhase = `fetching model ${config.model}`;
@@ -102,6 +104,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
       maxQueueSize: config.maxQueueSize,
       requestTimeoutMs: config.requestTimeoutMs,
+      observer: metrics,
     });
   };
 
@@ -113,6 +116,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const listeners = await openListeners(
     options,
     service,
+    metrics,
     remote ? 'listening; fetching the model' : 'listening; loading the model',
   );
   let fetchMs = fetchedMs - configMs;
@@ -129,13 +133,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   if (!model.classifier.ok)
     logger.warn('the model does not take images; /predict will refuse', { reason: model.classifier.reason });
-  return running(service, listeners, {
-    configMs,
-    fetchMs,
-    sessionCreateMs: model.timings?.sessionCreateMs ?? 0,
-    warmUpMs: model.timings?.warmUpMs ?? 0,
-    readyMs: options.sinceStart(),
-  });
+  return running(
+    service,
+    listeners,
+    {
+      configMs,
+      fetchMs,
+      sessionCreateMs: model.timings?.sessionCreateMs ?? 0,
+      warmUpMs: model.timings?.warmUpMs ?? 0,
+      readyMs: options.sinceStart(),
+    },
+    metrics,
+  );
 }
 
 /** `--model-repository`: every model in the folder, each failing or succeeding on its own. */
@@ -143,6 +152,7 @@ async function startRepository(
   options: StartOptions,
   service: InferenceService,
   runtime: Runtime,
+  metrics: PrometheusMetrics,
   dir: string,
   configMs: number,
 ): Promise<RunningServer> {
@@ -156,23 +166,29 @@ async function startRepository(
     runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
     maxQueueSize: config.maxQueueSize,
     requestTimeoutMs: config.requestTimeoutMs,
+    observer: metrics,
     logger,
     now: options.sinceStart,
   });
   service.repository = { source: repository, apiEnabled: config.repositoryApi };
   service.startupPhase = `loading ${names.length} models from ${dir}`;
-  const listeners = await openListeners(options, service, 'listening; loading the model repository');
+  const listeners = await openListeners(options, service, metrics, 'listening; loading the model repository');
   const started = options.sinceStart();
   await repository.loadAll();
   const failed = service.list().filter((m) => m.state === 'failed');
   for (const model of failed) logger.error('model not served', { model: model.name, reason: model.reason });
-  return running(service, listeners, {
-    configMs,
-    fetchMs: 0,
-    sessionCreateMs: options.sinceStart() - started,
-    warmUpMs: 0,
-    readyMs: options.sinceStart(),
-  });
+  return running(
+    service,
+    listeners,
+    {
+      configMs,
+      fetchMs: 0,
+      sessionCreateMs: options.sinceStart() - started,
+      warmUpMs: 0,
+      readyMs: options.sinceStart(),
+    },
+    metrics,
+  );
 }
 
 interface Listeners {
@@ -186,6 +202,7 @@ interface Listeners {
 async function openListeners(
   options: StartOptions,
   service: InferenceService,
+  metrics: PrometheusMetrics,
   message: string,
 ): Promise<Listeners> {
   const { config, logger } = options;
@@ -197,6 +214,7 @@ async function openListeners(
     headersTimeoutMs: config.headersTimeoutMs,
     bodyTimeoutMs: config.bodyTimeoutMs,
     authToken: config.authToken,
+    metrics,
   });
   const port = await listen(app, config.host, config.port);
   let grpc: { port: number; close(): Promise<void> } | undefined;
@@ -231,7 +249,19 @@ async function openListeners(
   };
 }
 
-function running(service: InferenceService, listeners: Listeners, timings: StartupTimings): RunningServer {
+function running(
+  service: InferenceService,
+  listeners: Listeners,
+  timings: StartupTimings,
+  metrics: PrometheusMetrics,
+): RunningServer {
+  metrics.startupPhases({
+    config: timings.configMs,
+    model_fetch: timings.configMs + timings.fetchMs,
+    session_create: timings.configMs + timings.fetchMs + timings.sessionCreateMs,
+    warm_up: timings.configMs + timings.fetchMs + timings.sessionCreateMs + timings.warmUpMs,
+    ready: timings.readyMs,
+  });
   return {
     url: listeners.url,
     port: listeners.port,

@@ -72,13 +72,19 @@ export async function startGrpcServer(
         }
       })();
     };
-  const expected = options.authToken === undefined ? undefined : createHash('sha256').update(options.authToken).digest();
+  const expected =
+    options.authToken === undefined ? undefined : createHash('sha256').update(options.authToken).digest();
   const authorize = (metadata: Metadata): void => {
     if (expected === undefined) return;
     const header = String(metadata.get('authorization')[0] ?? '');
     const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? '';
     if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
-      throw new SkiffError('SKIFF_UNAUTHENTICATED', header === '' ? 'this server needs metadata "authorization: Bearer <token>"' : 'the bearer token is not valid');
+      throw new SkiffError(
+        'SKIFF_UNAUTHENTICATED',
+        header === ''
+          ? 'this server needs metadata "authorization: Bearer <token>"'
+          : 'the bearer token is not valid',
+      );
     }
   };
   const readiness =

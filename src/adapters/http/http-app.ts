@@ -21,8 +21,16 @@ export interface HttpAppOptions {
   /** Slow-client limits: headers, then the whole request, must arrive within these. */
   readonly headersTimeoutMs?: number | undefined;
   readonly bodyTimeoutMs?: number | undefined;
-  /** When set, every route but health needs `Authorization: Bearer <token>`. */
+  /** When set, every route but health and /metrics needs `Authorization: Bearer <token>`. */
   readonly authToken?: string | undefined;
+  /** Prometheus exposition behind GET /metrics, and a per-request observation. */
+  readonly metrics?: HttpMetrics | undefined;
+}
+
+export interface HttpMetrics {
+  httpRequest(route: string, method: string, status: number, seconds: number): void;
+  text(): Promise<string>;
+  readonly contentType: string;
 }
 
 /** Retry-After (seconds) sent with 503s: long enough for a queue to drain, short enough to not lose clients. */
@@ -42,6 +50,21 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     keepAliveTimeout: 65_000,
   });
   if (options.authToken !== undefined) requireBearer(app, options.authToken);
+  const metrics = options.metrics;
+  if (metrics !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      // The route pattern, not the URL: model names stay out of label cardinality, unknown paths fold into one.
+      metrics.httpRequest(
+        request.routeOptions.url ?? 'unmatched',
+        request.method,
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
+    });
+    app.get('/metrics', async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.text()),
+    );
+  }
 
   app.addContentTypeParser(
     /^(image\/|application\/octet-stream)/,
@@ -240,12 +263,16 @@ function allowedMethods(routes: readonly RoutePattern[], url: string): string[] 
 function requireBearer(app: FastifyInstance, token: string): void {
   const expected = createHash('sha256').update(token).digest();
   app.addHook('onRequest', async (request, reply) => {
-    if (pathOf(request.url).startsWith('/v2/health/')) return;
+    const path = pathOf(request.url);
+    if (path.startsWith('/v2/health/') || path === '/metrics') return;
     const header = request.headers.authorization ?? '';
     const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? '';
     if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
       void reply.header('www-authenticate', 'Bearer');
-      throw new SkiffError('SKIFF_UNAUTHENTICATED', header === '' ? 'this server needs "Authorization: Bearer <token>"' : 'the bearer token is not valid');
+      throw new SkiffError(
+        'SKIFF_UNAUTHENTICATED',
+        header === '' ? 'this server needs "Authorization: Bearer <token>"' : 'the bearer token is not valid',
+      );
     }
   });
 }

@@ -66,6 +66,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     errors: [400, 404, 503],
   },
   'GET /openapi.json': { summary: 'This document' },
+  'GET /metrics': { summary: 'Prometheus metrics (docs/metrics.md)' },
   'GET /docs': { summary: 'A page listing these routes' },
 };
 

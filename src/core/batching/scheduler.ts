@@ -1,5 +1,6 @@
 import type { LoadedModel } from '../model/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { InferenceObserver } from '../inference-observer.js';
 import { SkiffError } from '../errors.js';
 
 export interface SchedulerOptions {
@@ -9,6 +10,10 @@ export interface SchedulerOptions {
   readonly concurrency: number;
   /** Longest a request may take, queue included, before it is answered with a timeout; 0 = no limit. */
   readonly timeoutMs?: number;
+  /** Told about every admitted request once it ends (metrics). */
+  readonly observer?: InferenceObserver;
+  readonly model?: string;
+  readonly version?: string;
 }
 
 interface Waiting {
@@ -38,16 +43,16 @@ export class Scheduler {
     return this.queue.length;
   }
 
-  /** `timeoutMs` overrides the scheduler's request timeout for this call (0: none, as for warm-up). */
+  /** A warm-up call has no timeout and is not reported to the observer. */
   async submit(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],
-    timeoutOverrideMs?: number,
+    warmUp = false,
   ): Promise<Record<string, Tensor>> {
     if (this.closed)
       throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica');
-    const admitted = Date.now();
-    const timeoutMs = timeoutOverrideMs ?? this.options.timeoutMs ?? 0;
+    const admitted = performance.now();
+    const timeoutMs = warmUp ? 0 : (this.options.timeoutMs ?? 0);
     if (this.running >= this.options.concurrency) {
       if (this.queue.length >= this.options.maxQueueSize) {
         throw new SkiffError(
@@ -65,7 +70,12 @@ export class Scheduler {
             const at = this.queue.indexOf(waiting);
             if (at === -1) return;
             this.queue.splice(at, 1);
-            reject(new SkiffError('SKIFF_TIMEOUT', `the request waited ${timeoutMs} ms for the model without starting; the server is overloaded, retry later`));
+            reject(
+              new SkiffError(
+                'SKIFF_TIMEOUT',
+                `the request waited ${timeoutMs} ms for the model without starting; the server is overloaded, retry later`,
+              ),
+            );
           }, timeoutMs);
           // Starting clears the timer: the running phase has its own, for the time left.
           waiting.start = () => {
@@ -77,27 +87,54 @@ export class Scheduler {
     } else {
       this.running++;
     }
+    const started = performance.now();
     const work = this.model.infer(inputs, outputNames).finally(() => {
       const next = this.queue.shift();
       if (next === undefined) this.running--;
       else next.start();
     });
-    const left = timeoutMs > 0 ? timeoutMs - (Date.now() - admitted) : 0;
+    if (!warmUp) {
+      void work.then(
+        () => this.report('success', admitted, started, inputs),
+        () => this.report('failure', admitted, started, inputs),
+      );
+    }
+    const left = timeoutMs > 0 ? timeoutMs - (performance.now() - admitted) : 0;
     if (timeoutMs <= 0) return work;
     // The inference itself cannot be interrupted: its slot stays taken until it ends, but the caller is
     // answered on time.
     work.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new SkiffError('SKIFF_TIMEOUT', `the inference did not finish within ${timeoutMs} ms`));
-      }, Math.max(0, left));
+      timer = setTimeout(
+        () => {
+          reject(new SkiffError('SKIFF_TIMEOUT', `the inference did not finish within ${timeoutMs} ms`));
+        },
+        Math.max(0, left),
+      );
     });
     try {
       return await Promise.race([work, deadline]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private report(
+    outcome: 'success' | 'failure',
+    admitted: number,
+    started: number,
+    inputs: Readonly<Record<string, Tensor>>,
+  ): void {
+    const first = Object.values(inputs)[0];
+    this.options.observer?.inferenceDone({
+      model: this.options.model ?? '',
+      version: this.options.version ?? '',
+      outcome,
+      queueSeconds: (started - admitted) / 1000,
+      computeSeconds: (performance.now() - started) / 1000,
+      batchSize: first?.shape[0] ?? 1,
+    });
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Labels } from '../model/labels.js';
 import type { Runtime, RuntimeLoadOptions } from '../model/runtime.js';
 import type { Logger } from '../logger.js';
 import type { InferenceService } from '../inference-service.js';
+import type { InferenceObserver } from '../inference-observer.js';
 import { ServedModel } from './served-model.js';
 import { SkiffError } from '../errors.js';
 import { compareVersions } from '../inference-service.js';
@@ -36,6 +37,7 @@ export interface ModelRepositoryOptions {
   readonly runtimeOptions: RuntimeLoadOptions;
   readonly maxQueueSize: number;
   readonly requestTimeoutMs?: number;
+  readonly observer?: InferenceObserver;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -100,6 +102,7 @@ export class ModelRepository {
             runtimeOptions: this.options.runtimeOptions,
             maxQueueSize: this.options.maxQueueSize,
             requestTimeoutMs: this.options.requestTimeoutMs,
+            observer: this.options.observer,
           }),
       );
       // New versions appear as loading at once; replaced ones keep serving until the swap below.

@@ -7,6 +7,8 @@ import type { TensorData } from '../tensor/data-type.js';
 import { resolveImageContract } from '../model/resolve-image-contract.js';
 import { imagesToTensor } from '../preprocess/image-to-tensor.js';
 import { Scheduler } from '../batching/scheduler.js';
+import type { InferenceObserver } from '../inference-observer.js';
+import { NO_OBSERVER } from '../inference-observer.js';
 import { elementCount } from '../tensor/tensor.js';
 
 export type ModelState = 'loading' | 'warming-up' | 'ready' | 'failed' | 'unloading';
@@ -22,6 +24,7 @@ export interface ServedModelSpec {
   readonly maxQueueSize: number;
   /** Longest a request may take, queue included (0: no limit). */
   readonly requestTimeoutMs?: number | undefined;
+  readonly observer?: InferenceObserver | undefined;
 }
 
 export interface LoadTimings {
@@ -85,6 +88,9 @@ export class ServedModel {
         maxQueueSize: this.spec.maxQueueSize,
         concurrency: this.spec.runtimeOptions.workers,
         timeoutMs: this.spec.requestTimeoutMs ?? 0,
+        observer: this.spec.observer ?? NO_OBSERVER,
+        model: this.spec.name,
+        version: this.version,
       });
       this.scheduler = scheduler;
       this.state = 'warming-up';
@@ -92,7 +98,7 @@ export class ServedModel {
       const warmStart = now();
       const warmUps = Array.from({ length: this.spec.runtimeOptions.workers }, () =>
         // Warm-up may be slow (first-run allocations); the request timeout is for requests.
-        scheduler.submit(this.warmUpInputs(), undefined, 0),
+        scheduler.submit(this.warmUpInputs(), undefined, true),
       );
       await Promise.all(warmUps);
       this.timings = { sessionCreateMs, warmUpMs: now() - warmStart };
