@@ -48,6 +48,8 @@ async function startSkiff(model: string, workers: number, threadsPerWorker: numb
       String(threadsPerWorker),
       '--max-queue-size',
       '256',
+      '--grpc-port=-1',
+      '--no-access-log',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

@@ -214,6 +214,7 @@ async function openListeners(
     headersTimeoutMs: config.headersTimeoutMs,
     bodyTimeoutMs: config.bodyTimeoutMs,
     authToken: config.authToken,
+    accessLog: config.accessLog,
     metrics,
   });
   const port = await listen(app, config.host, config.port);

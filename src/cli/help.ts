@@ -9,7 +9,11 @@ export function renderHelp(
   footer: string,
 ): string {
   const rows = options.map((option) => {
-    const flag = `${option.short === undefined ? '    ' : `-${option.short}, `}${flagOf(option)}${
+    const name =
+      option.type === 'boolean' && option.defaultLabel === 'true'
+        ? flagOf(option).replace(/^--/, '--[no-]')
+        : flagOf(option);
+    const flag = `${option.short === undefined ? '    ' : `-${option.short}, `}${name}${
       option.type === 'boolean' ? '' : ` <${option.placeholder ?? option.type}>`
     }`;
     return {

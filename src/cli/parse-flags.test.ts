@@ -134,7 +134,9 @@ describe('renderHelp', () => {
 
   test('lists every option: flag with its placeholder, description, env var, file key and default', () => {
     for (const option of SERVE_OPTIONS) {
-      const flag = flagOf(option);
+      const plain = flagOf(option);
+      const flag =
+        option.type === 'boolean' && option.defaultLabel === 'true' ? plain.replace(/^--/, '--[no-]') : plain;
       const at = lines.findIndex(
         (line) => line.includes(` ${flag} `) || line.endsWith(` ${flag}`) || line.includes(`, ${flag}`),
       );
@@ -205,4 +207,10 @@ describe('renderHelp', () => {
       }
     }
   });
+});
+
+test('--no-<flag> turns a boolean option off; it is not accepted for other options', () => {
+  assert.equal(parseFlags(SERVE_OPTIONS, ['--no-access-log']).values.accessLog, false);
+  assert.equal(parseFlags(SERVE_OPTIONS, ['--access-log']).values.accessLog, true);
+  assert.throws(() => parseFlags(SERVE_OPTIONS, ['--no-port']), { code: 'SKIFF_CONFIG_INVALID' });
 });

@@ -23,13 +23,25 @@ export function parseFlags(options: readonly OptionSpec[], argv: readonly string
       ...(option.short === undefined ? {} : { short: option.short }),
     };
   }
+  // `--no-<flag>` turns a boolean option off (Node 20's parseArgs has no negation of its own).
+  const negated: string[] = [];
+  const args = argv.filter((arg) => {
+    const flag = /^--no-([a-z][a-z0-9-]*)$/.exec(arg)?.[1];
+    const key = flag === undefined ? undefined : keyOfFlag.get(flag);
+    if (key === undefined || table[flag ?? '']?.type !== 'boolean') return true;
+    negated.push(key);
+    return false;
+  });
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options: table, allowPositionals: false, strict: true });
+    parsed = parseArgs({ args, options: table, allowPositionals: false, strict: true });
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);
     const ambiguous = /^Option '(--[a-z-]+)[^']*' argument is ambiguous/.exec(raw);
-    const message = ambiguous?.[1] !== undefined ? `option ${ambiguous[1]}: write a value starting with "-" as ${ambiguous[1]}=<value>` : raw.replace(/\s*(Did you forget|To specify).*$/s, '');
+    const message =
+      ambiguous?.[1] !== undefined
+        ? `option ${ambiguous[1]}: write a value starting with "-" as ${ambiguous[1]}=<value>`
+        : raw.replace(/\s*(Did you forget|To specify).*$/s, '');
     throw new SkiffError('SKIFF_CONFIG_INVALID', `${message}; see --help`);
   }
   const values: Record<string, string | boolean | undefined> = {};
@@ -37,6 +49,7 @@ export function parseFlags(options: readonly OptionSpec[], argv: readonly string
     const key = keyOfFlag.get(flag);
     if (key !== undefined && (typeof value === 'string' || typeof value === 'boolean')) values[key] = value;
   }
+  for (const key of negated) values[key] = false;
   const configFile = parsed.values['config-file'];
   return {
     values,

@@ -37,6 +37,7 @@ describe('loadConfig: defaults and precedence', () => {
       bodyTimeoutMs: 30_000,
       drainDelayMs: 5000,
       shutdownTimeoutMs: 20_000,
+      accessLog: true,
       verbose: false,
     });
   });
@@ -86,6 +87,7 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_BODY_TIMEOUT_MS: '3000',
         SKIFF_DRAIN_DELAY_MS: '0',
         SKIFF_SHUTDOWN_TIMEOUT_MS: '4000',
+        SKIFF_ACCESS_LOG: 'off',
         SKIFF_AUTH_TOKEN: 'a-token-of-16-chars',
         SKIFF_REPOSITORY_API: 'yes',
       },
@@ -97,6 +99,7 @@ describe('loadConfig: defaults and precedence', () => {
       bodyTimeoutMs: 3000,
       drainDelayMs: 0,
       shutdownTimeoutMs: 4000,
+      accessLog: false,
       authToken: 'a-token-of-16-chars',
       modelRepository: '/models',
       repositoryApi: true,

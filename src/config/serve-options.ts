@@ -145,7 +145,8 @@ export const SERVE_OPTIONS = [
   {
     key: 'drainDelayMs',
     type: 'integer',
-    description: 'on SIGTERM, keep serving (unready) this long so load balancers stop sending, then close the listeners',
+    description:
+      'on SIGTERM, keep serving (unready) this long so load balancers stop sending, then close the listeners',
     defaultLabel: '5000',
     schema: z.number().int().min(0).max(600_000).default(5000),
   },
@@ -195,6 +196,13 @@ export const SERVE_OPTIONS = [
     schema: z.string().url().optional(),
   },
   {
+    key: 'accessLog',
+    type: 'boolean',
+    description: 'log one line per request (method, path, status, milliseconds, request id)',
+    defaultLabel: 'true',
+    schema: z.boolean().default(true),
+  },
+  {
     key: 'verbose',
     short: 'v',
     type: 'boolean',
@@ -229,5 +237,6 @@ export interface ServeConfig {
   readonly maxImagePixels: number;
   readonly cacheDir?: string | undefined;
   readonly zooBaseUrl?: string | undefined;
+  readonly accessLog: boolean;
   readonly verbose: boolean;
 }

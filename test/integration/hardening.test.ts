@@ -122,3 +122,19 @@ test('--auth-token: health is open, everything else needs the bearer token, on R
     await server.close();
   }
 });
+
+test('x-request-id: a sane one is echoed, anything else is replaced by a fresh id', async () => {
+  const server = await startTestServer({ model: fixtureModel('tabular-linear/model.onnx') });
+  try {
+    const given = await fetch(`${server.url}/v2/health/live`, { headers: { 'x-request-id': 'trace-42.a' } });
+    assert.equal(given.headers.get('x-request-id'), 'trace-42.a');
+    const hostile = await fetch(`${server.url}/v2/health/live`, {
+      headers: { 'x-request-id': 'a b<script>' },
+    });
+    assert.match(hostile.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    const none = await fetch(`${server.url}/nope`);
+    assert.match(none.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  } finally {
+    await server.close();
+  }
+});

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -23,6 +23,8 @@ export interface HttpAppOptions {
   readonly bodyTimeoutMs?: number | undefined;
   /** When set, every route but health and /metrics needs `Authorization: Bearer <token>`. */
   readonly authToken?: string | undefined;
+  /** One log line per request (default true). */
+  readonly accessLog?: boolean | undefined;
   /** Prometheus exposition behind GET /metrics, and a per-request observation. */
   readonly metrics?: HttpMetrics | undefined;
 }
@@ -48,7 +50,26 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     requestTimeout: options.bodyTimeoutMs ?? 30_000,
     http: { headersTimeout: options.headersTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000 },
     keepAliveTimeout: 65_000,
+    // A caller's x-request-id (if sane) follows the request through logs and errors; otherwise a fresh one.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
   });
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  if (options.accessLog !== false) {
+    app.addHook('onResponse', async (request, reply) => {
+      options.logger.info('request', {
+        requestId: request.id,
+        method: request.method,
+        path: pathOf(request.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      });
+    });
+  }
   if (options.authToken !== undefined) requireBearer(app, options.authToken);
   const metrics = options.metrics;
   if (metrics !== undefined) {
