@@ -138,3 +138,63 @@ test('x-request-id: a sane one is echoed, anything else is replaced by a fresh i
     await server.close();
   }
 });
+
+test('fuzzing the live server: random bodies on every POST route get a documented client error (or 501 for a route the model cannot serve), never 500, and it keeps serving', async () => {
+  const { default: fc } = await import('fast-check');
+  const server = await startTestServer({ model: fixtureModel('tabular-linear/model.onnx') });
+  const routes = [
+    '/predict',
+    '/v2/models/tabular-linear/infer',
+    '/v1/models/tabular-linear:predict',
+    '/api/v1.0/predictions',
+    '/v2/repository/index',
+  ];
+  const types = [
+    'application/json',
+    'application/octet-stream',
+    'image/png',
+    'multipart/form-data; boundary=x',
+    'text/plain',
+  ];
+  try {
+    const samples = fc.sample(
+      fc.record({
+        route: fc.constantFrom(...routes),
+        type: fc.constantFrom(...types),
+        body: fc.oneof(
+          fc.jsonValue({ maxDepth: 5 }).map((v) => JSON.stringify(v)),
+          fc.string({ maxLength: 300 }),
+          fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+        ),
+      }),
+      { numRuns: 400, seed: 7 },
+    );
+    const statuses = new Map<number, number>();
+    for (const { route, type, body } of samples) {
+      const response = await fetch(`${server.url}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      assert.ok(
+        [400, 404, 405, 413, 415, 501].includes(response.status),
+        `${route} ${type} ${JSON.stringify(String(body).slice(0, 80))} → ${response.status} ${await response.text()}`,
+      );
+      await response.arrayBuffer().catch(() => undefined);
+    }
+    assert.ok((statuses.get(400) ?? 0) > 100, JSON.stringify([...statuses]));
+    assert.deepEqual(
+      await (
+        await fetch(`${server.url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"X":[1,1,1,1]}',
+        })
+      ).json(),
+      { score: 10.5 },
+    );
+  } finally {
+    await server.close();
+  }
+});
