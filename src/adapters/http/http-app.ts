@@ -82,9 +82,6 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
         reply.elapsedTime / 1000,
       );
     });
-    app.get('/metrics', async (_request, reply) =>
-      reply.type(metrics.contentType).send(await metrics.text()),
-    );
   }
 
   app.addContentTypeParser(
@@ -147,6 +144,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   await registerOipRoutes(app, options.service);
   registerV1Routes(app, options.service, options.defaultTopK);
   registerSeldonRoutes(app, options.service, options.defaultTopK);
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.text()),
+    );
+  }
   registerOpenApiRoutes(app, documented, options.service.serverMetadata().version);
 
   return app;
