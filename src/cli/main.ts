@@ -1,18 +1,44 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { isSkiffError } from '../core/errors.js';
+import { buildCommand } from './commands/build.js';
+import { deleteCommand } from './commands/delete.js';
+import { deployCommand } from './commands/deploy.js';
+import { logsCommand } from './commands/logs.js';
+import { modelsCommand } from './commands/models.js';
+import { portForwardCommand } from './commands/port-forward.js';
+import { pushCommand } from './commands/push.js';
 import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
 import type { CommandIo } from './commands/serve.js';
 
 const USAGE = `Usage: skiff <command> [options]
 
 Commands:
   serve      serve a model over HTTP (default model: ResNet50 from the ONNX model zoo)
+  models     list a model repository: versions, inputs, outputs and what each model expects
+  build      build the server image (OCI) without a Docker daemon; --push sends it to a registry
+  push       push an image written by "skiff build --output" to a registry
+  deploy     deploy to Kubernetes and watch the rollout (rolls back on failure); --dry-run prints the manifests
+  status     rollout, pods, endpoints and external address of a deployed app
+  logs       server logs of every pod of an app (-f follows)
+  port-forward  forward a local port to a ready pod of an app
+  delete     delete everything Skiff created for an app
 
 Run "skiff <command> --help" for a command's options. Docs: README.md and docs/.
 `;
 
-const COMMANDS: Record<string, (io: CommandIo) => Promise<number>> = { serve: serveCommand };
+const COMMANDS: Record<string, (io: CommandIo) => Promise<number>> = {
+  serve: serveCommand,
+  models: modelsCommand,
+  build: buildCommand,
+  push: pushCommand,
+  deploy: deployCommand,
+  status: statusCommand,
+  logs: logsCommand,
+  'port-forward': portForwardCommand,
+  delete: deleteCommand,
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {

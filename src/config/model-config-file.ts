@@ -10,6 +10,14 @@ const schema = z
   .object({
     name: z.string().min(1).optional(),
     labels: z.union([z.string().min(1), z.array(z.string())]).optional(),
+    batching: z
+      .object({
+        maxBatchSize: z.number().int().min(1).max(1024).optional(),
+        maxQueueDelayMs: z.number().min(0).max(10_000).optional(),
+        preferredBatchSizes: z.array(z.number().int().min(1).max(1024)).optional(),
+      })
+      .strict()
+      .optional(),
     versionPolicy: z
       .union([
         z.object({ latest: z.number().int().positive() }).strict(),

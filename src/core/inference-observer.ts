@@ -14,8 +14,10 @@ export interface InferenceReport {
   readonly queueSeconds: number;
   /** Running on the model (0 when the request never started). */
   readonly computeSeconds: number;
-  /** Inputs in the execution (the batch dimension of the request). */
+  /** Rows this request contributed (its batch dimension). */
   readonly batchSize: number;
+  /** Set on exactly one request per model execution: the execution's whole batch size. */
+  readonly execution?: { readonly batchSize: number } | undefined;
 }
 
 export const NO_OBSERVER: InferenceObserver = { inferenceDone: () => undefined };

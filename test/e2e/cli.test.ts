@@ -2,7 +2,15 @@
 // downloads its model once, answers the seed's curl, reuses the cache offline, and exits 0 on SIGTERM.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -231,6 +239,14 @@ describe('serving a model downloaded over HTTP', () => {
       );
       const body = (await response.json()) as { predictions: { label: string }[] };
       assert.equal(body.predictions[0]?.label, 'golden_retriever');
+      // The access line is written after the answer is sent; give it a moment to arrive.
+      for (let i = 0; i < 50 && !server.stderr().includes('"path":"/predict"'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.match(
+        server.stderr(),
+        /"msg":"request","requestId":"[0-9a-f-]{36}","method":"POST","path":"\/predict","status":200,"ms":[\d.]+/,
+      );
       assert.match(
         server.stderr(),
         /ready in [\d.]+ s: process start to config \d+ ms, model fetch \d+ ms, session create \d+ ms, warm-up \d+ ms/,
@@ -334,4 +350,39 @@ test('a skiff.yaml in the working directory configures serve; flags win over it'
   } finally {
     assert.equal(await server.stop(), 0);
   }
+});
+
+test('skiff models lists a repository: versions, inputs, outputs and what each model expects', async () => {
+  const root = tmp();
+  mkdirSync(path.join(root, 'linear', '1'), { recursive: true });
+  mkdirSync(path.join(root, 'linear', '2'), { recursive: true });
+  copyFileSync(fixtureModel('tabular-linear/model.onnx'), path.join(root, 'linear', '1', 'model.onnx'));
+  copyFileSync(fixtureModel('tabular-linear/model.onnx'), path.join(root, 'linear', '2', 'model.onnx'));
+  mkdirSync(path.join(root, 'dog'));
+  copyFileSync(MODEL, path.join(root, 'dog', 'model.onnx'));
+  copyFileSync(SYNSET_LABELS(), path.join(root, 'dog', 'labels.txt'));
+  const json = await runCli(['models', '--model-repository', root, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const rows = JSON.parse(json.stdout) as {
+    name: string;
+    versions: string[];
+    inputs: string[];
+    expects: string;
+  }[];
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.versions, r.inputs]),
+    [
+      ['dog', ['1'], ['input FP32 [-1,3,224,224]']],
+      ['linear', ['2'], ['X FP32 [-1,4]']],
+    ],
+  );
+  assert.match(
+    rows[0]?.expects ?? '',
+    /^image: RGB NCHW float32 224x224, shorter side 256 \+ centre crop.*1000 labels$/,
+  );
+  const table = await runCli(['models', '--model-repository', root]);
+  assert.match(table.stdout, /^MODEL\s+VERSIONS\s+INPUTS\s+OUTPUTS\s+EXPECTS\n/);
+  const missing = await runCli(['models']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /--model-repository/);
 });

@@ -155,10 +155,10 @@ export class PrometheusMetrics implements InferenceObserver {
   inferenceDone(report: InferenceReport): void {
     const labels = { model: report.model, version: report.version };
     (report.outcome === 'success' ? this.success : this.failure).inc(labels);
-    if (report.outcome === 'success') {
-      this.inferences.inc(labels, report.batchSize);
+    if (report.outcome === 'success') this.inferences.inc(labels, report.batchSize);
+    if (report.outcome === 'success' && report.execution !== undefined) {
       this.executions.inc(labels);
-      this.batchSize.observe(labels, report.batchSize);
+      this.batchSize.observe(labels, report.execution.batchSize);
     }
     this.requestMicros.inc(labels, Math.round((report.queueSeconds + report.computeSeconds) * 1e6));
     this.queueMicros.inc(labels, Math.round(report.queueSeconds * 1e6));

@@ -134,6 +134,7 @@ export class Scheduler {
       queueSeconds: (started - admitted) / 1000,
       computeSeconds: (performance.now() - started) / 1000,
       batchSize: first?.shape[0] ?? 1,
+      execution: { batchSize: first?.shape[0] ?? 1 },
     });
   }
 

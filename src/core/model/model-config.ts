@@ -42,6 +42,14 @@ export type VersionPolicy =
 export interface ModelConfigFile {
   readonly name?: string | undefined;
   readonly versionPolicy?: VersionPolicy | undefined;
+  /** Dynamic batching (Triton's knobs); off unless maxBatchSize > 1. */
+  readonly batching?:
+    | {
+        readonly maxBatchSize?: number;
+        readonly maxQueueDelayMs?: number;
+        readonly preferredBatchSizes?: readonly number[];
+      }
+    | undefined;
   readonly labels?: string | readonly string[] | undefined;
   readonly input?:
     | Partial<{

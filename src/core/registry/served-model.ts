@@ -7,9 +7,13 @@ import type { TensorData } from '../tensor/data-type.js';
 import { resolveImageContract } from '../model/resolve-image-contract.js';
 import { imagesToTensor } from '../preprocess/image-to-tensor.js';
 import { Scheduler } from '../batching/scheduler.js';
+import { DynamicBatcher } from '../batching/dynamic-batcher.js';
 import type { InferenceObserver } from '../inference-observer.js';
 import { NO_OBSERVER } from '../inference-observer.js';
 import { elementCount } from '../tensor/tensor.js';
+
+/** What ServedModel needs of a scheduler: the plain FIFO one or the dynamic batcher. */
+type ModelScheduler = Pick<Scheduler, 'submit' | 'drain' | 'close' | 'inFlight' | 'queued'>;
 
 export type ModelState = 'loading' | 'warming-up' | 'ready' | 'failed' | 'unloading';
 
@@ -39,7 +43,7 @@ export class ServedModel {
   classifier: ContractResolution = { ok: false, reason: 'the model is not loaded yet' };
   timings: LoadTimings | undefined;
   private loaded: LoadedModel | undefined;
-  private scheduler: Scheduler | undefined;
+  private scheduler: ModelScheduler | undefined;
 
   constructor(readonly spec: ServedModelSpec) {}
 
@@ -84,14 +88,24 @@ export class ServedModel {
         this.spec.config,
         this.spec.labels,
       );
-      const scheduler = new Scheduler(loaded, {
+      const schedulerOptions = {
         maxQueueSize: this.spec.maxQueueSize,
         concurrency: this.spec.runtimeOptions.workers,
         timeoutMs: this.spec.requestTimeoutMs ?? 0,
         observer: this.spec.observer ?? NO_OBSERVER,
         model: this.spec.name,
         version: this.version,
-      });
+      };
+      const batching = this.spec.config.batching;
+      const batchable = loaded.inputs.every((input) => (input.shape[0] ?? 0) < 0);
+      const scheduler: ModelScheduler =
+        batching?.maxBatchSize !== undefined && batching.maxBatchSize > 1 && batchable
+          ? new DynamicBatcher(loaded, schedulerOptions, {
+              maxBatchSize: batching.maxBatchSize,
+              maxQueueDelayMs: batching.maxQueueDelayMs ?? 0,
+              preferredBatchSizes: batching.preferredBatchSizes ?? [],
+            })
+          : new Scheduler(loaded, schedulerOptions);
       this.scheduler = scheduler;
       this.state = 'warming-up';
       this.reason = 'running the warm-up inference';

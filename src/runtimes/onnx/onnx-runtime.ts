@@ -25,7 +25,9 @@ export class OnnxRuntime implements Runtime {
     } catch (error) {
       // ORT names the full path; answers over the API must not reveal the server's file layout.
       if (error instanceof SkiffError) {
-        throw new SkiffError(error.code, error.message.split(modelPath).join(path.basename(modelPath)), { cause: error });
+        throw new SkiffError(error.code, error.message.split(modelPath).join(path.basename(modelPath)), {
+          cause: error,
+        });
       }
       throw error;
     }

@@ -1,0 +1,140 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { OptionSpec } from '../../config/option-table.js';
+import type { CommandIo } from './serve.js';
+import type { ImageInputContract } from '../../core/model/model-config.js';
+import { SkiffError } from '../../core/errors.js';
+import { loadConfig } from '../../config/load-config.js';
+import { parseFlags } from '../parse-flags.js';
+import { renderHelp } from '../help.js';
+import { silentLogger } from '../../core/logger.js';
+
+export const MODELS_OPTIONS = [
+  {
+    key: 'modelRepository',
+    type: 'string',
+    placeholder: 'dir',
+    description: 'the model repository to list (<dir>/<name>/[<version>/]model.onnx + model.json)',
+    defaultLabel: 'required',
+    schema: z.string().min(1, 'is required'),
+  },
+  {
+    key: 'json',
+    type: 'boolean',
+    description: 'print JSON instead of a table',
+    defaultLabel: 'false',
+    schema: z.boolean().default(false),
+  },
+] as const satisfies readonly OptionSpec[];
+
+export const MODELS_HELP = renderHelp(
+  'skiff models --model-repository <dir> [--json]',
+  'List what a model repository holds: each model, its versions (as its version policy selects them),\nits inputs and outputs, and how an image is fed to it. Each model is loaded once to read its contract.',
+  MODELS_OPTIONS,
+  'Example:\n  skiff models --model-repository ./models',
+);
+
+interface Row {
+  readonly name: string;
+  readonly versions: string[];
+  readonly inputs: string[];
+  readonly outputs: string[];
+  readonly expects: string;
+}
+
+/** `skiff models`: loads each repository model once (one worker, one thread) and describes its contract. */
+export async function modelsCommand(io: CommandIo): Promise<number> {
+  const flags = parseFlags(MODELS_OPTIONS, io.argv);
+  if (flags.help) {
+    io.stdout(MODELS_HELP);
+    return 0;
+  }
+  const config = loadConfig<{ modelRepository: string; json: boolean }>(MODELS_OPTIONS, {
+    flags: flags.values,
+    env: io.env,
+  });
+  // Loaded here only: other commands must not pay for (or need) the ONNX addon.
+  const [{ FileModelRepository }, { OnnxRuntime }, { InferenceService }, { ModelRepository }] =
+    await Promise.all([
+      import('../../store/file-model-repository.js'),
+      import('../../runtimes/onnx/onnx-runtime.js'),
+      import('../../core/inference-service.js'),
+      import('../../core/registry/model-repository.js'),
+    ]);
+  const source = new FileModelRepository(path.resolve(io.cwd, config.modelRepository));
+  const names = await source.listNames();
+  if (names.length === 0)
+    throw new SkiffError(
+      'SKIFF_MODEL_FILE_MISSING',
+      `the model repository ${config.modelRepository} holds no model folders`,
+    );
+  const service = new InferenceService(
+    { decode: () => Promise.reject(new Error('not used')) },
+    { maxImagePixels: 1, maxTopK: 1 },
+  );
+  service.failedModelsBlockReadiness = false;
+  const repository = new ModelRepository(source, service, new OnnxRuntime(silentLogger), {
+    runtimeOptions: { workers: 1, threadsPerWorker: 1 },
+    maxQueueSize: 1,
+    logger: silentLogger,
+    now: () => performance.now(),
+  });
+  await repository.loadAll();
+  const rows: Row[] = names.map((name) => {
+    const versions = service.versions(name);
+    const model = versions[0];
+    if (model === undefined || model.state !== 'ready') {
+      return {
+        name,
+        versions: versions.map((v) => v.version),
+        inputs: [],
+        outputs: [],
+        expects: `failed to load: ${model?.reason ?? 'unknown'}`,
+      };
+    }
+    const describe = (infos: readonly { name: string; type: string; shape: readonly number[] }[]): string[] =>
+      infos.map((i) => `${i.name} ${i.type} [${i.shape.join(',')}]`);
+    const expects = model.classifier.ok
+      ? imageContract(
+          model.classifier.contract.input,
+          model.classifier.contract.labels?.full.length,
+          model.classifier.contract.output.classCount,
+        )
+      : `tensors (${model.classifier.reason})`;
+    return {
+      name,
+      versions: versions.map((v) => v.version),
+      inputs: describe(model.inputs),
+      outputs: describe(model.outputs),
+      expects,
+    };
+  });
+  await Promise.all(service.list().map((m) => m.unload(0)));
+  io.stdout(config.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
+  return rows.some((r) => r.expects.startsWith('failed')) ? 2 : 0;
+}
+
+function imageContract(input: ImageInputContract, labels: number | undefined, classes: number): string {
+  const resize =
+    input.resizeMode === 'stretch' ? 'stretch' : `shorter side ${input.resizeShorterSide} + centre crop`;
+  return `image: ${input.colorOrder} ${input.layout} ${input.dtype} ${input.height}x${input.width}, ${resize}, scale ${round(input.scale)} mean [${input.mean.map(round).join(',')}] std [${input.std.map(round).join(',')}]; ${classes} outputs, ${labels === undefined ? 'no labels' : `${labels} labels`}`;
+}
+
+function round(value: number): string {
+  return String(Math.round(value * 10000) / 10000);
+}
+
+function table(rows: readonly Row[]): string {
+  const cells = rows.map((r) => [
+    r.name,
+    r.versions.join(','),
+    r.inputs.join('; ') || '-',
+    r.outputs.join('; ') || '-',
+    r.expects,
+  ]);
+  const header = ['MODEL', 'VERSIONS', 'INPUTS', 'OUTPUTS', 'EXPECTS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: readonly string[]): string =>
+    c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ');
+  return `${[line(header), ...cells.map(line)].join('\n')}\n`;
+}

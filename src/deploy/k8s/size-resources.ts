@@ -1,0 +1,33 @@
+const MIB = 1024 * 1024;
+
+export interface ResourceSizing {
+  readonly cpuRequestMillis: number;
+  readonly cpuLimitMillis: number;
+  readonly memoryMiB: number;
+  /** emptyDir sizeLimit for the model cache. */
+  readonly cacheMiB: number;
+}
+
+/**
+ * Requests and limits from the model file size and the worker layout (docs/kubernetes.md explains it):
+ * - memory = 192 MiB (Node, HTTP, image decoding) + workers x 3 x model size (each worker holds its own copy
+ *   of the weights; ONNX Runtime's arena and activations roughly double that), rounded up to 64 MiB.
+ *   Request and limit are equal so the pod is never OOM-killed for using what it asked for.
+ * - CPU request = 100m + 250m per inference thread (workers x threadsPerWorker): enough to be scheduled
+ *   densely, and the HPA's utilisation is measured against it. CPU limit = 500m + 1 core per inference thread.
+ * - cache = 2 x model size + 64 MiB, for the verified file plus a partial download.
+ */
+export function sizeResources(modelBytes: number, workers: number, threadsPerWorker: number): ResourceSizing {
+  const modelMiB = Math.ceil(modelBytes / MIB);
+  const threads = workers * threadsPerWorker;
+  return {
+    cpuRequestMillis: 100 + 250 * threads,
+    cpuLimitMillis: 500 + 1000 * threads,
+    memoryMiB: roundUp(192 + workers * 3 * modelMiB, 64),
+    cacheMiB: roundUp(2 * modelMiB + 64, 64),
+  };
+}
+
+function roundUp(value: number, step: number): number {
+  return Math.ceil(value / step) * step;
+}

@@ -1,0 +1,44 @@
+// STYLE.md: build/deploy commands never load the ONNX addon. Walks the static imports of each Kubernetes
+// command and fails if one reaches src/server.ts, a runtime, or onnxruntime-node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../helpers/paths.js';
+
+const COMMANDS = ['deploy', 'status', 'logs', 'port-forward', 'delete'];
+const FORBIDDEN = [/src\/server\.ts$/, /src\/runtimes\//, /^onnxruntime-node$/, /^sharp$/];
+
+function staticImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  // Static `import ... from '...'` and `export ... from '...'`; dynamic import() is deliberately not followed.
+  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)';/gms)].map((m) => m[1] ?? '');
+}
+
+function reachable(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.pop() ?? '';
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!file.endsWith('.ts')) continue;
+    for (const specifier of staticImports(file)) {
+      if (specifier.startsWith('.'))
+        queue.push(path.resolve(path.dirname(file), specifier.replace(/\.js$/, '.ts')));
+      else seen.add(specifier);
+    }
+  }
+  return seen;
+}
+
+for (const command of COMMANDS) {
+  test(`skiff ${command} never imports the server, a runtime or a native addon`, () => {
+    const files = reachable(path.join(repoRoot(), 'src', 'cli', 'commands', `${command}.ts`));
+    assert.ok(files.size > 3);
+    for (const file of files) {
+      const relative = path.isAbsolute(file) ? path.relative(repoRoot(), file) : file;
+      for (const pattern of FORBIDDEN) assert.doesNotMatch(relative, pattern);
+    }
+  });
+}
