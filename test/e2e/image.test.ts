@@ -161,7 +161,7 @@ describe('skiff build / push / run with podman', { timeout: 600_000 }, () => {
     assert.ok(run);
     assert.equal(run.User, '65532:65532');
     assert.deepEqual(run.Entrypoint, ['node', '/app/dist/src/cli/main.js', 'serve']);
-    assert.deepEqual(run.ExposedPorts, { '5000/tcp': {} });
+    assert.deepEqual(run.ExposedPorts, { '5000/tcp': {}, '8081/tcp': {} });
     assert.equal(run.Labels?.['org.opencontainers.image.title'], 'skiff');
     assert.ok(run.Env?.includes('SKIFF_MODEL=/app/model/mobilenet_v2_1.0_224_quant_imagenet.onnx'));
     assert.equal(config.rootfs.diff_ids.length, 4);

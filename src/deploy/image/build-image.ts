@@ -134,7 +134,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
       ),
       Entrypoint: [...ENTRYPOINT],
       WorkingDir: `/${APP_DIR}`,
-      ExposedPorts: { [`${options.port}/tcp`]: {} },
+      // HTTP and the Open Inference Protocol gRPC port (serve's default 8081).
+      ExposedPorts: { [`${options.port}/tcp`]: {}, '8081/tcp': {} },
       Labels: labels,
       StopSignal: 'SIGTERM',
     },
