@@ -243,16 +243,11 @@ function concatData(parts: readonly TensorData[]): TensorData {
   if (head === undefined) return new Float32Array(0);
   if (Array.isArray(head)) return parts.flatMap((p) => p as Uint8Array[]);
   const total = parts.reduce((sum, p) => sum + p.length, 0);
-  const Constructor = (head).constructor as new (
-    length: number,
-  ) => Exclude<TensorData, Uint8Array[]>;
+  const Constructor = head.constructor as new (length: number) => Exclude<TensorData, Uint8Array[]>;
   const out = new Constructor(total);
   let at = 0;
   for (const part of parts) {
-    (out as unknown as { set(source: ArrayLike<unknown>, offset: number): void }).set(
-      part,
-      at,
-    );
+    (out as unknown as { set(source: ArrayLike<unknown>, offset: number): void }).set(part, at);
     at += part.length;
   }
   return out;
