@@ -21,9 +21,14 @@ test('a timer on the main thread keeps firing while inferences run', async (t) =
     await Promise.all(
       Array.from({ length: 4 }, () => postImage(`${server.url}/predict`, image, 'red.png', 'image/png')),
     );
-    const single = performance.now();
-    assert.equal((await postImage(`${server.url}/predict`, image, 'red.png', 'image/png')).status, 200);
-    const inferenceMs = performance.now() - single;
+    // One request's time, the fastest of three: other test files may be loading the machine.
+    const singles: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const single = performance.now();
+      assert.equal((await postImage(`${server.url}/predict`, image, 'red.png', 'image/png')).status, 200);
+      singles.push(performance.now() - single);
+    }
+    const inferenceMs = Math.min(...singles);
 
     let worstGapMs = 0;
     let last = performance.now();
@@ -40,9 +45,9 @@ test('a timer on the main thread keeps firing while inferences run', async (t) =
     clearInterval(timer);
 
     for (const response of responses) assert.equal(response.status, 200);
-    // Four requests through one worker take about four inference times: the work really was serialised there.
+    // Four requests through one worker cannot overlap: at least twice one request's time, whatever the load.
     assert.ok(
-      totalMs > 3 * inferenceMs * 0.8,
+      totalMs > 2 * inferenceMs,
       `4 requests took ${totalMs.toFixed(0)} ms, one took ${inferenceMs.toFixed(0)} ms`,
     );
     assert.ok(
