@@ -1,4 +1,5 @@
 import type { DataType } from '../../core/tensor/data-type.js';
+import { DATA_TYPES } from '../../core/tensor/data-type.js';
 import type { Tensor } from '../../core/tensor/tensor.js';
 import type { InferRequest, InferResponse, RequestedOutput } from '../../core/inference-types.js';
 import type { TensorContentsMessage } from './tensor-contents.js';
@@ -59,22 +60,6 @@ export interface DecodedModelInfer {
   /** Outputs go back as typed contents rather than raw_output_contents. */
   readonly typedOutputs: boolean;
 }
-
-const DATA_TYPES: readonly DataType[] = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-];
 
 /**
  * The request-level parameter that turns raw outputs off. It has the same name and meaning as in the REST

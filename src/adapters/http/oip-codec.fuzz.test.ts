@@ -8,7 +8,7 @@ import { isSkiffError } from '../../core/errors.js';
 import { tensorFromJson } from '../../core/tensor/json-tensor.js';
 import { tensorFromRaw } from '../../core/tensor/raw-tensor.js';
 import { parseLabels } from '../../core/model/labels.js';
-import { DATA_TYPES } from './oip-codec.js';
+import { DATA_TYPES } from '../../core/tensor/data-type.js';
 
 function clientErrorOrNothing(run: () => unknown): void {
   try {

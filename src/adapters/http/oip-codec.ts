@@ -1,25 +1,10 @@
 import type { DataType } from '../../core/tensor/data-type.js';
+import { DATA_TYPES } from '../../core/tensor/data-type.js';
 import type { Tensor } from '../../core/tensor/tensor.js';
 import type { InferRequest, InferResponse, RequestedOutput } from '../../core/inference-types.js';
 import { SkiffError } from '../../core/errors.js';
 import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
 import { tensorFromRaw, tensorToRaw } from '../../core/tensor/raw-tensor.js';
-
-export const DATA_TYPES: readonly DataType[] = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-];
 
 /** Most bytes of JSON header the binary extension may declare; the rest of the body is tensor data. */
 type Json = Record<string, unknown>;

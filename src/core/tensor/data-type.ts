@@ -14,6 +14,23 @@ export type DataType =
   | 'FP64'
   | 'BYTES';
 
+/** Every DataType, in the protocol's order. */
+export const DATA_TYPES: readonly DataType[] = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+];
+
 /** The typed array that holds each type's elements. FP16 travels as raw IEEE half bits in a Uint16Array. */
 export interface TensorDataByType {
   BOOL: Uint8Array;
