@@ -282,6 +282,7 @@ export class InferenceService {
         `model "${model.name}" does not take images: ${model.classifier.reason}`,
       );
     }
+    model.checkAdmission();
     const { input, output, labels } = model.classifier.contract;
     const image = await this.codec.decode({
       bytes,

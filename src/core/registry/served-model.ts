@@ -7,6 +7,7 @@ import type { TensorData } from '../tensor/data-type.js';
 import { resolveImageContract } from '../model/resolve-image-contract.js';
 import { imagesToTensor } from '../preprocess/image-to-tensor.js';
 import { Scheduler } from '../batching/scheduler.js';
+import { SkiffError } from '../errors.js';
 import { DynamicBatcher } from '../batching/dynamic-batcher.js';
 import type { InferenceObserver } from '../inference-observer.js';
 import { NO_OBSERVER } from '../inference-observer.js';
@@ -65,6 +66,20 @@ export class ServedModel {
 
   get outputs(): readonly TensorInfo[] {
     return this.loaded?.outputs ?? [];
+  }
+
+  /**
+   * Refuses at once when the queue is already full, so callers can skip costly preparation (decoding an
+   * image) for a request the scheduler would refuse anyway. The scheduler still checks on submit.
+   */
+  checkAdmission(): void {
+    const { inFlight, queued } = this.queueDepth;
+    if (queued >= this.spec.maxQueueSize && inFlight >= this.spec.runtimeOptions.workers) {
+      throw new SkiffError(
+        'SKIFF_QUEUE_FULL',
+        `the model's queue is full (${this.spec.maxQueueSize} requests waiting); retry later`,
+      );
+    }
   }
 
   get queueDepth(): { readonly inFlight: number; readonly queued: number } {
