@@ -4,6 +4,8 @@ import { DEPLOY_SECTION_OPTIONS } from '../../config/deploy-options.js';
 import { loadConfig, readProjectFile } from '../../config/load-config.js';
 import type { Cluster } from '../../deploy/k8s/cluster.js';
 import { parseFlags } from '../parse-flags.js';
+import { SkiffError } from '../../core/errors.js';
+import { instanceSelector } from '../../deploy/k8s/labels.js';
 import type { CommandIo } from './serve.js';
 import { findProjectFile } from './serve.js';
 
@@ -53,4 +55,16 @@ export function untilInterrupted(): Promise<NodeJS.Signals> {
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
+}
+
+/** The app's pods; SKIFF_NOT_DEPLOYED when there are none. */
+export async function podsOf(
+  cluster: Cluster,
+  app: string,
+): Promise<Awaited<ReturnType<Cluster['listPods']>>> {
+  const pods = await cluster.listPods(instanceSelector(app));
+  if (pods.length === 0) {
+    throw new SkiffError('SKIFF_NOT_DEPLOYED', `no pods of "${app}" in namespace ${cluster.namespace}`);
+  }
+  return pods;
 }

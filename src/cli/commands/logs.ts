@@ -1,10 +1,8 @@
 import { CLUSTER_OPTIONS, LOGS_OPTIONS } from '../../config/deploy-options.js';
-import { SkiffError } from '../../core/errors.js';
 import { SKIFF_SERVER } from '../../deploy/k8s/app-props.js';
-import { instanceSelector } from '../../deploy/k8s/labels.js';
 import { renderHelp } from '../help.js';
 import type { ConnectCluster } from './kube-command.js';
-import { connectCluster, loadDeployConfig, untilInterrupted } from './kube-command.js';
+import { connectCluster, loadDeployConfig, podsOf, untilInterrupted } from './kube-command.js';
 import type { CommandIo } from './serve.js';
 
 const LOGS_VISIBLE = [...CLUSTER_OPTIONS, ...LOGS_OPTIONS];
@@ -28,13 +26,7 @@ export async function logsCommand(
   }
   const config = loaded.config;
   const cluster = await connect(config);
-  const pods = await cluster.listPods(instanceSelector(config.app));
-  if (pods.length === 0) {
-    throw new SkiffError(
-      'SKIFF_NOT_DEPLOYED',
-      `no pods of "${config.app}" in namespace ${cluster.namespace}`,
-    );
-  }
+  const pods = await podsOf(cluster, config.app);
   const width = Math.max(...pods.map((p) => p.name.length));
   const print = (pod: string) => (line: string) => io.stdout(`${pod.padEnd(width)} | ${line}\n`);
   if (!config.follow) {

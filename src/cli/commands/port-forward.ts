@@ -1,10 +1,9 @@
 import { CLUSTER_OPTIONS, PORT_FORWARD_OPTIONS } from '../../config/deploy-options.js';
 import { SkiffError } from '../../core/errors.js';
 import { SKIFF_SERVER } from '../../deploy/k8s/app-props.js';
-import { instanceSelector } from '../../deploy/k8s/labels.js';
 import { renderHelp } from '../help.js';
 import type { ConnectCluster } from './kube-command.js';
-import { connectCluster, loadDeployConfig, untilInterrupted } from './kube-command.js';
+import { connectCluster, loadDeployConfig, podsOf, untilInterrupted } from './kube-command.js';
 import type { CommandIo } from './serve.js';
 
 const PORT_FORWARD_VISIBLE = [...CLUSTER_OPTIONS, ...PORT_FORWARD_OPTIONS];
@@ -28,13 +27,7 @@ export async function portForwardCommand(
   }
   const config = loaded.config;
   const cluster = await connect(config);
-  const pods = await cluster.listPods(instanceSelector(config.app));
-  if (pods.length === 0) {
-    throw new SkiffError(
-      'SKIFF_NOT_DEPLOYED',
-      `no pods of "${config.app}" in namespace ${cluster.namespace}`,
-    );
-  }
+  const pods = await podsOf(cluster, config.app);
   const pod = pods.filter((p) => p.ready).sort((a, b) => a.name.localeCompare(b.name))[0];
   if (pod === undefined) {
     throw new SkiffError(
