@@ -8,6 +8,7 @@ import { cachedFilePath, download, redactUrl } from './download.js';
 import { startFixtureServer } from '../../test/helpers/fixture-server.js';
 import type { FixtureServer } from '../../test/helpers/fixture-server.js';
 import { sharedDir } from '../../test/helpers/paths.js';
+import { skiffErrorMatcher } from '../../test/helpers/skiff-error-matcher.js';
 
 const MOBILENET = 'mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant_imagenet.onnx';
 const MOBILENET_SHA256 = 'de0be279154ebd0b40f33b7bc0d1390cb353725ee14f4508d0b37ef8dc224888';
@@ -21,15 +22,6 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
-}
-
-function isSkiffError(code: string, pattern?: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof SkiffError, `expected a SkiffError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (pattern !== undefined) assert.match(error.message, pattern);
-    return true;
-  };
 }
 
 describe('download', () => {
@@ -92,7 +84,7 @@ describe('download', () => {
     const wrong = 'ab'.repeat(32);
     await assert.rejects(
       download(`${server.url}/models/mobilenet.onnx`, { cacheDir, sha256: wrong }),
-      isSkiffError(
+      skiffErrorMatcher(
         'SKIFF_CHECKSUM_MISMATCH',
         new RegExp(`expected sha256 ${wrong}, got ${MOBILENET_SHA256}`),
       ),
@@ -108,7 +100,7 @@ describe('download', () => {
         sha256: 'cd'.repeat(32),
         expectedBytes: MOBILENET_BYTES - 1,
       }),
-      isSkiffError('SKIFF_CHECKSUM_MISMATCH', /more than 3563807 bytes/),
+      skiffErrorMatcher('SKIFF_CHECKSUM_MISMATCH', /more than 3563807 bytes/),
     );
     assert.deepEqual(await filesUnder(cacheDir), []);
   });
@@ -117,7 +109,7 @@ describe('download', () => {
     const cacheDir = await freshCache();
     await assert.rejects(
       download(`${server.url}/missing.onnx`, { cacheDir }),
-      isSkiffError('SKIFF_DOWNLOAD_FAILED', /missing\.onnx: HTTP 404 Not Found\..*local path/),
+      skiffErrorMatcher('SKIFF_DOWNLOAD_FAILED', /missing\.onnx: HTTP 404 Not Found\..*local path/),
     );
     assert.deepEqual(await filesUnder(cacheDir), []);
   });
@@ -128,7 +120,7 @@ describe('download', () => {
     await closed.close();
     await assert.rejects(
       download(`${closed.url}/model.onnx`, { cacheDir }),
-      isSkiffError('SKIFF_DOWNLOAD_FAILED', /connection refused/),
+      skiffErrorMatcher('SKIFF_DOWNLOAD_FAILED', /connection refused/),
     );
   });
 
@@ -138,7 +130,7 @@ describe('download', () => {
     const url = `${server.url}/flaky/mobilenet.onnx`;
     await assert.rejects(
       download(url, { cacheDir, sha256: MOBILENET_SHA256 }),
-      isSkiffError('SKIFF_DOWNLOAD_FAILED', /connection closed by the server after [\d.]+ of 3\.6 MB/),
+      skiffErrorMatcher('SKIFF_DOWNLOAD_FAILED', /connection closed by the server after [\d.]+ of 3\.6 MB/),
     );
     assert.deepEqual(await filesUnder(cacheDir), []);
 
@@ -164,7 +156,7 @@ describe('download', () => {
     const controller = new AbortController();
     const pending = download(`${server.url}/stall/mobilenet.onnx`, { cacheDir, signal: controller.signal });
     setTimeout(() => controller.abort(), 200);
-    await assert.rejects(pending, isSkiffError('SKIFF_DOWNLOAD_FAILED', /aborted/));
+    await assert.rejects(pending, skiffErrorMatcher('SKIFF_DOWNLOAD_FAILED', /aborted/));
     assert.deepEqual(await filesUnder(cacheDir), []);
   });
 
@@ -198,7 +190,7 @@ describe('download', () => {
     );
     assert.throws(
       () => cachedFilePath('https://example.com/x', { cacheDir: '/c', sha256: '../../etc' }),
-      isSkiffError('SKIFF_CONFIG_INVALID'),
+      skiffErrorMatcher('SKIFF_CONFIG_INVALID'),
     );
     assert.equal(
       cachedFilePath('https://example.com/dir/..%2F.hidden%20name.onnx', {

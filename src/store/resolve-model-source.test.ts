@@ -7,6 +7,7 @@ import { SkiffError } from '../core/errors.js';
 import { startFixtureServer } from '../../test/helpers/fixture-server.js';
 import type { FixtureServer } from '../../test/helpers/fixture-server.js';
 import { sharedDir } from '../../test/helpers/paths.js';
+import { skiffErrorMatcher } from '../../test/helpers/skiff-error-matcher.js';
 import { resolveCacheDir, resolveModelSource } from './resolve-model-source.js';
 import { ZOO } from './zoo.js';
 
@@ -19,15 +20,6 @@ const MOBILENET_SHA256 = 'de0be279154ebd0b40f33b7bc0d1390cb353725ee14f4508d0b37e
 const squeezenetFile = path.join(modelsDir, 'squeezenet1.1/squeezenet1.1_imagenet.onnx');
 // Byte-identical to the zoo's synset.txt (same sha256), so the labels download can succeed for real.
 const synsetFile = path.join(modelsDir, 'imagenet-labels/synset_words.txt');
-
-function isSkiffError(code: string, pattern?: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof SkiffError, `expected a SkiffError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (pattern !== undefined) assert.match(error.message, pattern);
-    return true;
-  };
-}
 
 describe('resolveModelSource', () => {
   let server: FixtureServer;
@@ -66,7 +58,7 @@ describe('resolveModelSource', () => {
     const start = server.requests.length;
     await assert.rejects(
       resolveModelSource('resnet50', { cacheDir, zooBaseUrl: `${server.url}/zoo/` }),
-      isSkiffError(
+      skiffErrorMatcher(
         'SKIFF_CHECKSUM_MISMATCH',
         new RegExp(`resnet50-v1-12\\.onnx .*expected sha256 ${ZOO.resnet50.model.sha256}`),
       ),
@@ -94,7 +86,7 @@ describe('resolveModelSource', () => {
         zooBaseUrl: `${server.url}/zoo/`,
         sha256: MOBILENET_SHA256,
       }),
-      isSkiffError('SKIFF_CHECKSUM_MISMATCH', /pinned/),
+      skiffErrorMatcher('SKIFF_CHECKSUM_MISMATCH', /pinned/),
     );
     assert.equal(server.requests.length, start);
   });
@@ -102,7 +94,7 @@ describe('resolveModelSource', () => {
   it('reports a missing local file by its path', async () => {
     const missing = path.join(tempRoot, 'nowhere', 'model.onnx');
     await assert.rejects(resolveModelSource(missing, { cacheDir: tempRoot }), (error: unknown) => {
-      isSkiffError('SKIFF_MODEL_FILE_MISSING')(error);
+      skiffErrorMatcher('SKIFF_MODEL_FILE_MISSING')(error);
       assert.ok((error as SkiffError).message.includes(missing));
       assert.doesNotMatch((error as SkiffError).message, /zoo has/);
       return true;
@@ -112,7 +104,7 @@ describe('resolveModelSource', () => {
   it('lists the zoo names for a mistyped zoo name', async () => {
     await assert.rejects(
       resolveModelSource('resnet-50', { cacheDir: tempRoot }),
-      isSkiffError(
+      skiffErrorMatcher(
         'SKIFF_MODEL_FILE_MISSING',
         /"resnet-50" is not a zoo model \(the zoo has: resnet50, resnet50-int8, resnet50-v2, mobilenetv2, squeezenet1\.1\)/,
       ),
@@ -142,7 +134,7 @@ describe('resolveModelSource', () => {
     });
     await assert.rejects(
       resolveModelSource(squeezenetFile, { cacheDir: tempRoot, sha256: MOBILENET_SHA256 }),
-      isSkiffError('SKIFF_CHECKSUM_MISMATCH', /expected sha256 de0be279/),
+      skiffErrorMatcher('SKIFF_CHECKSUM_MISMATCH', /expected sha256 de0be279/),
     );
   });
 
@@ -150,7 +142,7 @@ describe('resolveModelSource', () => {
     const dir = await mkdtemp(path.join(tempRoot, 'empty-'));
     await assert.rejects(
       resolveModelSource(dir, { cacheDir: tempRoot }),
-      isSkiffError('SKIFF_MODEL_FILE_MISSING', /has no model\.onnx/),
+      skiffErrorMatcher('SKIFF_MODEL_FILE_MISSING', /has no model\.onnx/),
     );
   });
 });

@@ -53,6 +53,11 @@ export class DynamicBatcher {
     return this.queue.length;
   }
 
+  /** A request submitted now would be refused with SKIFF_QUEUE_FULL. */
+  get full(): boolean {
+    return this.running >= this.options.concurrency && this.queue.length >= this.options.maxQueueSize;
+  }
+
   submit(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],
@@ -72,7 +77,7 @@ export class DynamicBatcher {
         ),
       );
     }
-    if (this.queue.length >= this.options.maxQueueSize && this.running >= this.options.concurrency) {
+    if (this.full) {
       return Promise.reject(
         new SkiffError(
           'SKIFF_QUEUE_FULL',

@@ -43,6 +43,11 @@ export class Scheduler {
     return this.queue.length;
   }
 
+  /** A request submitted now would be refused with SKIFF_QUEUE_FULL. */
+  get full(): boolean {
+    return this.running >= this.options.concurrency && this.queue.length >= this.options.maxQueueSize;
+  }
+
   /** A warm-up call has no timeout and is not reported to the observer. */
   async submit(
     inputs: Readonly<Record<string, Tensor>>,
@@ -54,7 +59,7 @@ export class Scheduler {
     const admitted = performance.now();
     const timeoutMs = warmUp ? 0 : (this.options.timeoutMs ?? 0);
     if (this.running >= this.options.concurrency) {
-      if (this.queue.length >= this.options.maxQueueSize) {
+      if (this.full) {
         throw new SkiffError(
           'SKIFF_QUEUE_FULL',
           `the model's queue is full (${this.options.maxQueueSize} requests waiting); retry later`,

@@ -14,7 +14,7 @@ import { NO_OBSERVER } from '../inference-observer.js';
 import { elementCount } from '../tensor/tensor.js';
 
 /** What ServedModel needs of a scheduler: the plain FIFO one or the dynamic batcher. */
-type ModelScheduler = Pick<Scheduler, 'submit' | 'drain' | 'close' | 'inFlight' | 'queued'>;
+type ModelScheduler = Pick<Scheduler, 'submit' | 'drain' | 'close' | 'inFlight' | 'queued' | 'full'>;
 
 export type ModelState = 'loading' | 'warming-up' | 'ready' | 'failed' | 'unloading';
 
@@ -73,8 +73,7 @@ export class ServedModel {
    * image) for a request the scheduler would refuse anyway. The scheduler still checks on submit.
    */
   checkAdmission(): void {
-    const { inFlight, queued } = this.queueDepth;
-    if (queued >= this.spec.maxQueueSize && inFlight >= this.spec.runtimeOptions.workers) {
+    if (this.scheduler?.full === true) {
       throw new SkiffError(
         'SKIFF_QUEUE_FULL',
         `the model's queue is full (${this.spec.maxQueueSize} requests waiting); retry later`,
