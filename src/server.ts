@@ -73,7 +73,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const configMs = options.sinceStart();
   const service = new InferenceService(
     new SharpImageCodec(),
-    { maxImagePixels: config.maxImagePixels, maxTopK: MAX_TOP_K },
+    {
+      maxImagePixels: config.maxImagePixels,
+      maxTopK: MAX_TOP_K,
+      maxTensorElements: config.maxTensorElements,
+    },
     { name: 'skiff', version: SKIFF_VERSION },
   );
   const runtime = options.runtime ?? new OnnxRuntime(logger);

@@ -180,6 +180,14 @@ export const SERVE_OPTIONS = [
     schema: positiveInt.default(40_000_000),
   },
   {
+    key: 'maxTensorElements',
+    type: 'integer',
+    description:
+      'most elements one input tensor may have (all protocols), checked from its shape before its data is converted (413 beyond)',
+    defaultLabel: '8388608 (2^23: 32 MiB as FP32, a batch of 55 3x224x224 images)',
+    schema: positiveInt.max(2 ** 31).default(2 ** 23),
+  },
+  {
     key: 'cacheDir',
     type: 'string',
     placeholder: 'dir',
@@ -235,6 +243,7 @@ export interface ServeConfig {
   readonly shutdownTimeoutMs: number;
   readonly authToken?: string | undefined;
   readonly maxImagePixels: number;
+  readonly maxTensorElements: number;
   readonly cacheDir?: string | undefined;
   readonly zooBaseUrl?: string | undefined;
   readonly accessLog: boolean;

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   SKIFF_UNDECODABLE_IMAGE: 'invalid_argument',
   SKIFF_IMAGE_TOO_LARGE: 'payload_too_large',
   SKIFF_BODY_TOO_LARGE: 'payload_too_large',
+  SKIFF_TENSOR_TOO_LARGE: 'payload_too_large',
   SKIFF_UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
   SKIFF_BAD_PARAMETER: 'invalid_argument',
   SKIFF_BAD_TENSOR: 'invalid_argument',

@@ -14,7 +14,7 @@ import { ServedModel } from './registry/served-model.js';
 import { SkiffError } from './errors.js';
 import { InferenceService } from './inference-service.js';
 
-const LIMITS = { maxImagePixels: 1000, maxTopK: 10 } as const;
+const LIMITS = { maxImagePixels: 1000, maxTopK: 10, maxTensorElements: 1000 } as const;
 
 const PIXELS = Uint8Array.of(10, 20, 30, /**/ 40, 50, 60, /**/ 70, 80, 90, /**/ 100, 110, 120);
 const IMAGE_INPUTS: readonly TensorInfo[] = [{ name: 'input', type: 'FP32', shape: [-1, 3, 2, 2] }];

@@ -28,6 +28,8 @@ export interface InferenceLimits {
   readonly maxImagePixels: number;
   /** Largest top_k a request may ask for. */
   readonly maxTopK: number;
+  /** Most elements one input tensor may have; adapters check it before converting the data. */
+  readonly maxTensorElements: number;
 }
 
 export interface Classification {
@@ -51,7 +53,7 @@ export class InferenceService {
 
   constructor(
     private readonly codec: ImageCodec,
-    private readonly limits: InferenceLimits,
+    readonly limits: InferenceLimits,
     private readonly server: { readonly name: string; readonly version: string } = {
       name: 'skiff',
       version: '0.0.0',

@@ -26,6 +26,7 @@ export async function startTestServer(
     maxQueueSize: 64,
     maxBodyBytes: 20 * 1024 * 1024,
     maxImagePixels: 40_000_000,
+    maxTensorElements: 2 ** 23,
     accessLog: true,
     verbose: false,
     ...config,

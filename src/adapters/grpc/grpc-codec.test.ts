@@ -5,6 +5,9 @@ import type { InferResponse } from '../../core/inference-types.js';
 import { tensorToRaw } from '../../core/tensor/raw-tensor.js';
 import { decodeModelInfer, encodeModelInfer } from './grpc-codec.js';
 
+/** --max-tensor-elements for these tests: a million, so a shape just over it is refused. */
+const LIMIT = 1_000_000;
+
 const raw = (tensor: Tensor): Buffer => Buffer.from(tensorToRaw(tensor));
 
 test('raw inputs of several datatypes decode to the tensors they were encoded from', () => {
@@ -15,17 +18,20 @@ test('raw inputs of several datatypes decode to the tensors they were encoded fr
     b: { type: 'BOOL', shape: [3], data: Uint8Array.from([1, 0, 1]) },
     s: { type: 'BYTES', shape: [2], data: [Uint8Array.from([1, 2, 3]), new Uint8Array(0)] },
   };
-  const { request, typedOutputs } = decodeModelInfer({
-    model_name: 'm',
-    model_version: '',
-    id: '',
-    inputs: Object.entries(tensors).map(([name, t]) => ({
-      name,
-      datatype: t.type,
-      shape: t.shape.map(String),
-    })),
-    raw_input_contents: Object.values(tensors).map(raw),
-  });
+  const { request, typedOutputs } = decodeModelInfer(
+    {
+      model_name: 'm',
+      model_version: '',
+      id: '',
+      inputs: Object.entries(tensors).map(([name, t]) => ({
+        name,
+        datatype: t.type,
+        shape: t.shape.map(String),
+      })),
+      raw_input_contents: Object.values(tensors).map(raw),
+    },
+    LIMIT,
+  );
   assert.equal(typedOutputs, false);
   assert.equal(request.model, 'm');
   assert.equal(request.version, undefined);
@@ -35,18 +41,21 @@ test('raw inputs of several datatypes decode to the tensors they were encoded fr
 });
 
 test('outputs, classification (int64 or uint64 param), version, id and binary_data_output', () => {
-  const { request, typedOutputs } = decodeModelInfer({
-    model_name: 'm',
-    model_version: '3',
-    id: 'abc',
-    parameters: { binary_data_output: { bool_param: false, parameter_choice: 'bool_param' } },
-    inputs: [{ name: 'x', datatype: 'FP32', shape: ['1'], contents: { fp32_contents: [1] } }],
-    outputs: [
-      { name: 'a', parameters: { classification: { int64_param: '3' } } },
-      { name: 'b', parameters: { classification: { uint64_param: '2' } } },
-      { name: 'c', parameters: {} },
-    ],
-  });
+  const { request, typedOutputs } = decodeModelInfer(
+    {
+      model_name: 'm',
+      model_version: '3',
+      id: 'abc',
+      parameters: { binary_data_output: { bool_param: false, parameter_choice: 'bool_param' } },
+      inputs: [{ name: 'x', datatype: 'FP32', shape: ['1'], contents: { fp32_contents: [1] } }],
+      outputs: [
+        { name: 'a', parameters: { classification: { int64_param: '3' } } },
+        { name: 'b', parameters: { classification: { uint64_param: '2' } } },
+        { name: 'c', parameters: {} },
+      ],
+    },
+    LIMIT,
+  );
   assert.equal(typedOutputs, true);
   assert.equal(request.version, '3');
   assert.equal(request.id, 'abc');
@@ -86,9 +95,14 @@ test('malformed requests are refused before anything runs', () => {
       'SKIFF_BAD_PARAMETER',
       'output "y": classification must be an int64_param (how many classes to return)',
     ],
+    [
+      { model_name: 'm', inputs: [{ ...x, shape: ['1000', '1001'] }] },
+      'SKIFF_TENSOR_TOO_LARGE',
+      'input "x": shape [1000,1001] has 1001000 elements, more than the limit of 1000000 (--max-tensor-elements)',
+    ],
   ];
   for (const [message, code, text] of cases) {
-    assert.throws(() => decodeModelInfer(message), { code, message: text }, text);
+    assert.throws(() => decodeModelInfer(message, LIMIT), { code, message: text }, text);
   }
 });
 

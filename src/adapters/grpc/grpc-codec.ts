@@ -5,7 +5,7 @@ import type { InferRequest, InferResponse, RequestedOutput } from '../../core/in
 import type { TensorContentsMessage } from './tensor-contents.js';
 import { SkiffError } from '../../core/errors.js';
 import { tensorFromRaw, tensorToRaw } from '../../core/tensor/raw-tensor.js';
-import { elementCount } from '../../core/tensor/tensor.js';
+import { checkElementCount, elementCount } from '../../core/tensor/tensor.js';
 import { tensorFromContents, tensorToContents } from './tensor-contents.js';
 
 /** `InferParameter` as decoded with `oneofs: true, longs: String`. */
@@ -69,9 +69,13 @@ export const BINARY_DATA_OUTPUT = 'binary_data_output';
 
 /**
  * Converts a ModelInferRequest into the neutral request. Inputs come either all as typed `contents` or
- * all as `raw_input_contents` (one entry per input, in order), as the spec requires.
+ * all as `raw_input_contents` (one entry per input, in order), as the spec requires. Each input's shape is
+ * checked against `maxTensorElements` before its contents are converted.
  */
-export function decodeModelInfer(message: ModelInferRequestMessage): DecodedModelInfer {
+export function decodeModelInfer(
+  message: ModelInferRequestMessage,
+  maxTensorElements: number,
+): DecodedModelInfer {
   const model = message.model_name ?? '';
   if (model === '') throw new SkiffError('SKIFF_BAD_REQUEST', 'model_name is required');
   const inputs = message.inputs ?? [];
@@ -91,6 +95,7 @@ export function decodeModelInfer(message: ModelInferRequestMessage): DecodedMode
       throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" is given twice`);
     const type = dataType(input.datatype, name);
     const shape = shapeOf(input.shape ?? [], name);
+    checkElementCount(name, shape, maxTensorElements);
     const bytes = raw[index];
     if (bytes !== undefined) {
       if (hasContents(input.contents)) {

@@ -87,7 +87,7 @@ describe('gRPC adapter with an echo model of every datatype', () => {
   };
   const service = new InferenceService(
     new FakeImageCodec({ width: 1, height: 1, pixels: new Uint8Array(3) }),
-    { maxImagePixels: 100, maxTopK: 10 },
+    { maxImagePixels: 100, maxTopK: 10, maxTensorElements: 1000 },
   );
   let server: RunningGrpcServer;
   let client: InferenceClient;

@@ -129,7 +129,7 @@ export async function startGrpcServer(
     ModelInfer: unary(
       'ModelInfer',
       async (request: ModelInferRequestMessage): Promise<ModelInferResponseMessage> => {
-        const decoded = decodeModelInfer(request);
+        const decoded = decodeModelInfer(request, service.limits.maxTensorElements);
         const response = await service.inferTensors(decoded.request);
         return encodeModelInfer(response, decoded.typedOutputs);
       },

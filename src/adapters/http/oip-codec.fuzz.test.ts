@@ -55,7 +55,7 @@ test('decodeInferBody: random JSON requests, with and without binary sections', 
         const json = Buffer.from(JSON.stringify(request));
         const body = Buffer.concat([json, binary]);
         const headerLength = headerShift === null ? undefined : json.length + (headerShift % 7);
-        clientErrorOrNothing(() => decodeInferBody('m', undefined, body, headerLength));
+        clientErrorOrNothing(() => decodeInferBody('m', undefined, body, headerLength, 1_000_000));
       },
     ),
     { numRuns: 3000 },
@@ -68,7 +68,9 @@ test('decodeInferBody: random bytes', () => {
       fc.uint8Array({ maxLength: 300 }),
       fc.option(fc.integer({ min: -5, max: 400 })),
       (bytes, header) => {
-        clientErrorOrNothing(() => decodeInferBody('m', undefined, Buffer.from(bytes), header ?? undefined));
+        clientErrorOrNothing(() =>
+          decodeInferBody('m', undefined, Buffer.from(bytes), header ?? undefined, 1_000_000),
+        );
       },
     ),
     { numRuns: 3000 },

@@ -3,6 +3,7 @@ import { DATA_TYPES } from '../../core/tensor/data-type.js';
 import type { Tensor } from '../../core/tensor/tensor.js';
 import type { InferRequest, InferResponse, RequestedOutput } from '../../core/inference-types.js';
 import { SkiffError } from '../../core/errors.js';
+import { checkElementCount } from '../../core/tensor/tensor.js';
 import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
 import { tensorFromRaw, tensorToRaw } from '../../core/tensor/raw-tensor.js';
 
@@ -17,13 +18,15 @@ export interface DecodedInfer {
 
 /**
  * Parses an OIP v2 REST infer body: JSON, or with the binary tensor extension a JSON header of
- * `headerLength` bytes followed by the inputs' raw bytes in input order.
+ * `headerLength` bytes followed by the inputs' raw bytes in input order. Each input's shape is checked
+ * against `maxTensorElements` before its data is converted.
  */
 export function decodeInferBody(
   model: string,
   version: string | undefined,
   body: Buffer,
   headerLength: number | undefined,
+  maxTensorElements: number,
 ): DecodedInfer {
   if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
     throw new SkiffError(
@@ -58,6 +61,7 @@ export function decodeInferBody(
       throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" is given twice`);
     const datatype = dataType(input.datatype, `input "${name}"`);
     const shape = shapeOf(input.shape, name);
+    checkElementCount(name, shape, maxTensorElements);
     const parameters =
       input.parameters === undefined ? {} : object(input.parameters, `input "${name}".parameters`);
     const binarySize = parameters.binary_data_size;

@@ -76,7 +76,13 @@ async function infer(
       );
     headerLength = Number(text);
   }
-  const decoded = decodeInferBody(params.model, params.version, body, headerLength);
+  const decoded = decodeInferBody(
+    params.model,
+    params.version,
+    body,
+    headerLength,
+    service.limits.maxTensorElements,
+  );
   const response = await service.inferTensors(decoded.request);
   const encoded = encodeInferResponse(response, decoded.binaryOutputs);
   if (encoded.headerLength === undefined) return reply.type('application/json').send(encoded.body);

@@ -121,7 +121,7 @@ async function scoreRows(
   const single = !Array.isArray(x[0]);
   const response = await service.inferTensors({
     model: model.name,
-    inputs: { [input.name]: rowsToTensor(input, single ? [x] : x) },
+    inputs: { [input.name]: rowsToTensor(input, single ? [x] : x, service.limits.maxTensorElements) },
   });
   const output = response.outputs[0];
   if (output === undefined) throw new SkiffError('SKIFF_INFERENCE_FAILED', 'the model returned no output');

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { InferenceService } from '../../core/inference-service.js';
 import { SkiffError } from '../../core/errors.js';
 import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
+import { checkElementCount } from '../../core/tensor/tensor.js';
 import { rowsToTensor, tensorToRows } from './tensor-rows.js';
 
 interface SeldonMessage {
@@ -92,11 +93,18 @@ export function registerSeldonRoutes(
       let tensor;
       if (tensorSpec !== undefined) {
         const shape = tensorSpec.shape;
-        if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === 'number'))
-          throw new SkiffError('SKIFF_BAD_TENSOR', 'data.tensor.shape must be a list of numbers');
+        if (
+          !Array.isArray(shape) ||
+          !shape.every((d): d is number => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+        )
+          throw new SkiffError(
+            'SKIFF_BAD_TENSOR',
+            'data.tensor.shape must be a list of non-negative integers',
+          );
+        checkElementCount(input.name, shape, service.limits.maxTensorElements);
         tensor = tensorFromJson(input.name, input.datatype, shape, tensorSpec.values);
       } else {
-        tensor = rowsToTensor(input, data.ndarray);
+        tensor = rowsToTensor(input, data.ndarray, service.limits.maxTensorElements);
       }
       const response = await service.inferTensors({ model: model.name, inputs: { [input.name]: tensor } });
       const output = response.outputs[0];

@@ -40,12 +40,13 @@ export function registerV1Routes(app: FastifyInstance, service: InferenceService
       return { predictions };
     }
     const metadata = service.modelMetadata(model);
+    const limit = service.limits.maxTensorElements;
     const inputs: Record<string, Tensor> = {};
     if (body.instances !== undefined) {
       const rows = body.instances;
       if (!Array.isArray(rows)) throw new SkiffError('SKIFF_BAD_TENSOR', '"instances" must be a list');
       if (metadata.inputs.length === 1 && metadata.inputs[0] !== undefined) {
-        inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], rows);
+        inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], rows, limit);
       } else {
         for (const input of metadata.inputs) {
           inputs[input.name] = rowsToTensor(
@@ -55,16 +56,17 @@ export function registerV1Routes(app: FastifyInstance, service: InferenceService
                 ? (row as Record<string, unknown>)[input.name]
                 : undefined,
             ),
+            limit,
           );
         }
       }
     } else if (body.inputs !== undefined) {
       const columns = body.inputs;
       if (Array.isArray(columns) && metadata.inputs.length === 1 && metadata.inputs[0] !== undefined) {
-        inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], columns);
+        inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], columns, limit);
       } else if (columns !== null && typeof columns === 'object' && !Array.isArray(columns)) {
         for (const input of metadata.inputs)
-          inputs[input.name] = rowsToTensor(input, (columns as Record<string, unknown>)[input.name]);
+          inputs[input.name] = rowsToTensor(input, (columns as Record<string, unknown>)[input.name], limit);
       } else {
         throw new SkiffError(
           'SKIFF_BAD_TENSOR',

@@ -70,7 +70,7 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
     );
   const service = new InferenceService(
     { decode: () => Promise.reject(new Error('not used')) },
-    { maxImagePixels: 1, maxTopK: 1 },
+    { maxImagePixels: 1, maxTopK: 1, maxTensorElements: 1 },
   );
   service.failedModelsBlockReadiness = false;
   const repository = new ModelRepository(source, service, new OnnxRuntime(silentLogger), {

@@ -3,6 +3,10 @@ import type { Tensor } from './tensor.js';
 import { elementCount, float16ToNumber, numberToFloat16 } from './tensor.js';
 import { SkiffError } from '../errors.js';
 
+/** Largest finite values of the float types (numbers up to half a step beyond still round down to these). */
+const FP16_MAX = 65504;
+const FP32_MAX = 3.4028234663852886e38;
+
 const INT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
   UINT8: [0, 255],
   UINT16: [0, 65535],
@@ -15,7 +19,9 @@ const INT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
 /**
  * Builds a tensor from JSON `data` as the Open Inference Protocol allows it: flat row-major or nested to
  * the shape. Numbers are checked against the type (integers in range, booleans for BOOL, strings for
- * BYTES). 64-bit integers beyond 2^53 cannot survive JSON; use the binary extension for those.
+ * BYTES). 64-bit integers beyond 2^53 cannot survive JSON; use the binary extension for those. JSON has no
+ * NaN or Infinity, so a float that is not finite in its type (1e999, or 1e39 for FP32) is an overflow the
+ * client did not mean, and is refused rather than sent to the model as Infinity.
  * Throws SKIFF_BAD_TENSOR naming the input and the first bad element.
  */
 export function tensorFromJson(
@@ -43,11 +49,12 @@ export function tensorFromJson(
   const bad = (index: number, expected: string): SkiffError =>
     new SkiffError(
       'SKIFF_BAD_TENSOR',
-      `input "${name}": element ${index} is ${(JSON.stringify(flat[index]) as string | undefined)?.slice(0, 40)}, expected ${expected} for ${type}`,
+      `input "${name}": element ${index} is ${shown(flat[index])}, expected ${expected} for ${type}`,
     );
-  const numbers = (): number[] =>
+  const floats = (largest: number): number[] =>
     flat.map((v, i) => {
       if (typeof v !== 'number') throw bad(i, 'a number');
+      if (!(Math.abs(v) <= largest)) throw bad(i, `a finite number (at most ${largest} in magnitude)`);
       return v;
     });
   const integers = (): number[] => {
@@ -84,11 +91,11 @@ export function tensorFromJson(
           return new TextEncoder().encode(v);
         });
       case 'FP16':
-        return Uint16Array.from(numbers(), numberToFloat16);
+        return Uint16Array.from(floats(FP16_MAX), numberToFloat16);
       case 'FP32':
-        return Float32Array.from(numbers());
+        return Float32Array.from(floats(FP32_MAX));
       case 'FP64':
-        return Float64Array.from(numbers());
+        return Float64Array.from(floats(Number.MAX_VALUE));
       case 'UINT8':
         return Uint8Array.from(integers());
       case 'UINT16':
@@ -140,4 +147,10 @@ function flatten(name: string, data: unknown, limit: number): unknown[] {
   };
   walk(data, 0);
   return out;
+}
+
+/** An element as a message shows it: numbers as JavaScript prints them (JSON would print Infinity as null). */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return ((JSON.stringify(value) as string | undefined) ?? String(value)).slice(0, 40);
 }

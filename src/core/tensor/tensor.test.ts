@@ -1,6 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { elementCount, float16ToNumber, makeTensor, numberAt, numberToFloat16 } from './tensor.js';
+import {
+  checkElementCount,
+  elementCount,
+  float16ToNumber,
+  makeTensor,
+  numberAt,
+  numberToFloat16,
+} from './tensor.js';
 
 const hex = (bits: number): string => `0x${bits.toString(16).padStart(4, '0')}`;
 
@@ -165,6 +172,23 @@ describe('numberAt', () => {
     assert.throws(() => numberAt(makeTensor('BYTES', [1], [new Uint8Array(1)]), 0), {
       code: 'SKIFF_BAD_TENSOR',
       message: 'BYTES tensors have no numeric value',
+    });
+  });
+});
+
+describe('checkElementCount', () => {
+  test('a shape at the limit passes; one element more is SKIFF_TENSOR_TOO_LARGE, naming the input and the flag', () => {
+    checkElementCount('x', [10, 10], 100);
+    checkElementCount('x', [0, 1e15], 100);
+    assert.throws(() => checkElementCount('x', [101], 100), {
+      code: 'SKIFF_TENSOR_TOO_LARGE',
+      message: 'input "x": shape [101] has 101 elements, more than the limit of 100 (--max-tensor-elements)',
+    });
+  });
+
+  test('a product beyond 2^53 is refused too (no wrap-around)', () => {
+    assert.throws(() => checkElementCount('x', [2 ** 40, 2 ** 40], 2 ** 31), {
+      code: 'SKIFF_TENSOR_TOO_LARGE',
     });
   });
 });

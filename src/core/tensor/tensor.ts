@@ -21,6 +21,21 @@ export function elementCount(shape: readonly number[]): number {
   return count;
 }
 
+/**
+ * Refuses a tensor whose shape has more than `maxElements` elements, before anything of that size is
+ * allocated: the body limit bounds bytes on the wire, this bounds what one request makes the server and the
+ * runtime hold (JSON numbers expand several times over when parsed, and activations grow with the batch).
+ */
+export function checkElementCount(name: string, shape: readonly number[], maxElements: number): void {
+  const count = elementCount(shape);
+  if (count > maxElements) {
+    throw new SkiffError(
+      'SKIFF_TENSOR_TOO_LARGE',
+      `input "${name}": shape [${shape.join(',')}] has ${count} elements, more than the limit of ${maxElements} (--max-tensor-elements)`,
+    );
+  }
+}
+
 export function makeTensor(type: DataType, shape: readonly number[], data: TensorData): Tensor {
   const expected = elementCount(shape);
   if (data.length !== expected) {
