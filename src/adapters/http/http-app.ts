@@ -12,6 +12,7 @@ import { registerOipRoutes } from './oip-routes.js';
 import { registerV1Routes } from './v1-routes.js';
 import { registerSeldonRoutes } from './seldon-routes.js';
 import { registerOpenApiRoutes } from './openapi.js';
+import { answerClientError } from './client-error.js';
 
 export interface HttpAppOptions {
   readonly service: InferenceService;
@@ -50,6 +51,12 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     requestTimeout: options.bodyTimeoutMs ?? 30_000,
     http: { headersTimeout: options.headersTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000 },
     keepAliveTimeout: 65_000,
+    // Slow clients and malformed framing get a Skiff-style JSON answer too, not Fastify's own shape.
+    clientErrorHandler: answerClientError,
+    // A path that is not valid percent-encoding is answered like any other error, not in Fastify's shape.
+    frameworkErrors: (error, request, reply) => {
+      sendError(request, reply, error, options.logger);
+    },
     // A caller's x-request-id (if sane) follows the request through logs and errors; otherwise a fresh one.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -213,6 +220,12 @@ function toHttpError(error: unknown, contentType: string, path: string): HttpErr
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, code: 'SKIFF_BAD_REQUEST', message: 'the request body is not valid JSON' };
+    case 'FST_ERR_BAD_URL':
+      return {
+        status: 400,
+        code: 'SKIFF_BAD_REQUEST',
+        message: 'the URL path is not valid percent-encoded UTF-8',
+      };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return {
         status: 400,
@@ -267,7 +280,9 @@ interface RoutePattern {
 
 /** Fastify's `:param` (and `::` for a literal colon) as a regular expression over a concrete path. */
 function routePattern(url: string, method: string | string[]): RoutePattern {
+  // A parameter's regular-expression constraint, `:model([^:/]+)`, matches like any other parameter here.
   const source = url
+    .replace(/(:[A-Za-z_]\w*)\([^)]*\)/g, '$1')
     .split('::')
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]\w*/g, '[^/]+'))
     .join(':');

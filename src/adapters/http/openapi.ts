@@ -74,7 +74,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
 export function openApiPath(url: string): string {
   return url
     .split('::')
-    .map((part) => part.replace(/:([A-Za-z_]\w*)/g, '{$1}'))
+    .map((part) => part.replace(/:([A-Za-z_]\w*)(\([^)]*\))?/g, '{$1}'))
     .join(':');
 }
 

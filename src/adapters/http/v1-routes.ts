@@ -20,73 +20,77 @@ export function registerV1Routes(app: FastifyInstance, service: InferenceService
     return { name: request.params.model, ready };
   });
 
-  // `::` is Fastify's literal colon: the path is /v1/models/<model>:predict.
-  app.post<{ Params: { model: string }; Body: V1Body }>('/v1/models/:model::predict', async (request) => {
-    const model = request.params.model;
-    const raw: unknown = request.body;
-    if (raw === null || typeof raw !== 'object')
-      throw new SkiffError('SKIFF_BAD_REQUEST', 'expected a JSON object with "instances" or "inputs"');
-    const body = raw as V1Body;
-    const images = imageInstances(body.instances);
-    if (images !== undefined) {
-      const predictions = [];
-      for (const image of images)
-        predictions.push(
-          (await service.classifyImage(model, image, defaultTopK)).predictions.map((p) => ({
-            label: p.label,
-            probability: p.probability,
-          })),
-        );
-      return { predictions };
-    }
-    const metadata = service.modelMetadata(model);
-    const limit = service.limits.maxTensorElements;
-    const inputs: Record<string, Tensor> = {};
-    if (body.instances !== undefined) {
-      const rows = body.instances;
-      if (!Array.isArray(rows)) throw new SkiffError('SKIFF_BAD_TENSOR', '"instances" must be a list');
-      if (metadata.inputs.length === 1 && metadata.inputs[0] !== undefined) {
-        inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], rows, limit);
-      } else {
-        for (const input of metadata.inputs) {
-          inputs[input.name] = rowsToTensor(
-            input,
-            rows.map((row: unknown) =>
-              row !== null && typeof row === 'object' && !Array.isArray(row)
-                ? (row as Record<string, unknown>)[input.name]
-                : undefined,
-            ),
-            limit,
+  // `::` is Fastify's literal colon: the path is /v1/models/<model>:predict. The constraint keeps the colon
+  // out of the name; without it the parameter would be called "model::predict" and `model` be undefined.
+  app.post<{ Params: { model: string }; Body: V1Body }>(
+    '/v1/models/:model([^:/]+)::predict',
+    async (request) => {
+      const model = request.params.model;
+      const raw: unknown = request.body;
+      if (raw === null || typeof raw !== 'object')
+        throw new SkiffError('SKIFF_BAD_REQUEST', 'expected a JSON object with "instances" or "inputs"');
+      const body = raw as V1Body;
+      const images = imageInstances(body.instances);
+      if (images !== undefined) {
+        const predictions = [];
+        for (const image of images)
+          predictions.push(
+            (await service.classifyImage(model, image, defaultTopK)).predictions.map((p) => ({
+              label: p.label,
+              probability: p.probability,
+            })),
+          );
+        return { predictions };
+      }
+      const metadata = service.modelMetadata(model);
+      const limit = service.limits.maxTensorElements;
+      const inputs: Record<string, Tensor> = {};
+      if (body.instances !== undefined) {
+        const rows = body.instances;
+        if (!Array.isArray(rows)) throw new SkiffError('SKIFF_BAD_TENSOR', '"instances" must be a list');
+        if (metadata.inputs.length === 1 && metadata.inputs[0] !== undefined) {
+          inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], rows, limit);
+        } else {
+          for (const input of metadata.inputs) {
+            inputs[input.name] = rowsToTensor(
+              input,
+              rows.map((row: unknown) =>
+                row !== null && typeof row === 'object' && !Array.isArray(row)
+                  ? (row as Record<string, unknown>)[input.name]
+                  : undefined,
+              ),
+              limit,
+            );
+          }
+        }
+      } else if (body.inputs !== undefined) {
+        const columns = body.inputs;
+        if (Array.isArray(columns) && metadata.inputs.length === 1 && metadata.inputs[0] !== undefined) {
+          inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], columns, limit);
+        } else if (columns !== null && typeof columns === 'object' && !Array.isArray(columns)) {
+          for (const input of metadata.inputs)
+            inputs[input.name] = rowsToTensor(input, (columns as Record<string, unknown>)[input.name], limit);
+        } else {
+          throw new SkiffError(
+            'SKIFF_BAD_TENSOR',
+            '"inputs" must be a tensor (for a one-input model) or an object of tensors by input name',
           );
         }
-      }
-    } else if (body.inputs !== undefined) {
-      const columns = body.inputs;
-      if (Array.isArray(columns) && metadata.inputs.length === 1 && metadata.inputs[0] !== undefined) {
-        inputs[metadata.inputs[0].name] = rowsToTensor(metadata.inputs[0], columns, limit);
-      } else if (columns !== null && typeof columns === 'object' && !Array.isArray(columns)) {
-        for (const input of metadata.inputs)
-          inputs[input.name] = rowsToTensor(input, (columns as Record<string, unknown>)[input.name], limit);
       } else {
-        throw new SkiffError(
-          'SKIFF_BAD_TENSOR',
-          '"inputs" must be a tensor (for a one-input model) or an object of tensors by input name',
-        );
+        throw new SkiffError('SKIFF_BAD_REQUEST', 'the request needs "instances" or "inputs"');
       }
-    } else {
-      throw new SkiffError('SKIFF_BAD_REQUEST', 'the request needs "instances" or "inputs"');
-    }
-    const response = await service.inferTensors({ model, inputs });
-    const [first, ...others] = response.outputs;
-    if (first === undefined) return { predictions: [] };
-    if (others.length === 0) return { predictions: tensorToRows(first.tensor) };
-    const columns = response.outputs.map((o) => [o.name, tensorToRows(o.tensor)] as const);
-    return {
-      predictions: tensorToRows(first.tensor).map((_, row) =>
-        Object.fromEntries(columns.map(([name, rows]) => [name, rows[row]])),
-      ),
-    };
-  });
+      const response = await service.inferTensors({ model, inputs });
+      const [first, ...others] = response.outputs;
+      if (first === undefined) return { predictions: [] };
+      if (others.length === 0) return { predictions: tensorToRows(first.tensor) };
+      const columns = response.outputs.map((o) => [o.name, tensorToRows(o.tensor)] as const);
+      return {
+        predictions: tensorToRows(first.tensor).map((_, row) =>
+          Object.fromEntries(columns.map(([name, rows]) => [name, rows[row]])),
+        ),
+      };
+    },
+  );
 }
 
 /** Instances that are all `{"b64": ...}` (or TF-Serving's `{"image_bytes": {"b64": ...}}`) are images. */
