@@ -12,6 +12,8 @@ export interface SoakWindow {
   readonly maxMs: number;
   /** The server's resident set at the end of the window. */
   readonly rssMiB: number;
+  /** The server's JavaScript heap in use (from /metrics), to tell a JS leak from native memory. */
+  readonly heapMiB: number;
 }
 
 export interface SoakOptions {
@@ -23,6 +25,8 @@ export interface SoakOptions {
   readonly windowSeconds: number;
   /** The server process whose RSS is sampled. */
   readonly pid: number;
+  /** The server's Prometheus endpoint, read for the JS heap as each window closes. */
+  readonly metricsUrl: string;
   /** Called as each window closes, e.g. to print a table row while a long soak runs. */
   readonly onWindow?: (window: SoakWindow) => void;
 }
@@ -74,6 +78,7 @@ export async function soak(options: SoakOptions): Promise<SoakWindow[]> {
         p99Ms: at(0.99),
         maxMs: sorted[sorted.length - 1] ?? NaN,
         rssMiB: rssMiB(options.pid),
+        heapMiB: await heapMiB(options.metricsUrl),
       };
       windows.push(window);
       options.onWindow?.(window);
@@ -82,6 +87,11 @@ export async function soak(options: SoakOptions): Promise<SoakWindow[]> {
   await Promise.all([sampler(), ...Array.from({ length: options.concurrency }, client)]);
   agent.destroy();
   return windows;
+}
+
+async function heapMiB(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? NaN) / 2 ** 20;
 }
 
 /** Resident set size of a process, from /proc (Linux). */
@@ -101,12 +111,13 @@ export function formatWindow(window: SoakWindow): string {
     window.p99Ms.toFixed(1),
     window.maxMs.toFixed(1),
     window.rssMiB.toFixed(1),
+    window.heapMiB.toFixed(1),
   ];
   return `| ${cells.join(' | ')} |`;
 }
 
 export const WINDOW_TABLE_HEAD =
-  '| until | requests | errors | req/s | p50 ms | p99 ms | max ms | server RSS MiB |\n|---|---|---|---|---|---|---|---|';
+  '| until | requests | errors | req/s | p50 ms | p99 ms | max ms | server RSS MiB | JS heap MiB |\n|---|---|---|---|---|---|---|---|---|';
 
 function post(options: SoakOptions, agent: http.Agent): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -65,6 +65,7 @@ const results = await soak({
   windows,
   windowSeconds: WINDOW_SECONDS,
   pid: child.pid,
+  metricsUrl: `${url}/metrics`,
   onWindow: (window) => console.log(formatWindow(window)),
 });
 // SIGINT: no drain delay to sit through; nothing is in flight any more.

@@ -38,6 +38,7 @@ test(
         windows: 8,
         windowSeconds: 2,
         pid,
+        metricsUrl: `${server.url}/metrics`,
       });
       for (const line of [...WINDOW_TABLE_HEAD.split('\n'), ...windows.map(formatWindow)]) t.diagnostic(line);
       const [warmUp, first, ...rest] = windows;
@@ -60,12 +61,14 @@ test(
           `p99 ${window.p99Ms.toFixed(0)} ms in the window ending at ${window.endSeconds} s`,
         );
       }
-      // The first window holds the warm-up (allocator arenas, libvips and ONNX Runtime buffers reaching their
-      // working size). From the second window on, a leak of even one 200 KB upload per request would add
-      // tens of MiB over these ~14 s; allocator noise stays within a few MiB.
+      // RSS climbs over the first few thousand requests while malloc arenas (one per libvips, libuv and ONNX
+      // Runtime thread) reach their working size, then levels off: the long soak here went 217 → 244 MiB
+      // over 3,600 requests and then +7 MiB over the next 2,800, with the JS heap flat at 17–20 MiB. So this
+      // short run catches gross leaks only: keeping one 200 KB upload per request would add over 80 MiB in
+      // these 14 s at the ~30 req/s of a slow shared machine. Slow leaks are the long soak's job.
       const grown = last.rssMiB - first.rssMiB;
       assert.ok(
-        grown < 32,
+        grown < 48,
         `RSS grew ${grown.toFixed(1)} MiB after warm-up (${first.rssMiB.toFixed(1)} → ${last.rssMiB.toFixed(1)} MiB)`,
       );
     } finally {
