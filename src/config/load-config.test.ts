@@ -38,6 +38,7 @@ describe('loadConfig: defaults and precedence', () => {
       drainDelayMs: 5000,
       shutdownTimeoutMs: 20_000,
       accessLog: true,
+      logFormat: 'auto',
       verbose: false,
     });
   });
@@ -90,6 +91,8 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_ACCESS_LOG: 'off',
         SKIFF_AUTH_TOKEN: 'a-token-of-16-chars',
         SKIFF_REPOSITORY_API: 'yes',
+        SKIFF_LOG_LEVEL: 'warn',
+        SKIFF_LOG_FORMAT: 'json',
       },
     });
     assert.deepEqual(config, {
@@ -118,6 +121,8 @@ describe('loadConfig: defaults and precedence', () => {
       maxImagePixels: 100,
       cacheDir: '/cache',
       zooBaseUrl: 'http://mirror.local/zoo/',
+      logLevel: 'warn',
+      logFormat: 'json',
       verbose: true,
     });
   });

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { OptionSpec } from './option-table.js';
+import type { LogLevel } from '../core/logger.js';
+import { LOG_LEVELS } from '../core/logger.js';
 
 const positiveInt = z.number().int().positive();
 const port = z.number().int().min(0).max(65535);
@@ -203,6 +205,23 @@ export const SERVE_OPTIONS = [
     schema: z.boolean().default(true),
   },
   {
+    key: 'logLevel',
+    type: 'string',
+    placeholder: 'level',
+    description: 'least severe log lines written: debug, info, warn, error or silent',
+    defaultLabel: 'info (debug with --verbose)',
+    schema: z.enum(LOG_LEVELS).optional(),
+  },
+  {
+    key: 'logFormat',
+    type: 'string',
+    placeholder: 'format',
+    description:
+      'json (one object per line, for log collectors), pretty (text for people) or auto (pretty when stderr is a terminal)',
+    defaultLabel: 'auto',
+    schema: z.enum(['json', 'pretty', 'auto']).default('auto'),
+  },
+  {
     key: 'verbose',
     short: 'v',
     type: 'boolean',
@@ -238,5 +257,7 @@ export interface ServeConfig {
   readonly cacheDir?: string | undefined;
   readonly zooBaseUrl?: string | undefined;
   readonly accessLog: boolean;
+  readonly logLevel?: LogLevel | undefined;
+  readonly logFormat: 'json' | 'pretty' | 'auto';
   readonly verbose: boolean;
 }

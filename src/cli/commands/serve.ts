@@ -6,7 +6,7 @@ import { SERVE_OPTIONS } from '../../config/serve-options.js';
 import { loadConfig, readProjectFile } from '../../config/load-config.js';
 import { parseFlags } from '../parse-flags.js';
 import { renderHelp } from '../help.js';
-import { createStreamLogger } from '../../log/stream-logger.js';
+import { createPinoLogger } from '../../log/pino-logger.js';
 import { resolveCacheDir } from '../../store/resolve-model-source.js';
 
 export const SERVE_HELP = renderHelp(
@@ -51,10 +51,11 @@ export async function serveCommand(io: CommandIo): Promise<number> {
         ? undefined
         : { path: projectFile, section: readProjectFile(projectFile, 'serve') },
   });
-  const logger: Logger = createStreamLogger({
+  // Logs go to stderr, as they always have: stdout stays free for a command's own output.
+  const logger: Logger = createPinoLogger({
     write: io.stderr,
-    pretty: io.stderrIsTty,
-    level: config.verbose ? 'debug' : 'info',
+    format: config.logFormat === 'auto' ? (io.stderrIsTty ? 'pretty' : 'json') : config.logFormat,
+    level: config.logLevel ?? (config.verbose ? 'debug' : 'info'),
   });
   const cacheDir = config.cacheDir ?? resolveCacheDir(io.env);
   // Loaded only here so that build/deploy commands never load the ONNX addon.
