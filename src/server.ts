@@ -9,6 +9,11 @@ import type { Logger } from './core/logger.js';
 import type { Labels } from './core/model/labels.js';
 import type { ModelConfigFile } from './core/model/model-config.js';
 import type { Runtime } from './core/model/runtime.js';
+import type { InferenceObserver } from './core/inference-observer.js';
+import type { RequestTracer } from './telemetry/request-tracer.js';
+import { observeAll } from './core/inference-observer.js';
+import { NO_TRACER } from './telemetry/request-tracer.js';
+import { requestObserver } from './telemetry/request-scope.js';
 import { InferenceService } from './core/inference-service.js';
 import { ServedModel } from './core/registry/served-model.js';
 import { SkiffError } from './core/errors.js';
@@ -63,6 +68,13 @@ export interface StartOptions {
   readonly runtime?: Runtime;
 }
 
+/** What every listener and model shares: metrics, the per-request observer and the tracer. */
+interface Telemetry {
+  readonly metrics: PrometheusMetrics;
+  readonly observer: InferenceObserver;
+  readonly tracer: RequestTracer;
+}
+
 /**
  * Starts `skiff serve`: resolves the model (downloading it if need be), listens at once so liveness answers
  * during a long load, then loads and warms the model; readiness turns true only after that. Throws a
@@ -78,8 +90,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   );
   const runtime = options.runtime ?? new OnnxRuntime(logger);
   const metrics = new PrometheusMetrics(service);
+  const telemetry: Telemetry = {
+    metrics,
+    observer: observeAll([metrics, requestObserver]),
+    tracer: NO_TRACER,
+  };
   if (config.modelRepository !== undefined)
-    return startRepository(options, service, runtime, metrics, config.modelRepository, configMs);
+    return startRepository(options, service, runtime, telemetry, config.modelRepository, configMs);
 
   const prepare = async (): Promise<ServedModel> => {
     service.startupPhase = `fetching model ${config.model}`;
@@ -104,19 +121,25 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
       maxQueueSize: config.maxQueueSize,
       requestTimeoutMs: config.requestTimeoutMs,
-      observer: metrics,
+      observer: telemetry.observer,
     });
   };
 
   // A local model is checked before listening, so a typo fails fast with nothing else printed. A remote
   // one may take minutes to fetch: listen first, so liveness answers and readiness says why not.
   const remote = /^https?:\/\//i.test(config.model) || findZooEntry(config.model) !== undefined;
-  let model = remote ? undefined : await prepare();
+  let model: ServedModel | undefined;
+  try {
+    model = remote ? undefined : await prepare();
+  } catch (error) {
+    await telemetry.tracer.shutdown();
+    throw error;
+  }
   const fetchedMs = options.sinceStart();
   const listeners = await openListeners(
     options,
     service,
-    metrics,
+    telemetry,
     remote ? 'listening; fetching the model' : 'listening; loading the model',
   );
   let fetchMs = fetchedMs - configMs;
@@ -152,7 +175,7 @@ async function startRepository(
   options: StartOptions,
   service: InferenceService,
   runtime: Runtime,
-  metrics: PrometheusMetrics,
+  telemetry: Telemetry,
   dir: string,
   configMs: number,
 ): Promise<RunningServer> {
@@ -166,13 +189,18 @@ async function startRepository(
     runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
     maxQueueSize: config.maxQueueSize,
     requestTimeoutMs: config.requestTimeoutMs,
-    observer: metrics,
+    observer: telemetry.observer,
     logger,
     now: options.sinceStart,
   });
   service.repository = { source: repository, apiEnabled: config.repositoryApi };
   service.startupPhase = `loading ${names.length} models from ${dir}`;
-  const listeners = await openListeners(options, service, metrics, 'listening; loading the model repository');
+  const listeners = await openListeners(
+    options,
+    service,
+    telemetry,
+    'listening; loading the model repository',
+  );
   const started = options.sinceStart();
   await repository.loadAll();
   const failed = service.list().filter((m) => m.state === 'failed');
@@ -187,7 +215,7 @@ async function startRepository(
       warmUpMs: 0,
       readyMs: options.sinceStart(),
     },
-    metrics,
+    telemetry.metrics,
   );
 }
 
@@ -202,10 +230,11 @@ interface Listeners {
 async function openListeners(
   options: StartOptions,
   service: InferenceService,
-  metrics: PrometheusMetrics,
+  telemetry: Telemetry,
   message: string,
 ): Promise<Listeners> {
   const { config, logger } = options;
+  const { metrics, tracer } = telemetry;
   const app = await buildHttpApp({
     service,
     logger,
@@ -216,8 +245,15 @@ async function openListeners(
     authToken: config.authToken,
     accessLog: config.accessLog,
     metrics,
+    tracer,
   });
-  const port = await listen(app, config.host, config.port);
+  let port: number;
+  try {
+    port = await listen(app, config.host, config.port);
+  } catch (error) {
+    await tracer.shutdown();
+    throw error;
+  }
   let grpc: { port: number; close(): Promise<void> } | undefined;
   if (config.grpcPort >= 0) {
     try {
@@ -227,9 +263,12 @@ async function openListeners(
         logger,
         maxMessageBytes: config.maxBodyBytes,
         authToken: config.authToken,
+        accessLog: config.accessLog,
+        tracer,
       });
     } catch (error) {
       await app.close();
+      await tracer.shutdown();
       throw error;
     }
   }
@@ -244,8 +283,10 @@ async function openListeners(
     port,
     grpcPort: grpc?.port,
     listenMs: options.sinceStart(),
+    // The tracer goes last: spans of the requests that were still finishing are flushed too.
     close: async () => {
       await Promise.all([app.close(), grpc?.close()]);
+      await tracer.shutdown();
     },
   };
 }
