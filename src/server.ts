@@ -10,6 +10,7 @@ import type { Labels } from './core/model/labels.js';
 import type { ModelConfigFile } from './core/model/model-config.js';
 import type { Runtime } from './core/model/runtime.js';
 import type { InferenceObserver } from './core/inference-observer.js';
+import type { TracingSettings } from './config/tracing-settings.js';
 import type { RequestTracer } from './telemetry/request-tracer.js';
 import { observeAll } from './core/inference-observer.js';
 import { NO_TRACER } from './telemetry/request-tracer.js';
@@ -66,6 +67,8 @@ export interface StartOptions {
   /** Milliseconds since process start; injected so tests can start many servers in one process. */
   readonly sinceStart: () => number;
   readonly runtime?: Runtime;
+  /** OpenTelemetry export; absent: tracing off, and the SDK is never loaded. */
+  readonly tracing?: TracingSettings | undefined;
 }
 
 /** What every listener and model shares: metrics, the per-request observer and the tracer. */
@@ -93,7 +96,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const telemetry: Telemetry = {
     metrics,
     observer: observeAll([metrics, requestObserver]),
-    tracer: NO_TRACER,
+    tracer: await startTracer(options),
   };
   if (config.modelRepository !== undefined)
     return startRepository(options, service, runtime, telemetry, config.modelRepository, configMs);
@@ -168,6 +171,24 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     },
     metrics,
   );
+}
+
+/** The OpenTelemetry tracer when tracing is on; its SDK is imported only then (it adds start-up time). */
+async function startTracer(options: StartOptions): Promise<RequestTracer> {
+  const tracing = options.tracing;
+  if (tracing === undefined) return NO_TRACER;
+  const { startOtelTracer } = await import('./telemetry/otel-tracer.js');
+  options.logger.info('tracing on', {
+    otlp: tracing.tracesUrl,
+    serviceName: tracing.serviceName,
+    from: tracing.source,
+  });
+  return startOtelTracer({
+    tracesUrl: tracing.tracesUrl,
+    serviceName: tracing.serviceName,
+    serviceVersion: SKIFF_VERSION,
+    logger: options.logger,
+  });
 }
 
 /** `--model-repository`: every model in the folder, each failing or succeeding on its own. */

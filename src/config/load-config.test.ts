@@ -93,6 +93,8 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_REPOSITORY_API: 'yes',
         SKIFF_LOG_LEVEL: 'warn',
         SKIFF_LOG_FORMAT: 'json',
+        SKIFF_OTLP_ENDPOINT: 'http://collector:4318',
+        SKIFF_OTLP_SERVICE_NAME: 'classifier',
       },
     });
     assert.deepEqual(config, {
@@ -123,6 +125,8 @@ describe('loadConfig: defaults and precedence', () => {
       zooBaseUrl: 'http://mirror.local/zoo/',
       logLevel: 'warn',
       logFormat: 'json',
+      otlpEndpoint: 'http://collector:4318',
+      otlpServiceName: 'classifier',
       verbose: true,
     });
   });

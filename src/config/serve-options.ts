@@ -222,6 +222,23 @@ export const SERVE_OPTIONS = [
     schema: z.enum(['json', 'pretty', 'auto']).default('auto'),
   },
   {
+    key: 'otlpEndpoint',
+    type: 'string',
+    placeholder: 'url',
+    description:
+      'send OpenTelemetry traces over OTLP/HTTP to this collector (e.g. http://collector:4318; /v1/traces is added); tracing is off when neither this nor OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT is set',
+    defaultLabel: 'none (tracing off)',
+    schema: z.string().url().optional(),
+  },
+  {
+    key: 'otlpServiceName',
+    type: 'string',
+    placeholder: 'name',
+    description: 'service.name of the exported traces',
+    defaultLabel: 'OTEL_SERVICE_NAME, else skiff',
+    schema: z.string().min(1).optional(),
+  },
+  {
     key: 'verbose',
     short: 'v',
     type: 'boolean',
@@ -259,5 +276,7 @@ export interface ServeConfig {
   readonly accessLog: boolean;
   readonly logLevel?: LogLevel | undefined;
   readonly logFormat: 'json' | 'pretty' | 'auto';
+  readonly otlpEndpoint?: string | undefined;
+  readonly otlpServiceName?: string | undefined;
   readonly verbose: boolean;
 }

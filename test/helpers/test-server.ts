@@ -8,11 +8,11 @@ import { silentLogger } from '../../src/core/logger.js';
 
 /**
  * Starts the real server (real runtime, real codec) on 127.0.0.1, port 0, with test-sized defaults; `extra`
- * swaps in a logger or a runtime.
+ * swaps in a logger, a runtime or tracing.
  */
 export async function startTestServer(
   config: Partial<ServeConfig> & { model: string },
-  extra: Partial<Pick<StartOptions, 'logger' | 'runtime'>> = {},
+  extra: Partial<Pick<StartOptions, 'logger' | 'runtime' | 'tracing'>> = {},
 ): Promise<RunningServer> {
   const full: ServeConfig = {
     host: '127.0.0.1',
