@@ -233,3 +233,43 @@ test('--log-format pretty writes text lines for people, even into a pipe', async
   );
   assert.doesNotMatch(stderr, /^\{/m);
 });
+
+test('a client that hangs up while its request runs still gets one access line, status 499', async () => {
+  const written: string[] = [];
+  const server = await startTestServer(
+    { model: fixtureModel('slow-color') },
+    { logger: createPinoLogger({ write: (text) => written.push(text), format: 'json', level: 'info' }) },
+  );
+  try {
+    const abort = new AbortController();
+    const request = fetch(`${server.url}/v2/models/slow-color/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'gave-up' },
+      body: JSON.stringify({
+        inputs: [
+          {
+            name: 'input',
+            shape: [1, 3, 224, 224],
+            datatype: 'FP32',
+            data: new Array<number>(150_528).fill(0),
+          },
+        ],
+      }),
+      signal: abort.signal,
+    });
+    // The body is in (the request reached the model) well before the ~150-400 ms inference ends.
+    for (let i = 0; i < 200 && server.service.list()[0]?.queueDepth.inFlight === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    abort.abort();
+    await assert.rejects(request);
+    const read = (): string => written.join('');
+    const line = await accessLine(read, 'gave-up');
+    assert.equal(line.status, 499);
+    assert.equal(line.aborted, true);
+    // The inference still finishes; its late answer adds no second line.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    assert.equal(jsonLines(read()).filter((l) => l.requestId === 'gave-up').length, 1);
+  } finally {
+    await server.close();
+  }
+});

@@ -142,7 +142,8 @@ export async function startGrpcServer(
           try {
             if (rpc !== 'ServerLive') authorize(call.metadata);
             const response = await handle(call.request);
-            end(rpc, record, call.request, Status.OK);
+            // A client that cancelled (or timed out) while the call ran never gets the answer.
+            end(rpc, record, call.request, call.cancelled ? Status.CANCELLED : Status.OK);
             callback(null, response);
           } catch (error) {
             const failure = toServiceError(error, rpc, record.id, logger);

@@ -62,7 +62,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   const records = new WeakMap<FastifyRequest, RequestRecord>();
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-    records.set(request, new RequestRecord(request.id, startSpan(tracer, request)));
+    const record = new RequestRecord(request.id, startSpan(tracer, request));
+    records.set(request, record);
+    // A client that hangs up while its request runs gets no 'finish' and so no onResponse (Fastify's
+    // onRequestAbort only covers a body cut short): log it as nginx's 499 when the connection closes.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) finish(request, undefined, 499, record.elapsedMs());
+    });
   });
   const finish = (
     request: FastifyRequest,
@@ -98,10 +104,6 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   };
   app.addHook('onResponse', async (request, reply) => {
     finish(request, reply, reply.statusCode, Math.round(reply.elapsedTime * 10) / 10);
-  });
-  // The client went away before the answer: nginx's 499, so the line is still written (once).
-  app.addHook('onRequestAbort', async (request) => {
-    finish(request, undefined, 499, records.get(request)?.elapsedMs() ?? 0);
   });
   if (options.authToken !== undefined) requireBearer(app, options.authToken);
   const metrics = options.metrics;
