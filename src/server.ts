@@ -9,6 +9,12 @@ import type { Logger } from './core/logger.js';
 import type { Labels } from './core/model/labels.js';
 import type { ModelConfigFile } from './core/model/model-config.js';
 import type { Runtime } from './core/model/runtime.js';
+import type { InferenceObserver } from './core/inference-observer.js';
+import type { TracingSettings } from './config/tracing-settings.js';
+import type { RequestTracer } from './telemetry/request-tracer.js';
+import { observeAll } from './core/inference-observer.js';
+import { NO_TRACER } from './telemetry/request-tracer.js';
+import { requestObserver } from './telemetry/request-scope.js';
 import { InferenceService } from './core/inference-service.js';
 import { ServedModel } from './core/registry/served-model.js';
 import { SkiffError } from './core/errors.js';
@@ -61,6 +67,15 @@ export interface StartOptions {
   /** Milliseconds since process start; injected so tests can start many servers in one process. */
   readonly sinceStart: () => number;
   readonly runtime?: Runtime;
+  /** OpenTelemetry export; absent: tracing off, and the SDK is never loaded. */
+  readonly tracing?: TracingSettings | undefined;
+}
+
+/** What every listener and model shares: metrics, the per-request observer and the tracer. */
+interface Telemetry {
+  readonly metrics: PrometheusMetrics;
+  readonly observer: InferenceObserver;
+  readonly tracer: RequestTracer;
 }
 
 /**
@@ -82,8 +97,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   );
   const runtime = options.runtime ?? new OnnxRuntime(logger);
   const metrics = new PrometheusMetrics(service);
+  const telemetry: Telemetry = {
+    metrics,
+    observer: observeAll([metrics, requestObserver]),
+    tracer: await startTracer(options),
+  };
   if (config.modelRepository !== undefined)
-    return startRepository(options, service, runtime, metrics, config.modelRepository, configMs);
+    return startRepository(options, service, runtime, telemetry, config.modelRepository, configMs);
 
   const prepare = async (): Promise<ServedModel> => {
     service.startupPhase = `fetching model ${config.model}`;
@@ -108,19 +128,25 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
       maxQueueSize: config.maxQueueSize,
       requestTimeoutMs: config.requestTimeoutMs,
-      observer: metrics,
+      observer: telemetry.observer,
     });
   };
 
   // A local model is checked before listening, so a typo fails fast with nothing else printed. A remote
   // one may take minutes to fetch: listen first, so liveness answers and readiness says why not.
   const remote = /^https?:\/\//i.test(config.model) || findZooEntry(config.model) !== undefined;
-  let model = remote ? undefined : await prepare();
+  let model: ServedModel | undefined;
+  try {
+    model = remote ? undefined : await prepare();
+  } catch (error) {
+    await telemetry.tracer.shutdown();
+    throw error;
+  }
   const fetchedMs = options.sinceStart();
   const listeners = await openListeners(
     options,
     service,
-    metrics,
+    telemetry,
     remote ? 'listening; fetching the model' : 'listening; loading the model',
   );
   let fetchMs = fetchedMs - configMs;
@@ -151,12 +177,30 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   );
 }
 
+/** The OpenTelemetry tracer when tracing is on; its SDK is imported only then (it adds start-up time). */
+async function startTracer(options: StartOptions): Promise<RequestTracer> {
+  const tracing = options.tracing;
+  if (tracing === undefined) return NO_TRACER;
+  const { startOtelTracer } = await import('./telemetry/otel-tracer.js');
+  options.logger.info('tracing on', {
+    otlp: tracing.tracesUrl,
+    serviceName: tracing.serviceName,
+    from: tracing.source,
+  });
+  return startOtelTracer({
+    tracesUrl: tracing.tracesUrl,
+    serviceName: tracing.serviceName,
+    serviceVersion: SKIFF_VERSION,
+    logger: options.logger,
+  });
+}
+
 /** `--model-repository`: every model in the folder, each failing or succeeding on its own. */
 async function startRepository(
   options: StartOptions,
   service: InferenceService,
   runtime: Runtime,
-  metrics: PrometheusMetrics,
+  telemetry: Telemetry,
   dir: string,
   configMs: number,
 ): Promise<RunningServer> {
@@ -170,13 +214,18 @@ async function startRepository(
     runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
     maxQueueSize: config.maxQueueSize,
     requestTimeoutMs: config.requestTimeoutMs,
-    observer: metrics,
+    observer: telemetry.observer,
     logger,
     now: options.sinceStart,
   });
   service.repository = { source: repository, apiEnabled: config.repositoryApi };
   service.startupPhase = `loading ${names.length} models from ${dir}`;
-  const listeners = await openListeners(options, service, metrics, 'listening; loading the model repository');
+  const listeners = await openListeners(
+    options,
+    service,
+    telemetry,
+    'listening; loading the model repository',
+  );
   const started = options.sinceStart();
   await repository.loadAll();
   const failed = service.list().filter((m) => m.state === 'failed');
@@ -191,7 +240,7 @@ async function startRepository(
       warmUpMs: 0,
       readyMs: options.sinceStart(),
     },
-    metrics,
+    telemetry.metrics,
   );
 }
 
@@ -206,10 +255,11 @@ interface Listeners {
 async function openListeners(
   options: StartOptions,
   service: InferenceService,
-  metrics: PrometheusMetrics,
+  telemetry: Telemetry,
   message: string,
 ): Promise<Listeners> {
   const { config, logger } = options;
+  const { metrics, tracer } = telemetry;
   const app = await buildHttpApp({
     service,
     logger,
@@ -220,8 +270,15 @@ async function openListeners(
     authToken: config.authToken,
     accessLog: config.accessLog,
     metrics,
+    tracer,
   });
-  const port = await listen(app, config.host, config.port);
+  let port: number;
+  try {
+    port = await listen(app, config.host, config.port);
+  } catch (error) {
+    await tracer.shutdown();
+    throw error;
+  }
   let grpc: { port: number; close(): Promise<void> } | undefined;
   if (config.grpcPort >= 0) {
     try {
@@ -231,9 +288,12 @@ async function openListeners(
         logger,
         maxMessageBytes: config.maxBodyBytes,
         authToken: config.authToken,
+        accessLog: config.accessLog,
+        tracer,
       });
     } catch (error) {
       await app.close();
+      await tracer.shutdown();
       throw error;
     }
   }
@@ -248,8 +308,10 @@ async function openListeners(
     port,
     grpcPort: grpc?.port,
     listenMs: options.sinceStart(),
+    // The tracer goes last: spans of the requests that were still finishing are flushed too.
     close: async () => {
       await Promise.all([app.close(), grpc?.close()]);
+      await tracer.shutdown();
     },
   };
 }

@@ -39,6 +39,7 @@ describe('loadConfig: defaults and precedence', () => {
       drainDelayMs: 5000,
       shutdownTimeoutMs: 20_000,
       accessLog: true,
+      logFormat: 'auto',
       verbose: false,
     });
   });
@@ -92,6 +93,10 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_ACCESS_LOG: 'off',
         SKIFF_AUTH_TOKEN: 'a-token-of-16-chars',
         SKIFF_REPOSITORY_API: 'yes',
+        SKIFF_LOG_LEVEL: 'warn',
+        SKIFF_LOG_FORMAT: 'json',
+        SKIFF_OTLP_ENDPOINT: 'http://collector:4318',
+        SKIFF_OTLP_SERVICE_NAME: 'classifier',
       },
     });
     assert.deepEqual(config, {
@@ -121,6 +126,10 @@ describe('loadConfig: defaults and precedence', () => {
       maxTensorElements: 5000,
       cacheDir: '/cache',
       zooBaseUrl: 'http://mirror.local/zoo/',
+      logLevel: 'warn',
+      logFormat: 'json',
+      otlpEndpoint: 'http://collector:4318',
+      otlpServiceName: 'classifier',
       verbose: true,
     });
   });

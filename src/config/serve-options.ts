@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { OptionSpec } from './option-table.js';
+import type { LogLevel } from '../core/logger.js';
+import { LOG_LEVELS } from '../core/logger.js';
 
 const positiveInt = z.number().int().positive();
 const port = z.number().int().min(0).max(65535);
@@ -211,6 +213,40 @@ export const SERVE_OPTIONS = [
     schema: z.boolean().default(true),
   },
   {
+    key: 'logLevel',
+    type: 'string',
+    placeholder: 'level',
+    description: 'least severe log lines written: debug, info, warn, error or silent',
+    defaultLabel: 'info (debug with --verbose)',
+    schema: z.enum(LOG_LEVELS).optional(),
+  },
+  {
+    key: 'logFormat',
+    type: 'string',
+    placeholder: 'format',
+    description:
+      'json (one object per line, for log collectors), pretty (text for people) or auto (pretty when stderr is a terminal)',
+    defaultLabel: 'auto',
+    schema: z.enum(['json', 'pretty', 'auto']).default('auto'),
+  },
+  {
+    key: 'otlpEndpoint',
+    type: 'string',
+    placeholder: 'url',
+    description:
+      'send OpenTelemetry traces over OTLP/HTTP to this collector (e.g. http://collector:4318; /v1/traces is added); tracing is off when neither this nor OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT is set',
+    defaultLabel: 'none (tracing off)',
+    schema: z.string().url().optional(),
+  },
+  {
+    key: 'otlpServiceName',
+    type: 'string',
+    placeholder: 'name',
+    description: 'service.name of the exported traces',
+    defaultLabel: 'OTEL_SERVICE_NAME, else skiff',
+    schema: z.string().min(1).optional(),
+  },
+  {
     key: 'verbose',
     short: 'v',
     type: 'boolean',
@@ -247,5 +283,9 @@ export interface ServeConfig {
   readonly cacheDir?: string | undefined;
   readonly zooBaseUrl?: string | undefined;
   readonly accessLog: boolean;
+  readonly logLevel?: LogLevel | undefined;
+  readonly logFormat: 'json' | 'pretty' | 'auto';
+  readonly otlpEndpoint?: string | undefined;
+  readonly otlpServiceName?: string | undefined;
   readonly verbose: boolean;
 }

@@ -15,3 +15,7 @@ export const silentLogger: Logger = {
   error: () => undefined,
   debug: () => undefined,
 };
+
+/** Levels an operator can choose, least severe first; `silent` writes nothing. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -245,7 +245,7 @@ describe('serving a model downloaded over HTTP', () => {
       }
       assert.match(
         server.stderr(),
-        /"msg":"request","requestId":"[0-9a-f-]{36}","method":"POST","path":"\/predict","status":200,"ms":[\d.]+/,
+        /"requestId":"[0-9a-f-]{36}","method":"POST","path":"\/predict","status":200,"ms":[\d.]+,.*"msg":"request"/,
       );
       assert.match(
         server.stderr(),

@@ -9,11 +9,11 @@ import { inferenceProtoPath } from '../../src/adapters/grpc/inference-proto.js';
  */
 export interface InferenceClient {
   call<M extends Method>(method: M, request: object): Promise<Responses[M]>;
-  /** The response and the trailing metadata. */
+  /** The response, the response headers (initial metadata) and the trailing metadata. */
   callWithTrailers<M extends Method>(
     method: M,
     request: object,
-  ): Promise<{ response: Responses[M]; trailers: Metadata }>;
+  ): Promise<{ response: Responses[M]; headers: Metadata | undefined; trailers: Metadata }>;
   /** Expects the call to fail; resolves with the error. */
   fail(method: string, request: object): Promise<ServiceError>;
   close(): void;
@@ -66,10 +66,20 @@ export type Method = keyof Responses;
 type UnaryMethod = (
   request: object,
   callback: (error: ServiceError | null, response?: unknown) => void,
-) => { on(event: 'status', listener: (status: StatusObject) => void): void };
+) => {
+  on(event: 'status', listener: (status: StatusObject) => void): void;
+  on(event: 'metadata', listener: (metadata: Metadata) => void): void;
+};
 
-/** `token`: sent on every call as metadata `authorization: Bearer <token>`. */
-export function inferenceClient(port: number, token?: string): InferenceClient {
+/**
+ * `token`: sent on every call as metadata `authorization: Bearer <token>`; `metadata`: more keys sent on
+ * every call (x-request-id, traceparent).
+ */
+export function inferenceClient(
+  port: number,
+  token?: string,
+  metadata: Readonly<Record<string, string>> = {},
+): InferenceClient {
   const definition = loadSync(inferenceProtoPath(), {
     keepCase: true,
     longs: String,
@@ -89,9 +99,10 @@ export function inferenceClient(port: number, token?: string): InferenceClient {
   if (Service === undefined) throw new Error('no GRPCInferenceService in the .proto');
   const withToken: Interceptor = (options, next) =>
     new InterceptingCall(next(options), {
-      start: (metadata, listener, start) => {
-        if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
-        start(metadata, listener);
+      start: (outgoing, listener, start) => {
+        if (token !== undefined) outgoing.set('authorization', `Bearer ${token}`);
+        for (const [key, value] of Object.entries(metadata)) outgoing.set(key, value);
+        start(outgoing, listener);
       },
     });
   const client = new Service(`127.0.0.1:${port}`, credentials.createInsecure(), {
@@ -105,13 +116,15 @@ export function inferenceClient(port: number, token?: string): InferenceClient {
   const callWithTrailers = <M extends Method>(
     name: M,
     request: object,
-  ): Promise<{ response: Responses[M]; trailers: Metadata }> =>
+  ): Promise<{ response: Responses[M]; headers: Metadata | undefined; trailers: Metadata }> =>
     new Promise((resolve, reject) => {
       let response: Responses[M] | undefined;
+      let headers: Metadata | undefined;
       let trailers: Metadata | undefined;
       let failed = false;
       const done = (): void => {
-        if (!failed && response !== undefined && trailers !== undefined) resolve({ response, trailers });
+        if (!failed && response !== undefined && trailers !== undefined)
+          resolve({ response, headers, trailers });
       };
       const call = method(name)(request, (error, value) => {
         if (error !== null) {
@@ -121,6 +134,9 @@ export function inferenceClient(port: number, token?: string): InferenceClient {
         }
         response = value as Responses[M];
         done();
+      });
+      call.on('metadata', (received) => {
+        headers = received;
       });
       call.on('status', (status) => {
         trailers = status.metadata;

@@ -2,13 +2,17 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServeConfig } from '../../src/config/serve-options.js';
-import type { RunningServer } from '../../src/server.js';
+import type { RunningServer, StartOptions } from '../../src/server.js';
 import { startServer } from '../../src/server.js';
 import { silentLogger } from '../../src/core/logger.js';
 
-/** Starts the real server (real runtime, real codec) on 127.0.0.1, port 0, with test-sized defaults. */
+/**
+ * Starts the real server (real runtime, real codec) on 127.0.0.1, port 0, with test-sized defaults; `extra`
+ * swaps in a logger, a runtime or tracing.
+ */
 export async function startTestServer(
   config: Partial<ServeConfig> & { model: string },
+  extra: Partial<Pick<StartOptions, 'logger' | 'runtime' | 'tracing'>> = {},
 ): Promise<RunningServer> {
   const full: ServeConfig = {
     host: '127.0.0.1',
@@ -28,6 +32,7 @@ export async function startTestServer(
     maxImagePixels: 40_000_000,
     maxTensorElements: 2 ** 23,
     accessLog: true,
+    logFormat: 'json',
     verbose: false,
     ...config,
   };
@@ -37,6 +42,7 @@ export async function startTestServer(
     logger: silentLogger,
     progress: false,
     sinceStart: () => performance.now(),
+    ...extra,
   });
 }
 

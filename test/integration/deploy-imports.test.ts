@@ -42,3 +42,17 @@ for (const command of COMMANDS) {
     }
   });
 }
+
+// Tracing is off by default and costs start-up time when on: the OpenTelemetry SDK is imported only by
+// src/telemetry/otel-tracer.ts, which server.ts loads with import() when tracing is switched on. pino is
+// loaded by `serve` alone, with import(), so the other commands do not pay for it either.
+test('no command statically imports pino or the OpenTelemetry SDK; the server only reaches the tracing API', () => {
+  const files = reachable(path.join(repoRoot(), 'src', 'cli', 'main.ts'));
+  const server = reachable(path.join(repoRoot(), 'src', 'server.ts'));
+  assert.ok(files.has('zod') && server.has('fastify'), 'the walk follows package imports');
+  assert.equal(files.has('pino'), false);
+  for (const file of [...files, ...server]) {
+    const relative = path.isAbsolute(file) ? path.relative(repoRoot(), file) : file;
+    assert.doesNotMatch(relative, /^@opentelemetry\/(sdk-|exporter-|core|resources)|otel-tracer\.ts$/);
+  }
+});

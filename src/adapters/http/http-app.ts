@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -13,6 +13,9 @@ import { registerV1Routes } from './v1-routes.js';
 import { registerSeldonRoutes } from './seldon-routes.js';
 import { registerOpenApiRoutes } from './openapi.js';
 import { answerClientError } from './client-error.js';
+import type { RequestSpan, RequestTracer } from '../../telemetry/request-tracer.js';
+import { NO_TRACER } from '../../telemetry/request-tracer.js';
+import { RequestRecord, inRequest, requestIdFrom } from '../../telemetry/request-scope.js';
 
 export interface HttpAppOptions {
   readonly service: InferenceService;
@@ -26,6 +29,8 @@ export interface HttpAppOptions {
   readonly authToken?: string | undefined;
   /** One log line per request (default true). */
   readonly accessLog?: boolean | undefined;
+  /** A server span per request (default: none). */
+  readonly tracer?: RequestTracer | undefined;
   /** Prometheus exposition behind GET /metrics, and a per-request observation. */
   readonly metrics?: HttpMetrics | undefined;
 }
@@ -57,26 +62,56 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     frameworkErrors: (error, request, reply) => {
       sendError(request, reply, error, options.logger);
     },
-    // A caller's x-request-id (if sane) follows the request through logs and errors; otherwise a fresh one.
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
-    },
+    // A caller's x-request-id (if sane) follows the request through logs, traces and errors; else a fresh one.
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
   });
+  const tracer = options.tracer ?? NO_TRACER;
+  const records = new WeakMap<FastifyRequest, RequestRecord>();
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    const record = new RequestRecord(request.id, startSpan(tracer, request));
+    records.set(request, record);
+    // A client that hangs up while its request runs gets no 'finish' and so no onResponse (Fastify's
+    // onRequestAbort only covers a body cut short): log it as nginx's 499 when the connection closes.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) finish(request, undefined, 499, record.elapsedMs());
+    });
   });
-  if (options.accessLog !== false) {
-    app.addHook('onResponse', async (request, reply) => {
+  const finish = (
+    request: FastifyRequest,
+    reply: FastifyReply | undefined,
+    status: number,
+    ms: number,
+  ): void => {
+    const record = records.get(request);
+    if (record === undefined || record.finished) return;
+    record.finished = true;
+    const modelFields = record.modelFields(modelParam(request));
+    const aborted = reply === undefined;
+    if (options.accessLog !== false) {
       options.logger.info('request', {
         requestId: request.id,
         method: request.method,
         path: pathOf(request.url),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
+        status,
+        ms,
+        route: request.routeOptions.url,
+        requestBytes: byteCount(request.headers['content-length']),
+        responseBytes: byteCount(reply?.getHeader('content-length')),
+        ...modelFields,
+        ...(aborted ? { aborted: true } : {}),
       });
+    }
+    record.span.setAttributes({
+      'http.response.status_code': status,
+      ...(typeof modelFields.model === 'string' ? { 'skiff.model.name': modelFields.model } : {}),
+      ...(typeof modelFields.version === 'string' ? { 'skiff.model.version': modelFields.version } : {}),
     });
-  }
+    record.span.end(status >= 500 ? `HTTP ${status}` : aborted ? 'client closed the connection' : undefined);
+  };
+  app.addHook('onResponse', async (request, reply) => {
+    finish(request, reply, reply.statusCode, Math.round(reply.elapsedTime * 10) / 10);
+  });
   if (options.authToken !== undefined) requireBearer(app, options.authToken);
   const metrics = options.metrics;
   if (metrics !== undefined) {
@@ -113,6 +148,14 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   const routes: RoutePattern[] = [];
   const documented: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {
+    // Handlers run as their request, so the model's report (queue and compute times) finds its way back.
+    const handler = route.handler;
+    route.handler = function (this: FastifyInstance, request, reply) {
+      const record = records.get(request);
+      return record === undefined
+        ? handler.call(this, request, reply)
+        : inRequest(record, () => handler.call(this, request, reply));
+    };
     routes.push(routePattern(route.url, route.method));
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
       if (method !== 'HEAD') documented.push({ method, url: route.url });
@@ -266,6 +309,54 @@ function toHttpError(error: unknown, contentType: string, path: string): HttpErr
     };
   }
   return { status: 500, code: 'SKIFF_INTERNAL', message: 'internal error' };
+}
+
+/** Probes and scrapes come every few seconds from machines; a span for each would drown the real traffic. */
+const UNTRACED_ROUTES = /^\/(v2\/health\/|metrics$)/;
+
+function startSpan(tracer: RequestTracer, request: FastifyRequest): RequestSpan {
+  const route = request.routeOptions.url;
+  if (route === undefined || UNTRACED_ROUTES.test(route)) return NO_TRACER.startRequest('', {}, {});
+  return tracer.startRequest(
+    `${request.method} ${route}`,
+    { traceparent: headerOf(request, 'traceparent'), tracestate: headerOf(request, 'tracestate') },
+    {
+      'http.request.method': request.method,
+      'http.route': route,
+      'url.path': pathOf(request.url),
+      'skiff.request_id': request.id,
+      'skiff.protocol': protocolOf(route),
+    },
+  );
+}
+
+function headerOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Which API a route belongs to, for traces: the same server speaks four. */
+function protocolOf(route: string): string {
+  if (route === '/predict') return 'predict';
+  if (route.startsWith('/v2')) return 'open-inference-v2';
+  if (route.startsWith('/v1/')) return 'kserve-v1';
+  if (route.startsWith('/api/v1.0/')) return 'seldon';
+  return 'http';
+}
+
+/** The model a request named in its path (:model) or query (?model=), for lines where no model ran. */
+function modelParam(request: FastifyRequest): string | undefined {
+  const fromPath = (request.params as Record<string, unknown> | undefined)?.model;
+  if (typeof fromPath === 'string') return fromPath;
+  const fromQuery = (request.query as Record<string, unknown> | undefined)?.model;
+  return typeof fromQuery === 'string' ? fromQuery : undefined;
+}
+
+/** A Content-Length header as a number; absent (or streamed, or malformed) gives undefined. */
+function byteCount(header: unknown): number | undefined {
+  if (typeof header !== 'string' && typeof header !== 'number') return undefined;
+  const bytes = Number(header);
+  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
 }
 
 export function pathOf(url: string): string {

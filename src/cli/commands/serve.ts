@@ -6,7 +6,7 @@ import { SERVE_OPTIONS } from '../../config/serve-options.js';
 import { loadConfig, readProjectFile } from '../../config/load-config.js';
 import { parseFlags } from '../parse-flags.js';
 import { renderHelp } from '../help.js';
-import { createStreamLogger } from '../../log/stream-logger.js';
+import { resolveTracing } from '../../config/tracing-settings.js';
 import { resolveCacheDir } from '../../store/resolve-model-source.js';
 
 export const SERVE_HELP = renderHelp(
@@ -51,11 +51,15 @@ export async function serveCommand(io: CommandIo): Promise<number> {
         ? undefined
         : { path: projectFile, section: readProjectFile(projectFile, 'serve') },
   });
-  const logger: Logger = createStreamLogger({
+  // Logs go to stderr, as they always have: stdout stays free for a command's own output. pino is loaded
+  // here, not at the top, so that the other commands (which all share main.ts) do not pay for it.
+  const { createPinoLogger } = await import('../../log/pino-logger.js');
+  const logger: Logger = createPinoLogger({
     write: io.stderr,
-    pretty: io.stderrIsTty,
-    level: config.verbose ? 'debug' : 'info',
+    format: config.logFormat === 'auto' ? (io.stderrIsTty ? 'pretty' : 'json') : config.logFormat,
+    level: config.logLevel ?? (config.verbose ? 'debug' : 'info'),
   });
+  const tracing = resolveTracing(config, io.env);
   const cacheDir = config.cacheDir ?? resolveCacheDir(io.env);
   // Loaded only here so that build/deploy commands never load the ONNX addon.
   // Signals are taken from the start: during start-up one stops the process at once; once serving, the
@@ -76,6 +80,7 @@ export async function serveCommand(io: CommandIo): Promise<number> {
     logger,
     progress: io.stderrIsTty,
     sinceStart: () => performance.now(),
+    tracing,
   });
   const t = server.timings;
   return new Promise<number>((resolve) => {

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../tensor/tensor.js';
+import type { InferenceReport } from '../inference-observer.js';
 import { DynamicBatcher } from './dynamic-batcher.js';
 import { FakeLoadedModel, Held, echo } from '../testing/fake-loaded-model.js';
 
@@ -114,5 +115,39 @@ describe('DynamicBatcher', () => {
     await assert.rejects(b, { code: 'SKIFF_INFERENCE_FAILED' });
     await assert.rejects(c, { code: 'SKIFF_INFERENCE_FAILED' });
     assert.deepEqual(data(await a), [1, 1]);
+  });
+
+  test('each report carries the context its own request was submitted with, and the execution batch size', async () => {
+    const held = new Held();
+    const model = new FakeLoadedModel(info, info, held.respond);
+    const reports: InferenceReport[] = [];
+    let current = 'a';
+    const batcher = new DynamicBatcher(
+      model,
+      {
+        maxQueueSize: 10,
+        concurrency: 1,
+        observer: { requestContext: () => current, inferenceDone: (r) => reports.push(r) },
+      },
+      { maxBatchSize: 8, maxQueueDelayMs: 0, preferredBatchSizes: [] },
+    );
+    const a = batcher.submit(rows([1, 1]));
+    await tick();
+    current = 'b';
+    const b = batcher.submit(rows([2, 2], [3, 3]));
+    current = 'c';
+    const c = batcher.submit(rows([4, 4]));
+    held.finish(0, rows([1, 1]));
+    await tick();
+    held.finish(1, { x: model.calls[1]?.inputs.x as Tensor });
+    await Promise.all([a, b, c]);
+    assert.deepEqual(
+      reports.map((r) => [r.context, r.batchSize, r.executionBatchSize]),
+      [
+        ['a', 1, 1],
+        ['b', 2, 3],
+        ['c', 1, 3],
+      ],
+    );
   });
 });

@@ -23,6 +23,8 @@ interface Pending {
   readonly resolve: (outputs: Record<string, Tensor>) => void;
   readonly reject: (error: SkiffError) => void;
   readonly warmUp: boolean;
+  /** The observer's handle on the submitting request (see InferenceObserver.requestContext). */
+  readonly context: unknown;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -95,6 +97,7 @@ export class DynamicBatcher {
         resolve,
         reject,
         warmUp,
+        context: warmUp ? undefined : this.options.observer?.requestContext?.(),
       };
       const timeoutMs = warmUp ? 0 : (this.options.timeoutMs ?? 0);
       if (timeoutMs > 0) {
@@ -209,7 +212,9 @@ export class DynamicBatcher {
       queueSeconds: (started - pending.enqueued) / 1000,
       computeSeconds: (performance.now() - started) / 1000,
       batchSize: pending.rows,
+      executionBatchSize: rows,
       execution: firstOfBatch ? { batchSize: rows } : undefined,
+      context: pending.context,
     });
   }
 }

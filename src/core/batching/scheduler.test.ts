@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../tensor/tensor.js';
+import type { InferenceReport } from '../inference-observer.js';
 import type { FakeCall } from '../testing/fake-loaded-model.js';
 import { FakeLoadedModel, Held } from '../testing/fake-loaded-model.js';
 import { settle } from '../testing/deferred.js';
@@ -200,5 +201,32 @@ describe('Scheduler', () => {
       }
       await Promise.all([first, second, third]);
     }
+  });
+
+  test('reports carry the context the observer gave when each request was submitted', async () => {
+    const held = new Held();
+    const model = new FakeLoadedModel([], [], held.respond);
+    const reports: InferenceReport[] = [];
+    let current = 'first';
+    const scheduler = new Scheduler(model, {
+      maxQueueSize: 4,
+      concurrency: 1,
+      observer: { requestContext: () => current, inferenceDone: (r) => reports.push(r) },
+    });
+    const first = scheduler.submit(request(1));
+    current = 'second';
+    const second = scheduler.submit(request(2));
+    current = 'warm-up';
+    held.finish(0, answer(1));
+    await settle();
+    held.finish(1, answer(2));
+    await Promise.all([first, second]);
+    assert.deepEqual(
+      reports.map((r) => [r.context, r.executionBatchSize]),
+      [
+        ['first', 1],
+        ['second', 1],
+      ],
+    );
   });
 });

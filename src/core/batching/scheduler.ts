@@ -57,6 +57,7 @@ export class Scheduler {
     if (this.closed)
       throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica');
     const admitted = performance.now();
+    const context = warmUp ? undefined : this.options.observer?.requestContext?.();
     const timeoutMs = warmUp ? 0 : (this.options.timeoutMs ?? 0);
     if (this.running >= this.options.concurrency) {
       if (this.full) {
@@ -100,8 +101,8 @@ export class Scheduler {
     });
     if (!warmUp) {
       void work.then(
-        () => this.report('success', admitted, started, inputs),
-        () => this.report('failure', admitted, started, inputs),
+        () => this.report('success', admitted, started, inputs, context),
+        () => this.report('failure', admitted, started, inputs, context),
       );
     }
     const left = timeoutMs > 0 ? timeoutMs - (performance.now() - admitted) : 0;
@@ -130,6 +131,7 @@ export class Scheduler {
     admitted: number,
     started: number,
     inputs: Readonly<Record<string, Tensor>>,
+    context: unknown,
   ): void {
     const first = Object.values(inputs)[0];
     this.options.observer?.inferenceDone({
@@ -139,7 +141,9 @@ export class Scheduler {
       queueSeconds: (started - admitted) / 1000,
       computeSeconds: (performance.now() - started) / 1000,
       batchSize: first?.shape[0] ?? 1,
+      executionBatchSize: first?.shape[0] ?? 1,
       execution: { batchSize: first?.shape[0] ?? 1 },
+      context,
     });
   }
 

@@ -1,0 +1,33 @@
+/** Keys every JSON log line has; the pretty form shows them in its fixed prefix instead. */
+const PREFIX_KEYS = new Set(['level', 'time', 'msg']);
+
+/**
+ * Turns one JSON log line (as pino writes it) into a line for people at a terminal:
+ * `12:03:04.567 INFO  request requestId=... status=200`. A multi-line string field (a stack) follows on
+ * indented lines so it stays readable. A line that is not JSON passes through unchanged.
+ */
+export function prettyLine(jsonLine: string): string {
+  let record: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(jsonLine);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return jsonLine;
+    record = parsed as Record<string, unknown>;
+  } catch {
+    return jsonLine;
+  }
+  const time = typeof record.time === 'string' ? record.time.slice(11, 23) : '';
+  const level = (typeof record.level === 'string' ? record.level : String(record.level)).toUpperCase();
+  const message = typeof record.msg === 'string' ? record.msg : '';
+  const pairs: string[] = [];
+  const blocks: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (PREFIX_KEYS.has(key) || value === undefined) continue;
+    if (typeof value === 'string' && value.includes('\n')) {
+      blocks.push(`    ${key}: ${value.replace(/\n/g, '\n    ')}`);
+      continue;
+    }
+    pairs.push(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  }
+  const head = [time, level.padEnd(5), message, ...pairs].filter((part) => part !== '').join(' ');
+  return `${[head, ...blocks].join('\n')}\n`;
+}
