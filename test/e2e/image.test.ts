@@ -38,6 +38,7 @@ describe('skiff build / push: help and one-line errors', () => {
     const usage = await runCli(['--help']);
     assert.match(usage.stdout, /^ {2}build /m);
     assert.match(usage.stdout, /^ {2}push /m);
+    assert.match(usage.stdout, /^ {2}run-image /m);
     const help = await runCli(['build', '--help']);
     assert.equal(help.code, 0);
     for (const flag of [
