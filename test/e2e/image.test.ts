@@ -63,6 +63,18 @@ describe('skiff build / push: help and one-line errors', () => {
       typo.stderr,
       /^skiff: error: --model mobilenetv: no such file.*mobilenetv2.*\[SKIFF_MODEL_FILE_MISSING\]\n$/,
     );
+    const builderAlone = await runCli(['build', '--builder', 'node:20', '--base', 'scratch']);
+    assert.equal(builderAlone.code, 1);
+    assert.match(
+      builderAlone.stderr,
+      /^skiff: error: --builder .* needs --engine .*\[SKIFF_CONFIG_INVALID\]\n$/,
+    );
+    const badModel = await runCli(['run-image', '--model', 'mobilenetv', '--engine', 'podman']);
+    assert.equal(badModel.code, 1);
+    assert.match(
+      badModel.stderr,
+      /^skiff: error: --model mobilenetv: no such file.*\[SKIFF_MODEL_FILE_MISSING\]\n$/,
+    );
     const port = await freePort();
     const unreachable = await runCli([
       'build',

@@ -54,6 +54,11 @@ export async function buildCommand(io: CommandIo): Promise<number> {
   const target = parseImageReference(config.tag);
   const model = resolveModel(config, io.cwd);
 
+  if (config.builder !== undefined && config.engine === undefined)
+    throw new SkiffError(
+      'SKIFF_CONFIG_INVALID',
+      '--builder is the Containerfile build stage: it needs --engine (skiff build alone only uses --base)',
+    );
   if (config.engine !== undefined) {
     if (model !== undefined && 'file' in model)
       throw new SkiffError(
