@@ -8,6 +8,7 @@ import { logsCommand } from './commands/logs.js';
 import { modelsCommand } from './commands/models.js';
 import { portForwardCommand } from './commands/port-forward.js';
 import { pushCommand } from './commands/push.js';
+import { runImageCommand } from './commands/run-image.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import type { CommandIo } from './commands/serve.js';
@@ -19,6 +20,7 @@ Commands:
   models     list a model repository: versions, inputs, outputs and what each model expects
   build      build the server image (OCI) without a Docker daemon; --push sends it to a registry
   push       push an image written by "skiff build --output" to a registry
+  run-image  run a Skiff image with podman or docker: port on 127.0.0.1, a local model mounted
   deploy     deploy to Kubernetes and watch the rollout (rolls back on failure); --dry-run prints the manifests
   status     rollout, pods, endpoints and external address of a deployed app
   logs       server logs of every pod of an app (-f follows)
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, (io: CommandIo) => Promise<number>> = {
   models: modelsCommand,
   build: buildCommand,
   push: pushCommand,
+  'run-image': runImageCommand,
   deploy: deployCommand,
   status: statusCommand,
   logs: logsCommand,

@@ -74,6 +74,15 @@ export const BUILD_OPTIONS = [
     schema: z.enum(['docker', 'podman', 'buildah']).optional(),
   },
   {
+    key: 'builder',
+    type: 'string',
+    placeholder: 'ref',
+    description:
+      "with --engine: the Containerfile's build-stage image (node 20, npm and a shell), e.g. from a mirror",
+    defaultLabel: 'docker.io/library/node:20-bookworm',
+    schema: z.string().min(1).optional(),
+  },
+  {
     key: 'platform',
     type: 'string',
     placeholder: 'os/arch',
@@ -139,6 +148,7 @@ export interface BuildConfig extends RegistryAccessConfig {
   readonly output?: string | undefined;
   readonly push: boolean;
   readonly engine?: 'docker' | 'podman' | 'buildah' | undefined;
+  readonly builder?: string | undefined;
   readonly platform?: string | undefined;
   readonly port: number;
   readonly user: string;

@@ -38,6 +38,7 @@ describe('skiff build / push: help and one-line errors', () => {
     const usage = await runCli(['--help']);
     assert.match(usage.stdout, /^ {2}build /m);
     assert.match(usage.stdout, /^ {2}push /m);
+    assert.match(usage.stdout, /^ {2}run-image /m);
     const help = await runCli(['build', '--help']);
     assert.equal(help.code, 0);
     for (const flag of [
@@ -61,6 +62,18 @@ describe('skiff build / push: help and one-line errors', () => {
     assert.match(
       typo.stderr,
       /^skiff: error: --model mobilenetv: no such file.*mobilenetv2.*\[SKIFF_MODEL_FILE_MISSING\]\n$/,
+    );
+    const builderAlone = await runCli(['build', '--builder', 'node:20', '--base', 'scratch']);
+    assert.equal(builderAlone.code, 1);
+    assert.match(
+      builderAlone.stderr,
+      /^skiff: error: --builder .* needs --engine .*\[SKIFF_CONFIG_INVALID\]\n$/,
+    );
+    const badModel = await runCli(['run-image', '--model', 'mobilenetv', '--engine', 'podman']);
+    assert.equal(badModel.code, 1);
+    assert.match(
+      badModel.stderr,
+      /^skiff: error: --model mobilenetv: no such file.*\[SKIFF_MODEL_FILE_MISSING\]\n$/,
     );
     const port = await freePort();
     const unreachable = await runCli([

@@ -5,6 +5,7 @@ import { readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BlobStore } from '../../src/deploy/image/blob-store.js';
 import { parseImageReference } from '../../src/deploy/image/image-reference.js';
+import { entriesFromDirectory } from '../../src/deploy/image/layer-sources.js';
 import type { ImageConfig, ImageManifest } from '../../src/deploy/image/media-types.js';
 import { MEDIA_TYPES, hostPlatform } from '../../src/deploy/image/media-types.js';
 import { storeImage } from '../../src/deploy/image/oci-layout.js';
@@ -58,6 +59,8 @@ async function pushRootfs(
       Cmd: ['node'],
     },
     rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+    // One entry per layer, as every real image has: `buildah bud --layers` refuses a base without them.
+    history: [{ created: '1970-01-01T00:00:00Z', created_by: `skiff test base ${name}` }],
   };
   const manifest: ImageManifest = {
     schemaVersion: 2,
@@ -100,4 +103,45 @@ function nodeAndLibraries(): LayerEntry[] {
 /** Builds the run-time base and pushes it as `<registryHost>/node-base:20`; returns that reference. */
 export async function pushNodeBase(registryHost: string, workDir: string): Promise<string> {
   return pushRootfs(registryHost, workDir, 'node-base:20', nodeAndLibraries());
+}
+
+// What the Containerfile's build stage runs besides node and npm: `RUN` is `/bin/sh -c`, the bins npm installs
+// start with `#!/usr/bin/env node`, and the build steps use these tools.
+const BUILDER_TOOLS = [
+  '/usr/bin/env',
+  '/usr/bin/find',
+  '/usr/bin/rm',
+  '/usr/bin/mkdir',
+  '/usr/bin/cp',
+  '/usr/bin/dirname',
+];
+
+const PASSWD = Buffer.from('root:x:0:0:root:/root:/bin/sh\n');
+
+/**
+ * Builds the build-stage base for the Containerfile (node, this machine's npm beside it, a shell and the
+ * tools above) and pushes it as `<registryHost>/node-builder:20`; returns that reference.
+ */
+export async function pushNodeBuilder(registryHost: string, workDir: string): Promise<string> {
+  const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
+  // <prefix>/lib/node_modules/npm/bin/npm-cli.js: npm's own folder is two levels up.
+  const npmDir = path.dirname(path.dirname(npmCli));
+  const shell = realpathSync('/bin/sh');
+  const tools = BUILDER_TOOLS.map((tool) => realpathSync(tool));
+  const node = nodeAndLibraries();
+  const have = new Set(node.map((entry) => entry.path));
+  const libraries = hostFiles(lddLibraries([shell, ...tools])).filter((entry) => !have.has(entry.path));
+  return pushRootfs(registryHost, workDir, 'node-builder:20', [
+    ...node,
+    ...libraries,
+    ...hostFiles(tools),
+    { type: 'file', path: 'bin/sh', mode: 0o755, size: statSync(shell).size, source: shell },
+    ...(await entriesFromDirectory(npmDir, 'usr/lib/node_modules/npm')),
+    { type: 'symlink', path: 'usr/bin/npm', mode: 0o777, target: '../lib/node_modules/npm/bin/npm-cli.js' },
+    { type: 'symlink', path: 'usr/bin/npx', mode: 0o777, target: '../lib/node_modules/npm/bin/npx-cli.js' },
+    { type: 'dir', path: 'tmp', mode: 0o1777 },
+    { type: 'dir', path: 'root', mode: 0o700 },
+    // Engines take HOME from here (npm keeps its cache in ~/.npm), as in the official node images.
+    { type: 'file', path: 'etc/passwd', mode: 0o644, size: PASSWD.length, source: PASSWD },
+  ]);
 }

@@ -1,4 +1,4 @@
-// STYLE.md: build/deploy commands never load the ONNX addon. Walks the static imports of each Kubernetes
+// STYLE.md: build/deploy commands never load the ONNX addon. Walks the static imports of each image and Kubernetes
 // command and fails if one reaches src/server.ts, a runtime, or onnxruntime-node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 
-const COMMANDS = ['deploy', 'status', 'logs', 'port-forward', 'delete'];
+const COMMANDS = ['build', 'push', 'run-image', 'deploy', 'status', 'logs', 'port-forward', 'delete'];
 const FORBIDDEN = [/src\/server\.ts$/, /src\/runtimes\//, /^onnxruntime-node$/, /^sharp$/];
 
 function staticImports(file: string): string[] {

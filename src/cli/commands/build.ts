@@ -54,6 +54,11 @@ export async function buildCommand(io: CommandIo): Promise<number> {
   const target = parseImageReference(config.tag);
   const model = resolveModel(config, io.cwd);
 
+  if (config.builder !== undefined && config.engine === undefined)
+    throw new SkiffError(
+      'SKIFF_CONFIG_INVALID',
+      '--builder is the Containerfile build stage: it needs --engine (skiff build alone only uses --base)',
+    );
   if (config.engine !== undefined) {
     if (model !== undefined && 'file' in model)
       throw new SkiffError(
@@ -64,9 +69,12 @@ export async function buildCommand(io: CommandIo): Promise<number> {
       engine: config.engine,
       contextDir: appDir,
       base: config.base,
+      builder: config.builder,
+      extraCaFile: extraCaFile(io.env),
       tag: config.tag,
       model: model?.fetch,
       push: config.push,
+      env: io.env,
       stderr: io.stderr,
     });
     io.stdout(`${config.tag}\n`);
@@ -154,6 +162,12 @@ function resolveModel(config: BuildConfig, cwd: string): BakedModel | { readonly
     'SKIFF_MODEL_FILE_MISSING',
     `--model ${config.model}: no such file, and not a URL or a zoo name (${zooNames().join(', ')})`,
   );
+}
+
+/** The CA bundle node is told to trust here, so `npm ci` inside the engine build trusts the same proxy. */
+function extraCaFile(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const file = env.NODE_EXTRA_CA_CERTS;
+  return file !== undefined && file !== '' && existsSync(file) ? path.resolve(file) : undefined;
 }
 
 function parsePlatform(text: string | undefined): Platform {

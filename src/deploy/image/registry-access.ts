@@ -5,7 +5,7 @@ import { RegistryClient } from './registry-client.js';
 /**
  * A registry client for the CLI: --registry-username/--registry-password apply to the registry being pushed to
  * (so they never leak to the base image's registry); every other registry, and that one without the flags,
- * uses its entry in the docker/podman auth files.
+ * uses its entry in the docker/podman auth files or the credential helper they name.
  */
 export function registryClientFor(
   config: RegistryAccessConfig,
@@ -19,6 +19,6 @@ export function registryClientFor(
     credentials: (registry) =>
       registry === targetRegistry && username !== undefined && password !== undefined
         ? { username, password }
-        : lookUpCredentials(registry, files),
+        : lookUpCredentials(registry, files, env),
   });
 }

@@ -15,8 +15,13 @@ import type { Descriptor } from './media-types.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 
 export interface RegistryClientOptions {
-  /** Credentials for a registry host (from flags or ~/.docker/config.json); undefined means anonymous. */
-  readonly credentials?: (registry: string) => RegistryCredentials | undefined;
+  /**
+   * Credentials for a registry host (from flags, ~/.docker/config.json or a credential helper); undefined means
+   * anonymous. Asked only when the registry challenges, once per registry and scope.
+   */
+  readonly credentials?: (
+    registry: string,
+  ) => RegistryCredentials | undefined | Promise<RegistryCredentials | undefined>;
   /** Plain HTTP for every registry, not just loopback ones. */
   readonly insecure?: boolean;
   /** Attempts per request after the first, on network errors, 429 and 5xx. */
@@ -321,16 +326,20 @@ export class RegistryClient {
     scopes: readonly string[],
     challenge: Challenge,
   ): Promise<string> {
-    const credentials = this.options.credentials?.(registry);
+    const credentials = await this.options.credentials?.(registry);
+    const identityToken =
+      credentials !== undefined && 'identityToken' in credentials ? credentials.identityToken : undefined;
     const basic =
-      credentials === undefined
+      credentials === undefined || !('username' in credentials)
         ? undefined
         : `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
     if (challenge.scheme === 'basic') {
       if (basic === undefined)
         throw new SkiffError(
           'SKIFF_REGISTRY_AUTH',
-          `${registry} wants a user name and password: run "docker login ${registry}" or pass --registry-username/--registry-password`,
+          identityToken === undefined
+            ? `${registry} wants a user name and password: run "docker login ${registry}" or pass --registry-username/--registry-password`
+            : `${registry} wants a user name and password, but the stored login is an identity token: pass --registry-username/--registry-password`,
         );
       return basic;
     }
@@ -338,12 +347,31 @@ export class RegistryClient {
     if (realm === undefined)
       throw new SkiffError('SKIFF_REGISTRY_AUTH', `${registry} sent a Bearer challenge without a realm`);
     const tokenUrl = new URL(realm);
-    if (challenge.params.service !== undefined)
-      tokenUrl.searchParams.set('service', challenge.params.service);
-    for (const scope of scopes) tokenUrl.searchParams.append('scope', scope);
+    let request: RequestInit;
+    if (identityToken === undefined) {
+      if (challenge.params.service !== undefined)
+        tokenUrl.searchParams.set('service', challenge.params.service);
+      for (const scope of scopes) tokenUrl.searchParams.append('scope', scope);
+      request = { headers: basic === undefined ? {} : { authorization: basic } };
+    } else {
+      // An identity token is an OAuth2 refresh token: exchanged with a POST to the same realm (the distribution
+      // spec's "OAuth2 token" flow, what docker does).
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: 'skiff',
+        refresh_token: identityToken,
+      });
+      if (challenge.params.service !== undefined) form.set('service', challenge.params.service);
+      if (scopes.length > 0) form.set('scope', scopes.join(' '));
+      request = {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      };
+    }
     let response: Response;
     try {
-      response = await fetch(tokenUrl, { headers: basic === undefined ? {} : { authorization: basic } });
+      response = await fetch(tokenUrl, request);
     } catch (error) {
       throw new SkiffError(
         'SKIFF_REGISTRY_AUTH',
@@ -358,7 +386,7 @@ export class RegistryClient {
       throw new SkiffError(
         'SKIFF_REGISTRY_AUTH',
         `${registry} refused a token (HTTP ${response.status})${
-          basic === undefined
+          credentials === undefined
             ? ': log in with "docker login" or pass --registry-username/--registry-password'
             : ''
         }`,
