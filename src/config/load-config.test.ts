@@ -38,6 +38,7 @@ describe('loadConfig: defaults and precedence', () => {
       drainDelayMs: 5000,
       shutdownTimeoutMs: 20_000,
       accessLog: true,
+      ui: true,
       verbose: false,
     });
   });
@@ -90,6 +91,8 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_ACCESS_LOG: 'off',
         SKIFF_AUTH_TOKEN: 'a-token-of-16-chars',
         SKIFF_REPOSITORY_API: 'yes',
+        SKIFF_UI: 'off',
+        SKIFF_UI_SAMPLES: '/samples',
       },
     });
     assert.deepEqual(config, {
@@ -100,6 +103,8 @@ describe('loadConfig: defaults and precedence', () => {
       drainDelayMs: 0,
       shutdownTimeoutMs: 4000,
       accessLog: false,
+      ui: false,
+      uiSamples: '/samples',
       authToken: 'a-token-of-16-chars',
       modelRepository: '/models',
       repositoryApi: true,

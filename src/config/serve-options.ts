@@ -203,6 +203,22 @@ export const SERVE_OPTIONS = [
     schema: z.boolean().default(true),
   },
   {
+    key: 'ui',
+    type: 'boolean',
+    description:
+      'serve the web page at / to try a model and watch the server (--no-ui: / is a 404 like any unknown route)',
+    defaultLabel: 'true',
+    schema: z.boolean().default(true),
+  },
+  {
+    key: 'uiSamples',
+    type: 'string',
+    placeholder: 'dir',
+    description: 'a folder of sample photos the web page offers (its image files only, not subfolders)',
+    defaultLabel: 'none',
+    schema: z.string().min(1).optional(),
+  },
+  {
     key: 'verbose',
     short: 'v',
     type: 'boolean',
@@ -238,5 +254,7 @@ export interface ServeConfig {
   readonly cacheDir?: string | undefined;
   readonly zooBaseUrl?: string | undefined;
   readonly accessLog: boolean;
+  readonly ui: boolean;
+  readonly uiSamples?: string | undefined;
   readonly verbose: boolean;
 }

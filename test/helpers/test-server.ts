@@ -27,6 +27,7 @@ export async function startTestServer(
     maxBodyBytes: 20 * 1024 * 1024,
     maxImagePixels: 40_000_000,
     accessLog: true,
+    ui: true,
     verbose: false,
     ...config,
   };
