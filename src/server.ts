@@ -216,6 +216,7 @@ async function openListeners(
     authToken: config.authToken,
     accessLog: config.accessLog,
     metrics,
+    ui: config.ui ? { samplesDir: config.uiSamples } : undefined,
   });
   const port = await listen(app, config.host, config.port);
   let grpc: { port: number; close(): Promise<void> } | undefined;
