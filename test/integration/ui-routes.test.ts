@@ -9,6 +9,7 @@ import type { RunningServer } from '../../src/server.js';
 import { fixtureModel, repoRoot, sharedImage } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { skiffErrorMatcher } from '../helpers/skiff-error-matcher.js';
+import { appEntries } from '../../src/deploy/image/layer-sources.js';
 
 const TOKEN = 'a-long-enough-test-token';
 const MODEL = fixtureModel('tiny-color/model.onnx');
@@ -201,5 +202,21 @@ test('a --ui-samples folder that does not exist stops start-up with the option n
       'SKIFF_CONFIG_INVALID',
       /^option --ui-samples: .*no-such-folder is not a readable folder$/,
     ),
+  );
+});
+
+test('skiff build puts the page into the image: its compiled modules, its HTML and CSS, and no tests', async () => {
+  const paths = (await appEntries(repoRoot(), 'app')).map((e) => e.path);
+  for (const file of [
+    'app/dist/src/adapters/http/ui/client/main.js',
+    'app/dist/src/adapters/http/ui/logic/histogram.js',
+    'app/dist/src/adapters/http/ui/ui-assets.js',
+    'app/src/adapters/http/ui/static/index.html',
+    'app/src/adapters/http/ui/static/ui.css',
+  ])
+    assert.ok(paths.includes(file), file);
+  assert.deepEqual(
+    paths.filter((p) => p.includes('/ui/') && /\.(test\.js|map|ts)$/.test(p)),
+    [],
   );
 });
