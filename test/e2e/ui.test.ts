@@ -176,6 +176,7 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
     assert.match((await error.textContent()) ?? '', /^the upload is not an image .*\(HTTP 400\)$/);
     assert.equal(await error.getAttribute('role'), 'alert');
     assert.equal(await page.locator('#bars li').count(), 0);
+    assert.equal(await page.locator('#preview').isHidden(), true, 'no broken-image icon');
     assert.match((await page.locator('#raw').textContent()) ?? '', /"error"/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'error-desktop.png') });
     await page.context().close();
@@ -246,11 +247,57 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
   test('nothing was fetched from another host and the page logged no errors', () => {
     assert.deepEqual(foreignRequests, []);
     // The text-file upload answers 400, which chromium logs as a failed resource; nothing else may fail.
-    assert.deepEqual(
-      pageErrors.filter((e) => !/status of 400/.test(e)),
-      [],
-    );
+    const unexpected = pageErrors.filter((e) => !/status of 400/.test(e));
+    assert.deepEqual(unexpected, [], `the page logged: ${JSON.stringify(unexpected)}`);
   });
 });
+
+describe(
+  'the web page with --auth-token, one model (the usual `skiff serve --model`)',
+  { skip: missing ?? false },
+  () => {
+    const token = 'a-long-enough-test-token';
+    let server: RunningServer;
+    let browser: Browser;
+    before(async () => {
+      [server, browser] = await Promise.all([
+        startTestServer({
+          model: sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx'),
+          labels: SYNSET_LABELS(),
+          authToken: token,
+          threadsPerWorker: 1,
+        }),
+        launchChromium(),
+      ]);
+    });
+    after(async () => {
+      await browser.close();
+      await server.close();
+    });
+
+    test('the page opens without the token, asks for it, and works once it is entered', async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`${server.url}/`);
+      const error = page.locator('#error');
+      await error.waitFor({ state: 'visible' });
+      assert.match((await error.textContent()) ?? '', /Bearer <token>.*Enter the token under "Access token"/);
+      assert.equal(await page.locator('#token-box').getAttribute('open'), '');
+      await page.fill('#token', token);
+      await page.press('#token', 'Enter');
+      await page
+        .locator('#model option[value="mobilenet_v2_1.0_224_quant_imagenet"]')
+        .waitFor({ state: 'attached' });
+      assert.equal(await error.isHidden(), true);
+      assert.equal(await page.evaluate('sessionStorage.getItem("skiff.token")'), token);
+      await page.setInputFiles('#file', sharedImage(GOLDEN));
+      await page
+        .locator('#status')
+        .filter({ hasText: /^mobilenet_v2_1\.0_224_quant_imagenet: / })
+        .waitFor();
+      assert.equal(await page.locator('#bars li .label').first().textContent(), 'golden_retriever');
+      await page.close();
+    });
+  },
+);
 
 if (missing !== undefined) test(`browser tests skipped: ${missing}`, { skip: missing }, () => undefined);

@@ -45,6 +45,12 @@ export class TryView {
       if (this.image !== undefined) void this.run();
     });
     this.sample.addEventListener('change', () => void this.useSample(this.sample.value));
+    // Not every upload is an image the browser can show (a text file, TIFF): say so instead of a broken icon.
+    this.preview.addEventListener('error', () => {
+      if (this.image === undefined || this.preview.src === '') return;
+      this.preview.hidden = true;
+      this.previewCaption.textContent = `${this.image.name} · ${formatBytes(this.image.blob.size)} (the browser cannot show this file)`;
+    });
     for (const type of ['dragenter', 'dragover'] as const) {
       this.drop.addEventListener(type, (event) => {
         event.preventDefault();
@@ -62,11 +68,22 @@ export class TryView {
 
   /** Fills the model and sample pickers; keeps the chosen model when it is still there. */
   async load(): Promise<void> {
+    try {
+      await this.loadPickers();
+    } catch (error) {
+      this.showError(`cannot reach the server: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async loadPickers(): Promise<void> {
     const models = await callApi('/ui/api/models');
     if (models.status !== 200) {
       this.showError(errorMessage(models));
+      if (models.status === 401) byId('token-box', HTMLDetailsElement).open = true;
       return;
     }
+    this.error.hidden = true;
+    this.status.textContent = 'Choose a model and an image.';
     const { models: rows, server } = models.body as { models: ModelRow[]; server: { version: string } };
     byId('server-version', HTMLSpanElement).textContent = server.version;
     const previous = this.model.value;
@@ -111,6 +128,7 @@ export class TryView {
     this.image = { blob, name };
     if (this.previewUrl !== undefined) URL.revokeObjectURL(this.previewUrl);
     this.previewUrl = URL.createObjectURL(blob);
+    this.preview.hidden = false;
     this.preview.src = this.previewUrl;
     this.preview.alt = `The image to classify: ${name}`;
     this.previewCaption.textContent = `${name} · ${formatBytes(blob.size)}`;
