@@ -90,6 +90,29 @@ function makeRepository(): string {
   return root;
 }
 
+/** The page's own colour of each element and of the first opaque background behind it, as rgb() strings. */
+const COLOUR_PAIRS = `[...document.querySelectorAll(${JSON.stringify(
+  'body, label, .muted, nav a, button:not(:disabled), .error, .bars .label, .pct, .state-ready, .chart figcaption span, th, td, pre, select',
+)})].filter((e) => e.offsetParent !== null || e === document.body).map((e) => {
+  let bg = e;
+  while (bg && getComputedStyle(bg).backgroundColor.replace(/\\s/g, '').match(/rgba\\(.*,0\\)|transparent/)) bg = bg.parentElement;
+  return [e.tagName + '.' + e.className, getComputedStyle(e).color, bg ? getComputedStyle(bg).backgroundColor : 'rgb(255, 255, 255)'];
+})`;
+
+/** WCAG 2 contrast ratio of two rgb()/rgba() colours (alpha ignored: the page uses opaque colours). */
+function contrast(a: string, b: string): number {
+  const luminance = (colour: string): number => {
+    const [r = 0, g = 0, bl = 0] = (colour.match(/[\d.]+/g) ?? []).map(Number);
+    const channel = (c: number): number => {
+      const s = c / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(bl);
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return ((hi ?? 0) + 0.05) / ((lo ?? 0) + 0.05);
+}
+
 const missing = chromiumMissing();
 
 describe('the web page in chromium', { skip: missing ?? false }, () => {
@@ -156,6 +179,14 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
     assert.equal(raw.predictions[0]?.label, 'golden_retriever');
     assert.equal(await page.locator('#preview').getAttribute('alt'), `The image to classify: ${GOLDEN}`);
     assert.equal(await page.locator('#error').isHidden(), true);
+    // WCAG AA: 4.5:1 for text, measured on what chromium actually renders.
+    const pairs = (await page.evaluate(COLOUR_PAIRS)) as [string, string, string][];
+    assert.ok(pairs.length > 20, `only ${pairs.length} elements measured`);
+    for (const [what, colour, background] of pairs)
+      assert.ok(
+        contrast(colour, background) >= 4.5,
+        `${what}: ${colour} on ${background} is ${contrast(colour, background).toFixed(2)}:1`,
+      );
     await page.screenshot({ path: path.join(ARTIFACTS, 'try-desktop.png') });
     if (!existsSync(README_SCREENSHOT) || process.env.SKIFF_UPDATE_SCREENSHOTS === '1') {
       mkdirSync(path.dirname(README_SCREENSHOT), { recursive: true });
