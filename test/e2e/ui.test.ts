@@ -180,7 +180,7 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
     assert.equal(await page.locator('#preview').getAttribute('alt'), `The image to classify: ${GOLDEN}`);
     assert.equal(await page.locator('#error').isHidden(), true);
     // WCAG AA: 4.5:1 for text, measured on what chromium actually renders.
-    const pairs = (await page.evaluate(COLOUR_PAIRS)) as [string, string, string][];
+    const pairs = await page.evaluate<[string, string, string][]>(COLOUR_PAIRS);
     assert.ok(pairs.length > 20, `only ${pairs.length} elements measured`);
     for (const [what, colour, background] of pairs)
       assert.ok(
