@@ -161,7 +161,8 @@ export const SERVE_OPTIONS = [
     key: 'authToken',
     type: 'string',
     placeholder: 'token',
-    description: 'require "Authorization: Bearer <token>" on every route (REST and gRPC) except health',
+    description:
+      'require "Authorization: Bearer <token>" on every route (REST and gRPC) except health, /metrics and the web page files (/, /ui/assets/*)',
     defaultLabel: 'none (no auth)',
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
   },
