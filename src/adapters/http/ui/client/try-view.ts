@@ -41,9 +41,12 @@ export class TryView {
       const chosen = this.file.files?.[0];
       if (chosen !== undefined) this.useImage(chosen, chosen.name);
     });
-    this.model.addEventListener('change', () => {
-      if (this.image !== undefined) void this.run();
-    });
+    // Another model or another k re-classifies the same image: one photo, compared across models.
+    for (const control of [this.model, this.topK]) {
+      control.addEventListener('change', () => {
+        if (this.image !== undefined) void this.run();
+      });
+    }
     this.sample.addEventListener('change', () => void this.useSample(this.sample.value));
     // Not every upload is an image the browser can show (a text file, TIFF): say so instead of a broken icon.
     this.preview.addEventListener('error', () => {
