@@ -271,6 +271,7 @@ async function openListeners(
     accessLog: config.accessLog,
     metrics,
     tracer,
+    ui: config.ui ? { samplesDir: config.uiSamples } : undefined,
   });
   let port: number;
   try {

@@ -40,6 +40,7 @@ describe('loadConfig: defaults and precedence', () => {
       shutdownTimeoutMs: 20_000,
       accessLog: true,
       logFormat: 'auto',
+      ui: true,
       verbose: false,
     });
   });
@@ -97,6 +98,8 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_LOG_FORMAT: 'json',
         SKIFF_OTLP_ENDPOINT: 'http://collector:4318',
         SKIFF_OTLP_SERVICE_NAME: 'classifier',
+        SKIFF_UI: 'off',
+        SKIFF_UI_SAMPLES: '/samples',
       },
     });
     assert.deepEqual(config, {
@@ -107,6 +110,8 @@ describe('loadConfig: defaults and precedence', () => {
       drainDelayMs: 0,
       shutdownTimeoutMs: 4000,
       accessLog: false,
+      ui: false,
+      uiSamples: '/samples',
       authToken: 'a-token-of-16-chars',
       modelRepository: '/models',
       repositoryApi: true,

@@ -163,7 +163,8 @@ export const SERVE_OPTIONS = [
     key: 'authToken',
     type: 'string',
     placeholder: 'token',
-    description: 'require "Authorization: Bearer <token>" on every route (REST and gRPC) except health',
+    description:
+      'require "Authorization: Bearer <token>" on every route (REST and gRPC) except health, /metrics and the web page files (/, /ui/assets/*)',
     defaultLabel: 'none (no auth)',
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
   },
@@ -247,6 +248,22 @@ export const SERVE_OPTIONS = [
     schema: z.string().min(1).optional(),
   },
   {
+    key: 'ui',
+    type: 'boolean',
+    description:
+      'serve the web page at / to try a model and watch the server (--no-ui: / is a 404 like any unknown route)',
+    defaultLabel: 'true',
+    schema: z.boolean().default(true),
+  },
+  {
+    key: 'uiSamples',
+    type: 'string',
+    placeholder: 'dir',
+    description: 'a folder of sample photos the web page offers (its image files only, not subfolders)',
+    defaultLabel: 'none',
+    schema: z.string().min(1).optional(),
+  },
+  {
     key: 'verbose',
     short: 'v',
     type: 'boolean',
@@ -287,5 +304,7 @@ export interface ServeConfig {
   readonly logFormat: 'json' | 'pretty' | 'auto';
   readonly otlpEndpoint?: string | undefined;
   readonly otlpServiceName?: string | undefined;
+  readonly ui: boolean;
+  readonly uiSamples?: string | undefined;
   readonly verbose: boolean;
 }

@@ -33,6 +33,7 @@ export async function startTestServer(
     maxTensorElements: 2 ** 23,
     accessLog: true,
     logFormat: 'json',
+    ui: true,
     verbose: false,
     ...config,
   };

@@ -16,6 +16,10 @@ import { answerClientError } from './client-error.js';
 import type { RequestSpan, RequestTracer } from '../../telemetry/request-tracer.js';
 import { NO_TRACER } from '../../telemetry/request-tracer.js';
 import { RequestRecord, inRequest, requestIdFrom } from '../../telemetry/request-scope.js';
+import { isPublicUiPath, registerUiRoutes } from './ui/ui-routes.js';
+import { loadUiAssets } from './ui/ui-assets.js';
+import { SampleImages } from './ui/sample-images.js';
+import { HISTORY_CAPACITY, HISTORY_INTERVAL_MS, MetricsHistory } from './ui/metrics-history.js';
 
 export interface HttpAppOptions {
   readonly service: InferenceService;
@@ -33,6 +37,8 @@ export interface HttpAppOptions {
   readonly tracer?: RequestTracer | undefined;
   /** Prometheus exposition behind GET /metrics, and a per-request observation. */
   readonly metrics?: HttpMetrics | undefined;
+  /** The web page at `/` (docs/ui.md); undefined turns it off, and `/` is then a 404. */
+  readonly ui?: { readonly samplesDir?: string | undefined } | undefined;
 }
 
 export interface HttpMetrics {
@@ -46,6 +52,10 @@ const RETRY_AFTER_SECONDS = 1;
 
 /** Builds the HTTP adapter: routes, body limits, and the single place errors become responses. */
 export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  // Read before anything opens: a missing build or a bad --ui-samples fails start-up with nothing to close.
+  const uiAssets = options.ui === undefined ? undefined : loadUiAssets();
+  const samples =
+    options.ui === undefined ? undefined : SampleImages.open(options.ui.samplesDir, options.maxBodyBytes);
   const app = Fastify({
     logger: false,
     bodyLimit: options.maxBodyBytes,
@@ -76,6 +86,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) finish(request, undefined, 499, record.elapsedMs());
     });
+  });
+  // Time spent in the server, for clients (the web page) that want it apart from the network.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
+    return payload;
   });
   const finish = (
     request: FastifyRequest,
@@ -112,7 +127,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   app.addHook('onResponse', async (request, reply) => {
     finish(request, reply, reply.statusCode, Math.round(reply.elapsedTime * 10) / 10);
   });
-  if (options.authToken !== undefined) requireBearer(app, options.authToken);
+  if (options.authToken !== undefined)
+    requireBearer(app, options.authToken, uiAssets === undefined ? () => false : isPublicUiPath);
   const metrics = options.metrics;
   if (metrics !== undefined) {
     app.addHook('onResponse', async (request, reply) => {
@@ -198,6 +214,19 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     app.get('/metrics', async (_request, reply) =>
       reply.type(metrics.contentType).send(await metrics.text()),
     );
+  }
+  if (uiAssets !== undefined && samples !== undefined) {
+    const history =
+      metrics === undefined
+        ? undefined
+        : new MetricsHistory({
+            scrape: () => metrics.text(),
+            intervalMs: HISTORY_INTERVAL_MS,
+            capacity: HISTORY_CAPACITY,
+          });
+    history?.start();
+    app.addHook('onClose', async () => history?.stop());
+    registerUiRoutes(app, { service: options.service, assets: uiAssets, samples, history });
   }
   registerOpenApiRoutes(app, documented, options.service.serverMetadata().version);
 
@@ -388,12 +417,16 @@ function allowedMethods(routes: readonly RoutePattern[], url: string): string[] 
   return [...new Set(methods)];
 }
 
-/** Health stays open so probes need no secret; everything else needs the token (compared in constant time). */
-function requireBearer(app: FastifyInstance, token: string): void {
+/**
+ * Health stays open so probes need no secret, and so do the web page's own files (a browser cannot send a
+ * bearer token when it opens a page; the page then sends it on every API call). Everything else needs the
+ * token (compared in constant time).
+ */
+function requireBearer(app: FastifyInstance, token: string, isPublicPage: (path: string) => boolean): void {
   const expected = createHash('sha256').update(token).digest();
   app.addHook('onRequest', async (request, reply) => {
     const path = pathOf(request.url);
-    if (path.startsWith('/v2/health/') || path === '/metrics') return;
+    if (path.startsWith('/v2/health/') || path === '/metrics' || isPublicPage(path)) return;
     const header = request.headers.authorization ?? '';
     const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? '';
     if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {

@@ -68,6 +68,18 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /openapi.json': { summary: 'This document' },
   'GET /metrics': { summary: 'Prometheus metrics (docs/metrics.md)' },
   'GET /docs': { summary: 'A page listing these routes' },
+  'GET /': { summary: 'The web page: try a model, watch the server (docs/ui.md; --no-ui turns it off)' },
+  'GET /ui/assets/*': { summary: "The web page's scripts and stylesheet", errors: [404] },
+  'GET /ui/api/models': {
+    summary: 'For the web page: every model version, its state and whether it takes images',
+  },
+  'GET /ui/api/history': {
+    summary:
+      "For the web page: the server's own metrics every 5 s for 15 minutes (?since=<ms> for newer only)",
+    errors: [400],
+  },
+  'GET /ui/api/samples': { summary: 'For the web page: the sample photos of --ui-samples' },
+  'GET /ui/api/samples/{name}': { summary: 'One sample photo', errors: [404] },
 };
 
 /** Fastify's `:param` (and `::`, a literal colon) in OpenAPI's `{param}` spelling. */
