@@ -45,7 +45,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     logger: false,
     bodyLimit: options.maxBodyBytes,
     // Fastify would answer 404 for a wrong method; we want 405 with Allow, so routes are matched by hand.
-    return503OnClosing: true,
+    // Requests arriving while the server closes are refused by our own hook below (Skiff's JSON, Retry-After).
+    return503OnClosing: false,
     // On close, idle keep-alive connections are dropped at once; busy ones finish their request.
     forceCloseConnections: 'idle',
     requestTimeout: options.bodyTimeoutMs ?? 30_000,
@@ -65,6 +66,20 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  // Once close() has begun, a request that still arrives (on a kept-alive connection that was busy, or
+  // pipelined) is refused before anything runs, so a load balancer may safely retry it elsewhere.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new SkiffError(
+        'SKIFF_SHUTTING_DOWN',
+        'the server is shutting down; send the request to another replica',
+      );
+    }
   });
   if (options.accessLog !== false) {
     app.addHook('onResponse', async (request, reply) => {
