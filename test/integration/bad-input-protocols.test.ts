@@ -178,7 +178,7 @@ describe('bad input on every protocol', () => {
       maxBodyBytes: MAX_BODY_BYTES,
       maxTensorElements: MAX_TENSOR_ELEMENTS,
       maxImagePixels: 1_000_000,
-      // Below the option's documented minimum (1 s) so the slow-client cases stay short; Node checks
+      // The options' minimum (1 s), so the slow-client cases stay short; Node checks
       // connections once a second, so a cut-off comes 1–2 s after the start.
       headersTimeoutMs: 1000,
       bodyTimeoutMs: 1000,

@@ -25,11 +25,15 @@ test('under 4x overload the excess gets fast 503s and the accepted requests stay
     const refused: number[] = [];
     const retryAfter = new Set<string | null>();
     const rssBefore = process.memoryUsage().rss;
-    const deadline = performance.now() + 3000;
+    // At least 3 s, and on a slow or shared machine until 8 requests were served (at most 20 s), so the
+    // figures below rest on enough samples.
+    const started = performance.now();
+    const enough = (): boolean =>
+      performance.now() - started > 20_000 || (performance.now() - started > 3000 && accepted.length >= 8);
     // 12 clients in a closed loop: 4x the 3 requests the server admits at once.
     await Promise.all(
       Array.from({ length: 12 }, async () => {
-        while (performance.now() < deadline) {
+        while (!enough()) {
           const started = performance.now();
           const response = await postImage(`${server.url}/predict`, image, 'b.png', 'image/png');
           const ms = performance.now() - started;
@@ -45,21 +49,33 @@ test('under 4x overload the excess gets fast 503s and the accepted requests stay
         }
       }),
     );
-    const p99 = (values: number[]): number =>
-      [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.99)] ?? NaN;
+    const quantile = (values: number[], q: number): number =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length * q)] ?? NaN;
+    const p99 = (values: number[]): number => quantile(values, 0.99);
+    const grownMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+    const acceptedMedian = quantile(accepted, 0.5);
     t.diagnostic(
-      `one inference ${inferenceMs.toFixed(0)} ms; accepted ${accepted.length} (p99 ${p99(accepted).toFixed(0)} ms), refused ${refused.length} (p99 ${p99(refused).toFixed(1)} ms)`,
+      `one inference ${inferenceMs.toFixed(0)} ms; accepted ${accepted.length} (p50 ${acceptedMedian.toFixed(0)} ms, p99 ${p99(accepted).toFixed(0)} ms), ` +
+        `refused ${refused.length} (p99 ${p99(refused).toFixed(1)} ms); RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
     );
     assert.ok(accepted.length >= 4, `only ${accepted.length} requests were served`);
     assert.ok(refused.length > accepted.length, 'the excess was refused');
     assert.deepEqual([...retryAfter], ['1']);
-    // Refusals do not wait for the model; accepted requests wait at most for the queue ahead of them.
-    assert.ok(p99(refused) < inferenceMs, `refusals took up to ${p99(refused).toFixed(0)} ms`);
+    // Refusals do not wait for the model; accepted requests wait at least for their own inference. Compared
+    // under the same load (and not only with the idle single inference above), so that a machine busy
+    // with other work slows both alike.
     assert.ok(
-      p99(accepted) < 6 * inferenceMs,
-      `accepted p99 ${p99(accepted).toFixed(0)} ms vs ${inferenceMs.toFixed(0)} ms per inference`,
+      p99(refused) < Math.max(inferenceMs, acceptedMedian),
+      `refusals took up to ${p99(refused).toFixed(0)} ms; accepted requests' median ${acceptedMedian.toFixed(0)} ms`,
     );
-    const grownMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+    // An accepted request waits for at most the two queued ahead of it plus its own: about three inference
+    // times, with 2x headroom. Under 4x overload the queue is always full, so the accepted median is about
+    // three inferences too: a second estimate of the inference time under the run's own load.
+    const inferenceUnderLoadMs = Math.max(inferenceMs, acceptedMedian / 3);
+    assert.ok(
+      p99(accepted) < 6 * inferenceUnderLoadMs,
+      `accepted p99 ${p99(accepted).toFixed(0)} ms vs ${inferenceUnderLoadMs.toFixed(0)} ms per inference`,
+    );
     assert.ok(grownMiB < 100, `RSS grew ${grownMiB.toFixed(0)} MiB`);
   } finally {
     await server.close();

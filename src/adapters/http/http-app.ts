@@ -60,7 +60,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     logger: false,
     bodyLimit: options.maxBodyBytes,
     // Fastify would answer 404 for a wrong method; we want 405 with Allow, so routes are matched by hand.
-    return503OnClosing: true,
+    // Requests arriving while the server closes are refused by our own hook below (Skiff's JSON, Retry-After).
+    return503OnClosing: false,
     // On close, idle keep-alive connections are dropped at once; busy ones finish their request.
     forceCloseConnections: 'idle',
     requestTimeout: options.bodyTimeoutMs ?? 30_000,
@@ -86,6 +87,20 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) finish(request, undefined, 499, record.elapsedMs());
     });
+  });
+  // Once close() has begun, a request that still arrives (on a kept-alive connection that was busy, or
+  // pipelined) is refused before anything runs, so a load balancer may safely retry it elsewhere.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new SkiffError(
+        'SKIFF_SHUTTING_DOWN',
+        'the server is shutting down; send the request to another replica',
+      );
+    }
   });
   // Time spent in the server, for clients (the web page) that want it apart from the network.
   app.addHook('onSend', async (_request, reply, payload) => {
