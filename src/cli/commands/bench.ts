@@ -18,7 +18,7 @@ export const BENCH_HELP = renderHelp(
   'skiff bench [options]',
   'Load a running server and print throughput and latency per step: req/s, p50/p90/p99/max, errors.\nClosed loop (--concurrency sweep) or open loop (--rate); with --model-file, ONNX Runtime alone on the same\nmodel and threads is measured first, and each step shows its ratio to it. Progress goes to stderr on a terminal.',
   BENCH_OPTIONS,
-  'Exit code: 0, or 2 when every request failed, 1 for bad options or an unreachable server.\n\nExamples:\n  skiff bench --image dog.jpg -c 1,2,4,8 -d 10\n  skiff bench --protocol v2 --model resnet50 --rate 10,20,40 --json > result.json\n  skiff bench --image dog.jpg -c 8 --model-file resnet50.onnx --threads 2   # vs the engine alone',
+  'Exit code: 0; 2 when every request failed; 1 for bad options or when requests cannot be prepared (v2 metadata unreadable).\n\nExamples:\n  skiff bench --image dog.jpg -c 1,2,4,8 -d 10\n  skiff bench --protocol v2 --model resnet50 --rate 10,20,40 --json > result.json\n  skiff bench --image dog.jpg -c 8 --model-file resnet50.onnx --threads 2   # vs the engine alone',
   'flags',
 );
 
