@@ -81,3 +81,15 @@ test('open loop by duration: rate x duration arrivals, latency counted from the 
   assert.equal(send.sent + (result.dropped ?? 0), 20);
   assert.ok(result.latency.p50Ms >= 1);
 });
+
+test('open loop behind schedule still reads answers between arrivals: an instant server drops nothing', async () => {
+  const send: Send = () => Promise.resolve({ ok: true, status: 200 });
+  const result = await runOpenLoop({
+    send,
+    ratePerSecond: 100_000,
+    maxInFlight: 1,
+    length: { requests: 50 },
+  });
+  assert.equal(result.dropped, 0);
+  assert.equal(result.ok, 50);
+});

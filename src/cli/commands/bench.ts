@@ -113,7 +113,7 @@ export async function benchCommand(io: CommandIo): Promise<number> {
     progress.clear();
     io.stdout(
       config.json
-        ? `${JSON.stringify({ url: config.url, protocol: config.protocol, model: config.model ?? null, requests: target.description, ...report }, null, 2)}\n`
+        ? `${JSON.stringify({ url: config.url, protocol: config.protocol, model: config.model ?? null, sending: target.description, ...report }, null, 2)}\n`
         : formatReport(report),
     );
     return report.ok === 0 && report.errors > 0 ? 2 : 0;
