@@ -61,6 +61,22 @@ function summarize(list: readonly StepResult[]): {
   };
 }
 
+/** prom-client samples the event loop with a timer of this period (its eventLoopMonitoringPrecision default). */
+const LOOP_SAMPLE_MS = 10;
+
+/**
+ * Skiff's main-thread event-loop delay p99, in ms: prom-client's nodejs_eventloop_lag_p99_seconds, which is
+ * the p99 interval between its 10 ms timer's firings (so about 10 ms on an idle loop), minus those 10 ms.
+ * Each scrape resets prom-client's histogram, so a scrape before a measurement and one after bound the window.
+ */
+async function eventLoopP99Ms(client: HttpClient): Promise<number> {
+  const reply = await client.send({ method: 'GET', path: '/metrics', headers: {} });
+  const value = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(
+    reply.body.toString('utf8'),
+  )?.[1];
+  return value === undefined ? NaN : Math.max(0, Number(value) * 1000 - LOOP_SAMPLE_MS);
+}
+
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
 const ratio = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
 
@@ -149,6 +165,7 @@ async function main(): Promise<void> {
 
   const engine: EngineFigure[] = [];
   const results = new Map<string, StepResult[]>();
+  const loopDelay = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     engine.push(
       await measureEngine({
@@ -161,12 +178,15 @@ async function main(): Promise<void> {
     for (const c of contenders) {
       for (const concurrency of LEVELS) {
         const key = `${c.server.name}|${concurrency}`;
+        const skiff = c.kind === 'skiff' || c.kind === 'skiff-int8';
+        if (skiff) await eventLoopP99Ms(c.client);
         const result = await runClosedLoop({
           send: c.send,
           concurrency,
           length: { durationMs: SECONDS * 1000 },
         });
         results.set(key, [...(results.get(key) ?? []), result]);
+        if (skiff) loopDelay.set(key, [...(loopDelay.get(key) ?? []), await eventLoopP99Ms(c.client)]);
       }
     }
     say(`round ${round + 1}/${ROUNDS} done`);
@@ -220,6 +240,11 @@ async function main(): Promise<void> {
       at(int8, TOP).perSecond / at(fp32Same, TOP).perSecond,
       '>= 3x',
     );
+  say(`\nSkiff's main-thread event-loop delay p99 during the c=${TOP} measurements (target <= 10 ms):`);
+  for (const c of contenders.filter((x) => x.kind === 'skiff' || x.kind === 'skiff-int8'))
+    say(
+      `  ${c.server.name.padEnd(width)} ${f1(median(loopDelay.get(`${c.server.name}|${TOP}`) ?? [])).padStart(8)} ms`,
+    );
   if (LEVELS.includes(1)) {
     say(`\np50 at c=1 (engine alone ${f1(engineP50)} ms; target: Skiff <= engine + 5 ms):`);
     for (const c of contenders) {
@@ -243,7 +268,19 @@ async function main(): Promise<void> {
   const out = path.join(workDir, 'last-run.json');
   writeFileSync(
     out,
-    `${JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, seconds: SECONDS, threads: THREADS, engine, results: Object.fromEntries(results) }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        rounds: ROUNDS,
+        seconds: SECONDS,
+        threads: THREADS,
+        engine,
+        results: Object.fromEntries(results),
+        eventLoopP99Ms: Object.fromEntries(loopDelay),
+      },
+      null,
+      2,
+    )}\n`,
   );
   say(`raw rounds: ${path.relative(process.cwd(), out)}`);
   for (const c of contenders) c.client.close();
