@@ -1,185 +1,290 @@
 /**
- * `npm run bench`: Skiff end to end against ONNX Runtime alone, measured in the same run, on a ResNet50
- * with the real architecture and random weights (built here, ~100 MB, never committed).
- * Rounds alternate between the engine and the server so drift on a shared machine hits both alike;
- * each figure is the median over rounds. Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS
- * (workers x threads per worker, comma-separated; default `1xN,Nx1` for N cores).
+ * `npm run bench`: Skiff end to end, side by side with, in the same run,
+ *   - ONNX Runtime alone on the same model and the same total threads (the ceiling),
+ *   - Flask + gunicorn + PyTorch serving the same weights (Debian's packages),
+ *   - the seed's way: Flask loading the model in every request,
+ *   - Skiff serving an int8 ResNet50 (the zoo's if cached, else our QDQ quantization),
+ * on a ResNet50 with the real architecture and random weights, built in the setup (bench/.work, never
+ * committed). Rounds alternate between the systems so drift on a shared machine hits all alike; each figure
+ * is the median over rounds. Env: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS (workers x threads,
+ * default `1xN,Nx1` for N cores), BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_INT8=0. See docs/performance.md.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import ort from 'onnxruntime-node';
-import { makeResnet50 } from './make-resnet50.js';
-import { median, multipartBody, runLoad } from './load.js';
-import type { LoadResult } from './load.js';
-import { cliPath, repoRoot, sharedImage, SYNSET_LABELS } from '../test/helpers/paths.js';
+import { prepareTarget } from '../src/loadgen/bench-target.js';
+import { runClosedLoop } from '../src/loadgen/closed-loop.js';
+import type { EngineFigure } from '../src/loadgen/engine-figure.js';
+import { HttpClient } from '../src/loadgen/http-client.js';
+import { median } from '../src/loadgen/latency-stats.js';
+import type { Send, StepResult } from '../src/loadgen/step-tally.js';
+import { measureEngine } from '../src/runtimes/onnx/engine-bench.js';
+import { repoRoot, sharedImage, SYNSET_LABELS } from '../test/helpers/paths.js';
+import { ensureBenchModels } from './bench-models.js';
+import type { BenchServer } from './bench-server.js';
+import { rssMiB, startSkiff } from './bench-server.js';
+import { INSTALL_PEERS, peersMissing, startGunicorn, startSeedStyle } from './peer-servers.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const THREADS = availableParallelism();
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
+const TOP = Math.max(...LEVELS);
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
 
-interface Server {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly coldStartMs: number;
-  readonly breakdown: string;
+interface Contender {
+  readonly server: BenchServer;
+  readonly send: Send;
+  readonly client: HttpClient;
+  /** Skiff's layout, for the same-threads comparison; undefined for the peers. */
+  readonly config?: { readonly workers: number; readonly threads: number };
+  readonly kind: 'skiff' | 'skiff-int8' | 'gunicorn' | 'seed';
 }
 
-async function startSkiff(model: string, workers: number, threadsPerWorker: number): Promise<Server> {
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      cliPath(),
-      'serve',
-      '--model',
-      model,
-      '--labels',
-      SYNSET_LABELS(),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--workers',
-      String(workers),
-      '--threads-per-worker',
-      String(threadsPerWorker),
-      '--max-queue-size',
-      '256',
-      '--grpc-port=-1',
-      '--no-access-log',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  return new Promise((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      const ready = /"msg":"(ready in [^"]+)","url":"([^"]+)"/.exec(log);
-      if (ready?.[1] !== undefined && ready[2] !== undefined) {
-        resolve({ child, url: ready[2], coldStartMs: performance.now() - started, breakdown: ready[1] });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`skiff exited with ${code}:\n${log}`)));
-  });
+function summarize(list: readonly StepResult[]): {
+  perSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  errors: number;
+} {
+  return {
+    perSecond: median(list.map((r) => r.perSecond)),
+    p50: median(list.map((r) => r.latency.p50Ms)),
+    p90: median(list.map((r) => r.latency.p90Ms)),
+    p99: median(list.map((r) => r.latency.p99Ms)),
+    max: Math.max(...list.map((r) => r.latency.maxMs)),
+    errors: list.reduce((n, r) => n + r.errors, 0),
+  };
 }
 
-function rssMiB(pid: number | undefined): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+/** prom-client samples the event loop with a timer of this period (its eventLoopMonitoringPrecision default). */
+const LOOP_SAMPLE_MS = 10;
+
+/**
+ * Skiff's main-thread event-loop delay p99, in ms: prom-client's nodejs_eventloop_lag_p99_seconds, which is
+ * the p99 interval between its 10 ms timer's firings (so about 10 ms on an idle loop), minus those 10 ms.
+ * Each scrape resets prom-client's histogram, so a scrape before a measurement and one after bound the window.
+ */
+async function eventLoopP99Ms(client: HttpClient): Promise<number> {
+  const reply = await client.send({ method: 'GET', path: '/metrics', headers: {} });
+  const value = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(
+    reply.body.toString('utf8'),
+  )?.[1];
+  return value === undefined ? NaN : Math.max(0, Number(value) * 1000 - LOOP_SAMPLE_MS);
 }
 
-async function engineAlone(
-  session: ort.InferenceSession,
-  seconds: number,
-): Promise<{ perSecond: number; p50Ms: number }> {
-  const input = new ort.Tensor(
-    'float32',
-    Float32Array.from({ length: 3 * 224 * 224 }, () => Math.random() * 2 - 1),
-    [1, 3, 224, 224],
-  );
-  const times: number[] = [];
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  while (performance.now() < deadline) {
-    const t0 = performance.now();
-    await session.run({ data: input });
-    times.push(performance.now() - t0);
-  }
-  return { perSecond: times.length / ((performance.now() - started) / 1000), p50Ms: median(times) };
-}
-
-function line(label: string, result: LoadResult): string {
-  return `${label.padEnd(34)} ${result.perSecond.toFixed(1).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(1).padStart(6)} ms  p99 ${result.p99Ms.toFixed(1).padStart(6)} ms  errors ${result.errors}`;
-}
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const ratio = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
 
 async function main(): Promise<void> {
-  const model = path.join(repoRoot(), 'bench', '.work', 'resnet50.onnx');
-  if (!existsSync(model)) {
-    process.stdout.write('building the random-weight ResNet50 (bench/.work/resnet50.onnx)...\n');
-    await makeResnet50(model);
-  }
+  const workDir = path.join(repoRoot(), 'bench', '.work');
+  mkdirSync(workDir, { recursive: true });
+  const models = await ensureBenchModels(workDir, say);
   const dog = readFileSync(sharedImage('golden_retriever_puppy.jpg'));
-  const { body, contentType } = multipartBody('image', 'dog.jpg', 'image/jpeg', dog);
-  const check = (status: number): boolean => status === 200;
-
-  process.stdout.write(
-    `ResNet50 (random weights), ${THREADS} cores, ${ROUNDS} rounds x ${SECONDS} s, multipart ${dog.length}-byte JPEG over loopback\n\n`,
-  );
-  const session = await ort.InferenceSession.create(model, {
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: THREADS,
-    interOpNumThreads: 1,
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
-  await engineAlone(session, 1);
-
   const configs = (process.env.BENCH_CONFIGS ?? `1x${THREADS},${THREADS}x1`).split(',').map((spec) => {
     const [workers = 1, threads = 1] = spec.split('x').map(Number);
-    return { name: `skiff ${workers} worker(s) x ${threads} thread(s)`, workers, threads };
+    return { workers, threads };
   });
-  const servers = [];
-  for (const config of configs)
-    servers.push({ config, server: await startSkiff(model, config.workers, config.threads) });
+  const first = configs[0] ?? { workers: 1, threads: THREADS };
 
-  const engine: { perSecond: number; p50Ms: number }[] = [];
-  const results = new Map<string, LoadResult[]>();
-  const record = (key: string, result: LoadResult): void => {
-    results.set(key, [...(results.get(key) ?? []), result]);
-  };
-  for (const { server } of servers)
-    await runLoad({ url: `${server.url}/predict`, body, contentType, concurrency: 2, seconds: 2, check });
+  const servers: {
+    server: BenchServer;
+    kind: Contender['kind'];
+    config?: { workers: number; threads: number };
+  }[] = [];
+  const stopAll = (): void => servers.forEach(({ server }) => server.stop());
+  process.on('exit', stopAll);
+  for (const config of configs) {
+    const server = await startSkiff({
+      name: `skiff ${config.workers}x${config.threads}`,
+      model: models.fp32,
+      labels: SYNSET_LABELS(),
+      workers: config.workers,
+      threadsPerWorker: config.threads,
+    });
+    servers.push({ server, kind: 'skiff', config });
+  }
+  if (models.int8 !== undefined) {
+    const int8 = models.int8;
+    servers.push({
+      server: await startSkiff({
+        name: `skiff int8 ${first.workers}x${first.threads}`,
+        model: int8.model,
+        ...(int8.kind === 'qdq' ? { labels: SYNSET_LABELS() } : {}),
+        workers: first.workers,
+        threadsPerWorker: first.threads,
+        ...(int8.kind === 'zoo' ? { env: { SKIFF_CACHE_DIR: int8.cacheDir } } : {}),
+      }),
+      kind: 'skiff-int8',
+      config: first,
+    });
+  }
+  const missing = process.env.BENCH_PEERS === '0' ? 'BENCH_PEERS=0' : peersMissing();
+  if (missing !== undefined || models.stateDict === undefined) {
+    say(`skipping the Python peers (${missing ?? 'no PyTorch weights'}); to include them: ${INSTALL_PEERS}`);
+  } else {
+    const peer = {
+      stateDict: models.stateDict,
+      labels: SYNSET_LABELS(),
+      workers: THREADS,
+      threadsPerWorker: 1,
+    };
+    servers.push({ server: await startGunicorn(peer), kind: 'gunicorn' });
+    servers.push({ server: await startSeedStyle(peer), kind: 'seed' });
+  }
+
+  const contenders: Contender[] = [];
+  for (const { server, kind, config } of servers) {
+    const client = new HttpClient(server.url, TOP, 600_000);
+    const target = await prepareTarget(client, {
+      protocol: 'predict',
+      images: [{ name: 'dog.jpg', bytes: dog }],
+      imageSize: 224,
+      inputData: 'random',
+      binaryData: true,
+    });
+    contenders.push({ server, send: target.send, client, kind, ...(config === undefined ? {} : { config }) });
+  }
+
+  say(
+    `\nResNet50 (random weights, ${models.source === 'pytorch' ? 'torchvision' : 'own ONNX writer'}), ${THREADS} cores, ${ROUNDS} round(s) x ${SECONDS} s per measurement, ` +
+      `multipart ${dog.length}-byte JPEG over loopback, concurrency ${LEVELS.join(',')}`,
+  );
+  if (models.int8 !== undefined)
+    say(
+      `int8: ${models.int8.kind === 'zoo' ? "the zoo's resnet50-int8 from the Skiff cache" : models.int8.note}`,
+    );
+  for (const c of contenders) {
+    const warm = c.kind === 'seed' ? { requests: 2 } : { durationMs: 2000 };
+    await runClosedLoop({ send: c.send, concurrency: Math.min(2, TOP), length: warm });
+  }
+
+  const engine: EngineFigure[] = [];
+  const results = new Map<string, StepResult[]>();
+  const loopDelay = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    engine.push(await engineAlone(session, SECONDS));
-    for (const { config, server } of servers) {
-      for (const concurrency of [1, 8]) {
-        record(
-          `${config.name} c=${concurrency}`,
-          await runLoad({
-            url: `${server.url}/predict`,
-            body,
-            contentType,
-            concurrency,
-            seconds: SECONDS,
-            check,
-          }),
-        );
+    engine.push(
+      await measureEngine({
+        modelPath: models.fp32,
+        threads: THREADS,
+        warmupMs: 1000,
+        durationMs: SECONDS * 1000,
+      }),
+    );
+    for (const c of contenders) {
+      for (const concurrency of LEVELS) {
+        const key = `${c.server.name}|${concurrency}`;
+        const skiff = c.kind === 'skiff' || c.kind === 'skiff-int8';
+        if (skiff) await eventLoopP99Ms(c.client);
+        const result = await runClosedLoop({
+          send: c.send,
+          concurrency,
+          length: { durationMs: SECONDS * 1000 },
+        });
+        results.set(key, [...(results.get(key) ?? []), result]);
+        if (skiff) loopDelay.set(key, [...(loopDelay.get(key) ?? []), await eventLoopP99Ms(c.client)]);
       }
     }
-    process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
+    say(`round ${round + 1}/${ROUNDS} done`);
   }
 
   const enginePerSecond = median(engine.map((e) => e.perSecond));
-  const engineP50 = median(engine.map((e) => e.p50Ms));
-  process.stdout.write(
-    `\nengine alone (ORT, ${THREADS} threads, batch 1)  ${enginePerSecond.toFixed(1).padStart(6)} img/s  p50 ${engineP50.toFixed(1).padStart(6)} ms\n`,
+  const engineP50 = median(engine.map((e) => e.latency.p50Ms));
+  say(
+    `\nengine alone (ONNX Runtime, ${THREADS} threads, batch 1): ${f1(enginePerSecond)} img/s, p50 ${f1(engineP50)} ms`,
   );
-  for (const [key, list] of results) {
-    const mid: LoadResult = {
-      requests: median(list.map((r) => r.requests)),
-      errors: list.reduce((s, r) => s + r.errors, 0),
-      seconds: median(list.map((r) => r.seconds)),
-      perSecond: median(list.map((r) => r.perSecond)),
-      p50Ms: median(list.map((r) => r.p50Ms)),
-      p90Ms: median(list.map((r) => r.p90Ms)),
-      p99Ms: median(list.map((r) => r.p99Ms)),
-      maxMs: Math.max(...list.map((r) => r.maxMs)),
-    };
-    process.stdout.write(
-      `${line(key, mid)}  ratio to engine ${(mid.perSecond / enginePerSecond).toFixed(3)}\n`,
+  const width = Math.max(...contenders.map((c) => c.server.name.length)) + 2;
+  say(`${'system'.padEnd(width)}   c    req/s   p50 ms   p90 ms   p99 ms   max ms  errors  x engine`);
+  const at = (c: Contender, concurrency: number): ReturnType<typeof summarize> =>
+    summarize(results.get(`${c.server.name}|${concurrency}`) ?? []);
+  for (const c of contenders) {
+    for (const concurrency of LEVELS) {
+      const s = at(c, concurrency);
+      say(
+        `${c.server.name.padEnd(width)} ${String(concurrency).padStart(3)} ${f1(s.perSecond).padStart(8)} ${f1(s.p50).padStart(8)} ${f1(s.p90).padStart(8)} ${f1(s.p99).padStart(8)} ${f1(s.max).padStart(8)} ${String(s.errors).padStart(7)}  ${ratio(s.perSecond / enginePerSecond).padStart(8)}`,
+      );
+    }
+  }
+
+  const skiffs = contenders.filter((c) => c.kind === 'skiff');
+  const best = skiffs.reduce((a, b) => (at(b, TOP).perSecond > at(a, TOP).perSecond ? b : a));
+  const peer = (kind: Contender['kind']): Contender | undefined => contenders.find((c) => c.kind === kind);
+  const line = (label: string, value: number, target: string): void =>
+    say(`  ${label.padEnd(44)} ${ratio(value).padStart(8)}   target ${target}`);
+  say(`\nratios at c=${TOP} (medians over rounds; targets from issue 4):`);
+  for (const c of skiffs)
+    line(`${c.server.name} / engine alone`, at(c, TOP).perSecond / enginePerSecond, '>= 0.95x');
+  const gunicorn = peer('gunicorn');
+  const seed = peer('seed');
+  const int8 = peer('skiff-int8');
+  if (gunicorn !== undefined)
+    line(
+      `${best.server.name} / ${gunicorn.server.name}`,
+      at(best, TOP).perSecond / at(gunicorn, TOP).perSecond,
+      '>= 1.4x',
+    );
+  if (seed !== undefined)
+    line(
+      `${best.server.name} / ${seed.server.name}`,
+      at(best, TOP).perSecond / at(seed, TOP).perSecond,
+      '>= 8x',
+    );
+  const fp32Same = skiffs[0];
+  if (int8 !== undefined && fp32Same !== undefined)
+    line(
+      `${int8.server.name} / ${fp32Same.server.name}`,
+      at(int8, TOP).perSecond / at(fp32Same, TOP).perSecond,
+      '>= 3x',
+    );
+  say(`\nSkiff's main-thread event-loop delay p99 during the c=${TOP} measurements (target <= 10 ms):`);
+  for (const c of contenders.filter((x) => x.kind === 'skiff' || x.kind === 'skiff-int8'))
+    say(
+      `  ${c.server.name.padEnd(width)} ${f1(median(loopDelay.get(`${c.server.name}|${TOP}`) ?? [])).padStart(8)} ms`,
+    );
+  if (LEVELS.includes(1)) {
+    say(`\np50 at c=1 (engine alone ${f1(engineP50)} ms; target: Skiff <= engine + 5 ms):`);
+    for (const c of contenders) {
+      const p50 = at(c, 1).p50;
+      say(
+        `  ${c.server.name.padEnd(width)} ${f1(p50).padStart(8)} ms  (engine ${p50 - engineP50 >= 0 ? '+' : ''}${f1(p50 - engineP50)} ms)`,
+      );
+    }
+  }
+  say('');
+  for (const c of contenders) {
+    const memory = rssMiB(c.server.child.pid);
+    const perWorker =
+      c.config === undefined
+        ? ''
+        : `, ${f1(memory.rss / c.config.workers)} MiB per worker incl. the main thread`;
+    say(
+      `${c.server.name}: start to ready ${(c.server.coldStartMs / 1000).toFixed(2)} s${c.server.breakdown === undefined ? '' : ` (${c.server.breakdown})`}; RSS ${f1(memory.rss)} MiB (with child processes), peak ${f1(memory.peak)} MiB${perWorker}`,
     );
   }
-  process.stdout.write('\n');
-  for (const { config, server } of servers) {
-    const memory = rssMiB(server.child.pid);
-    process.stdout.write(
-      `${config.name}: cold start to ready ${(server.coldStartMs / 1000).toFixed(2)} s (${server.breakdown}); RSS ${memory.rss.toFixed(0)} MiB, peak ${memory.peak.toFixed(0)} MiB\n`,
-    );
-    server.child.kill('SIGTERM');
-  }
+  const out = path.join(workDir, 'last-run.json');
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        rounds: ROUNDS,
+        seconds: SECONDS,
+        threads: THREADS,
+        engine,
+        results: Object.fromEntries(results),
+        eventLoopP99Ms: Object.fromEntries(loopDelay),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  say(`raw rounds: ${path.relative(process.cwd(), out)}`);
+  for (const c of contenders) c.client.close();
+  stopAll();
 }
 
 await main();

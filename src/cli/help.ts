@@ -7,6 +7,8 @@ export function renderHelp(
   summary: string,
   options: readonly OptionSpec[],
   footer: string,
+  /** Commands whose options come from flags only (no SKIFF_* variables, no project file) say so. */
+  sources: 'flags-env-file' | 'flags' = 'flags-env-file',
 ): string {
   const rows = options.map((option) => {
     const name =
@@ -18,7 +20,7 @@ export function renderHelp(
     }`;
     return {
       flag,
-      text: `${option.description}\n${' '.repeat(4)}env ${envOf(option)}, file key ${option.key}, default ${option.defaultLabel}`,
+      text: `${option.description}\n${' '.repeat(4)}${sources === 'flags' ? '' : `env ${envOf(option)}, file key ${option.key}, `}default ${option.defaultLabel}`,
     };
   });
   const width = Math.max(...rows.map((r) => r.flag.length)) + 2;
@@ -28,5 +30,9 @@ export function renderHelp(
       return `  ${r.flag.padEnd(width)}${first ?? ''}\n  ${' '.repeat(width)}${second?.trim() ?? ''}`;
     })
     .join('\n');
-  return `Usage: ${usage}\n\n${summary}\n\nOptions:\n${body}\n  ${'    --config-file <file>'.padEnd(width)}project file (default: ./skiff.yaml or ./skiff.json if present)\n  ${'-h, --help'.padEnd(width)}show this help\n\n${footer}\n`;
+  const configFile =
+    sources === 'flags'
+      ? ''
+      : `  ${'    --config-file <file>'.padEnd(width)}project file (default: ./skiff.yaml or ./skiff.json if present)\n`;
+  return `Usage: ${usage}\n\n${summary}\n\nOptions:\n${body}\n${configFile}  ${'-h, --help'.padEnd(width)}show this help\n\n${footer}\n`;
 }

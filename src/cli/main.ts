@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { isSkiffError } from '../core/errors.js';
+import { benchCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
 import { deleteCommand } from './commands/delete.js';
 import { deployCommand } from './commands/deploy.js';
@@ -18,6 +19,7 @@ const USAGE = `Usage: skiff <command> [options]
 Commands:
   serve      serve a model over HTTP (default model: ResNet50 from the ONNX model zoo)
   models     list a model repository: versions, inputs, outputs and what each model expects
+  bench      load a running server: req/s and latency percentiles per concurrency or rate, vs the engine alone
   build      build the server image (OCI) without a Docker daemon; --push sends it to a registry
   push       push an image written by "skiff build --output" to a registry
   run-image  run a Skiff image with podman or docker: port on 127.0.0.1, a local model mounted
@@ -33,6 +35,7 @@ Run "skiff <command> --help" for a command's options. Docs: README.md and docs/.
 const COMMANDS: Record<string, (io: CommandIo) => Promise<number>> = {
   serve: serveCommand,
   models: modelsCommand,
+  bench: benchCommand,
   build: buildCommand,
   push: pushCommand,
   'run-image': runImageCommand,

@@ -77,7 +77,28 @@ describe('parseModelConfig', () => {
     assert.deepEqual(parseModelConfig({ labels: ['cat', 'dog'] }, 'model.json'), { labels: ['cat', 'dog'] });
   });
 
+  test("batching may set the model's own queue limits", () => {
+    assert.deepEqual(parseModelConfig({ batching: { maxQueueSize: 0, queueTimeoutMs: 250 } }, 'model.json'), {
+      batching: { maxQueueSize: 0, queueTimeoutMs: 250 },
+    });
+  });
+
   const rejected: readonly [string, unknown, string][] = [
+    [
+      'a negative maxQueueSize',
+      { batching: { maxQueueSize: -1 } },
+      'model.json "batching.maxQueueSize": Number must be greater than or equal to 0',
+    ],
+    [
+      'a queueTimeoutMs of 0',
+      { batching: { queueTimeoutMs: 0 } },
+      'model.json "batching.queueTimeoutMs": Number must be greater than or equal to 1',
+    ],
+    [
+      'a fractional queueTimeoutMs',
+      { batching: { queueTimeoutMs: 2.5 } },
+      'model.json "batching.queueTimeoutMs": Expected integer, received float',
+    ],
     ['an unknown top-level key', { model: 'x.onnx' }, "model.json: Unrecognized key(s) in object: 'model'"],
     [
       'an unknown input key',

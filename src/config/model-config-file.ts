@@ -15,6 +15,8 @@ const schema = z
         maxBatchSize: z.number().int().min(1).max(1024).optional(),
         maxQueueDelayMs: z.number().min(0).max(10_000).optional(),
         preferredBatchSizes: z.array(z.number().int().min(1).max(1024)).optional(),
+        maxQueueSize: z.number().int().min(0).max(100_000).optional(),
+        queueTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
       })
       .strict()
       .optional(),

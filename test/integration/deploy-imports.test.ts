@@ -2,11 +2,12 @@
 // command and fails if one reaches src/server.ts, a runtime, or onnxruntime-node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 
-const COMMANDS = ['build', 'push', 'run-image', 'deploy', 'status', 'logs', 'port-forward', 'delete'];
+// bench too: the load generator loads ONNX Runtime only for --model-file, by a dynamic import.
+const COMMANDS = ['build', 'push', 'run-image', 'deploy', 'status', 'logs', 'port-forward', 'delete', 'bench'];
 const FORBIDDEN = [/src\/server\.ts$/, /src\/runtimes\//, /^onnxruntime-node$/, /^sharp$/];
 
 function staticImports(file: string): string[] {
@@ -54,5 +55,17 @@ test('no command statically imports pino or the OpenTelemetry SDK; the server on
   for (const file of [...files, ...server]) {
     const relative = path.isAbsolute(file) ? path.relative(repoRoot(), file) : file;
     assert.doesNotMatch(relative, /^@opentelemetry\/(sdk-|exporter-|core|resources)|otel-tracer\.ts$/);
+  }
+});
+
+test('the load generator (src/loadgen) imports no server, adapter, runtime or native addon', () => {
+  const dir = path.join(repoRoot(), 'src', 'loadgen');
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))
+    .flatMap((name) => [...reachable(path.join(dir, name))]);
+  assert.ok(files.length > 5);
+  for (const file of files) {
+    const relative = path.isAbsolute(file) ? path.relative(repoRoot(), file) : file;
+    for (const pattern of [...FORBIDDEN, /src\/adapters\//]) assert.doesNotMatch(relative, pattern);
   }
 });

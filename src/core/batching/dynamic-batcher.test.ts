@@ -150,4 +150,26 @@ describe('DynamicBatcher', () => {
       ],
     );
   });
+
+  test('queueTimeoutMs: a request left in the queue is refused with SKIFF_TIMEOUT; batched ones are not', async () => {
+    const held = new Held();
+    const model = new FakeLoadedModel(info, info, held.respond);
+    const batcher = new DynamicBatcher(
+      model,
+      { maxQueueSize: 10, concurrency: 1, queueTimeoutMs: 30 },
+      { maxBatchSize: 2, maxQueueDelayMs: 0, preferredBatchSizes: [] },
+    );
+    const first = batcher.submit(rows([1, 1]));
+    await tick();
+    const late = batcher.submit(rows([2, 2], [3, 3]));
+    await assert.rejects(late, {
+      code: 'SKIFF_TIMEOUT',
+      message: /waited 30 ms for the model without starting/,
+    });
+    assert.equal(batcher.queued, 0);
+    await tick(40);
+    held.finish(0, rows([1, 1]));
+    assert.deepEqual(data(await first), [1, 1]);
+    assert.deepEqual(shapes(model), [1]);
+  });
 });

@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { TensorData } from '../tensor/data-type.js';
 import type { InferenceObserver } from '../inference-observer.js';
 import type { SchedulerOptions } from './scheduler.js';
+import { queueTimeout } from './scheduler.js';
 import { SkiffError } from '../errors.js';
 
 export interface BatchingOptions {
@@ -26,6 +27,8 @@ interface Pending {
   /** The observer's handle on the submitting request (see InferenceObserver.requestContext). */
   readonly context: unknown;
   timer?: ReturnType<typeof setTimeout>;
+  /** Refuses the request if it is still queued after the model's queueTimeoutMs. */
+  queueTimer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -107,6 +110,16 @@ export class DynamicBatcher {
           reject(new SkiffError('SKIFF_TIMEOUT', `the inference did not finish within ${timeoutMs} ms`));
         }, timeoutMs);
       }
+      const queueTimeoutMs = warmUp ? 0 : (this.options.queueTimeoutMs ?? 0);
+      if (queueTimeoutMs > 0) {
+        pending.queueTimer = setTimeout(() => {
+          const at = this.queue.indexOf(pending);
+          if (at === -1) return;
+          this.queue.splice(at, 1);
+          clearTimeout(pending.timer);
+          reject(queueTimeout(queueTimeoutMs));
+        }, queueTimeoutMs);
+      }
       this.queue.push(pending);
       this.dispatch();
     });
@@ -127,6 +140,7 @@ export class DynamicBatcher {
     this.closed = true;
     for (const pending of this.queue.splice(0)) {
       clearTimeout(pending.timer);
+      clearTimeout(pending.queueTimer);
       pending.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded before this request ran'));
     }
   }
@@ -160,7 +174,10 @@ export class DynamicBatcher {
     const full = rows >= this.batching.maxBatchSize || this.batching.preferredBatchSizes.includes(rows);
     const due = performance.now() - head.enqueued >= this.batching.maxQueueDelayMs;
     if (!full && !due && !flush) return undefined;
-    for (const member of members) this.queue.splice(this.queue.indexOf(member), 1);
+    for (const member of members) {
+      this.queue.splice(this.queue.indexOf(member), 1);
+      clearTimeout(member.queueTimer);
+    }
     return members;
   }
 

@@ -229,4 +229,23 @@ describe('Scheduler', () => {
       ],
     );
   });
+
+  test('queueTimeoutMs: a request still queued after it is refused with SKIFF_TIMEOUT; a started one is not', async () => {
+    const held = new Held();
+    const model = new FakeLoadedModel([], [], held.respond);
+    const scheduler = new Scheduler(model, { concurrency: 1, maxQueueSize: 10, queueTimeoutMs: 30 });
+    const running = scheduler.submit(request(1));
+    const waiting = scheduler.submit(request(2));
+    await assert.rejects(waiting, {
+      code: 'SKIFF_TIMEOUT',
+      kind: 'deadline_exceeded',
+      message: /waited 30 ms for the model without starting/,
+    });
+    assert.equal(scheduler.queued, 0);
+    // The running request outlives the queue limit: it only bounds the wait.
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    held.finish(0, answer(1));
+    assert.equal(answerOf(await running), 101);
+    assert.equal(model.calls.length, 1);
+  });
 });

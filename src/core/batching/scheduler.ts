@@ -10,6 +10,8 @@ export interface SchedulerOptions {
   readonly concurrency: number;
   /** Longest a request may take, queue included, before it is answered with a timeout; 0 = no limit. */
   readonly timeoutMs?: number;
+  /** Longest a request may wait in the queue before it is refused with SKIFF_TIMEOUT; 0 = no limit. */
+  readonly queueTimeoutMs?: number;
   /** Told about every admitted request once it ends (metrics). */
   readonly observer?: InferenceObserver;
   readonly model?: string;
@@ -68,21 +70,20 @@ export class Scheduler {
       }
       // A finishing request hands its slot straight to the next in line (running stays counted), so a
       // request arriving in between cannot overtake the queue.
+      const queueTimeoutMs = warmUp ? 0 : (this.options.queueTimeoutMs ?? 0);
+      // The request's own limit or the model's queue limit, whichever comes first.
+      const limits = [timeoutMs, queueTimeoutMs].filter((ms) => ms > 0);
+      const waitMs = limits.length === 0 ? 0 : Math.min(...limits);
       await new Promise<void>((start, reject) => {
         const waiting: Waiting = { start, reject };
         this.queue.push(waiting);
-        if (timeoutMs > 0) {
+        if (waitMs > 0) {
           const timer = setTimeout(() => {
             const at = this.queue.indexOf(waiting);
             if (at === -1) return;
             this.queue.splice(at, 1);
-            reject(
-              new SkiffError(
-                'SKIFF_TIMEOUT',
-                `the request waited ${timeoutMs} ms for the model without starting; the server is overloaded, retry later`,
-              ),
-            );
-          }, timeoutMs);
+            reject(queueTimeout(waitMs));
+          }, waitMs);
           // Starting clears the timer: the running phase has its own, for the time left.
           waiting.start = () => {
             clearTimeout(timer);
@@ -167,4 +168,12 @@ export class Scheduler {
       waiting.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded before this request ran'));
     }
   }
+}
+
+/** The answer to a request that waited its whole allowance in a queue without starting. */
+export function queueTimeout(waitedMs: number): SkiffError {
+  return new SkiffError(
+    'SKIFF_TIMEOUT',
+    `the request waited ${waitedMs} ms for the model without starting; the server is overloaded, retry later`,
+  );
 }

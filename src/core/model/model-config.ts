@@ -48,6 +48,10 @@ export interface ModelConfigFile {
         readonly maxBatchSize?: number;
         readonly maxQueueDelayMs?: number;
         readonly preferredBatchSizes?: readonly number[];
+        /** Requests allowed to wait for this model (with or without batching); overrides --max-queue-size. */
+        readonly maxQueueSize?: number;
+        /** Longest a request may wait in this model's queue before it is refused (Triton's queue policy timeout). */
+        readonly queueTimeoutMs?: number;
       }
     | undefined;
   readonly labels?: string | readonly string[] | undefined;

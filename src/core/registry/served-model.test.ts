@@ -198,6 +198,30 @@ describe('ServedModel.infer and unload', () => {
     assert.deepEqual(served.queueDepth, { inFlight: 0, queued: 0 });
   });
 
+  test("model.json's batching.maxQueueSize overrides the server's --max-queue-size for this model", async () => {
+    const held = new Held();
+    const fake = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS, echo);
+    const served = new ServedModel(
+      spec({
+        runtimeOptions: { workers: 1, threadsPerWorker: 1 },
+        maxQueueSize: 100,
+        config: { batching: { maxQueueSize: 0 } },
+      }),
+    );
+    await served.load(runtimeFor(fake), clock(0));
+    fake.respond = held.respond;
+    const x: Tensor = makeTensor('FP32', [1], Float32Array.of(1));
+    const first = served.infer({ x });
+    await settle();
+    assert.throws(() => served.checkAdmission(), {
+      code: 'SKIFF_QUEUE_FULL',
+      message: "the model's queue is full (0 requests waiting); retry later",
+    });
+    await assert.rejects(served.infer({ x }), { code: 'SKIFF_QUEUE_FULL' });
+    held.finish(0, { y: x });
+    assert.deepEqual(await first, { y: x });
+  });
+
   test('unload: state unloading, queued requests fail with SKIFF_SHUTTING_DOWN, the model is closed', async () => {
     const held = new Held();
     const fake = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS, echo);

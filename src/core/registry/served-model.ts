@@ -76,9 +76,14 @@ export class ServedModel {
     if (this.scheduler?.full === true) {
       throw new SkiffError(
         'SKIFF_QUEUE_FULL',
-        `the model's queue is full (${this.spec.maxQueueSize} requests waiting); retry later`,
+        `the model's queue is full (${this.maxQueueSize} requests waiting); retry later`,
       );
     }
+  }
+
+  /** model.json's batching.maxQueueSize, else the server's --max-queue-size. */
+  get maxQueueSize(): number {
+    return this.spec.config.batching?.maxQueueSize ?? this.spec.maxQueueSize;
   }
 
   get queueDepth(): { readonly inFlight: number; readonly queued: number } {
@@ -103,9 +108,10 @@ export class ServedModel {
         this.spec.labels,
       );
       const schedulerOptions = {
-        maxQueueSize: this.spec.maxQueueSize,
+        maxQueueSize: this.maxQueueSize,
         concurrency: this.spec.runtimeOptions.workers,
         timeoutMs: this.spec.requestTimeoutMs ?? 0,
+        queueTimeoutMs: this.spec.config.batching?.queueTimeoutMs ?? 0,
         observer: this.spec.observer ?? NO_OBSERVER,
         model: this.spec.name,
         version: this.version,

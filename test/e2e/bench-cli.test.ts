@@ -1,0 +1,163 @@
+// `skiff bench` as a user runs it, against a real `skiff serve` on a free port with a tiny fixture model:
+// the JSON report's structure and sanity, v2 random tensors, the engine-alone figure, and failures counted.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixtureModel, sharedImage } from '../helpers/paths.js';
+import { runCli, startCli } from '../helpers/run-cli.js';
+import type { ServingCli } from '../helpers/run-cli.js';
+
+interface Step {
+  label: string;
+  concurrency?: number;
+  ok: number;
+  errors: number;
+  errorsByStatus: Record<string, { count: number; message: string }>;
+  perSecond: number;
+  latency: { count: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number };
+  engineRatio?: number;
+  p50OverEngineMs?: number;
+}
+
+interface Report {
+  url: string;
+  protocol: string;
+  steps: Step[];
+  ok: number;
+  errors: number;
+  engine?: { threads: number; runs: number; perSecond: number; latency: { p50Ms: number } };
+}
+
+function assertHealthy(step: Step): void {
+  assert.ok(step.perSecond > 0, `${step.label}: req/s ${step.perSecond}`);
+  assert.equal(step.errors, 0, JSON.stringify(step.errorsByStatus));
+  assert.equal(step.latency.count, step.ok);
+  const { p50Ms, p90Ms, p99Ms, maxMs } = step.latency;
+  assert.ok(p50Ms > 0 && p50Ms <= p90Ms && p90Ms <= p99Ms && p99Ms <= maxMs, JSON.stringify(step.latency));
+}
+
+describe('skiff bench against a real server', () => {
+  let server: ServingCli;
+  const MODEL = fixtureModel('tiny-color/model.onnx');
+
+  before(async () => {
+    server = await startCli([
+      '--model',
+      MODEL,
+      '--labels',
+      fixtureModel('tiny-color/labels.txt'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--no-access-log',
+    ]);
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  const bench = (...args: string[]): ReturnType<typeof runCli> =>
+    runCli(['bench', '--url', server.url, '--warmup', '0.3', ...args]);
+
+  test('--json at c=1,2 with an image: one step per level, req/s > 0, no errors, p50 <= p99 <= max', async () => {
+    const result = await bench(
+      '--json',
+      '-c',
+      '1,2',
+      '-d',
+      '2',
+      '--image',
+      sharedImage('golden_retriever_puppy.jpg'),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '', 'no progress line when stderr is not a terminal');
+    const report = JSON.parse(result.stdout) as Report;
+    assert.equal(report.protocol, 'predict');
+    assert.deepEqual(
+      report.steps.map((s) => [s.label, s.concurrency]),
+      [
+        ['c=1', 1],
+        ['c=2', 2],
+      ],
+    );
+    report.steps.forEach(assertHealthy);
+    assert.equal(
+      report.ok,
+      report.steps.reduce((n, s) => n + s.ok, 0),
+    );
+    assert.equal(report.engine, undefined);
+  });
+
+  test('--protocol v2: random tensors from the model metadata, binary and JSON, as a table', async () => {
+    for (const binary of ['--binary-data', '--no-binary-data']) {
+      const result = await bench('--protocol', 'v2', '--model', 'tiny-color', '-c', '2', '-d', '1', binary);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `POST /v2/models/tiny-color/infer, random input FP32 \\[1,3,8,8\\] as ${binary === '--binary-data' ? 'binary' : 'JSON'}`,
+        ),
+      );
+      const row = /^c=2\s+([\d.]+)\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+(\d+)\s+(\d+)$/m.exec(
+        result.stdout,
+      );
+      assert.ok(row !== null, result.stdout);
+      assert.ok(Number(row[1]) > 0 && Number(row[3]) > 0);
+      assert.equal(row[4], '0');
+    }
+  });
+
+  test('--model-file: the engine alone in the same run, and each step its ratio to it', async () => {
+    const result = await bench('--json', '-c', '1', '-d', '1', '--model-file', MODEL, '--threads', '1');
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as Report;
+    const { engine, steps } = report;
+    assert.ok(engine !== undefined);
+    assert.equal(engine.threads, 1);
+    assert.ok(engine.perSecond > 0 && engine.runs > 0);
+    const [step] = steps as [Step];
+    assertHealthy(step);
+    assert.ok(Math.abs((step.engineRatio ?? NaN) - step.perSecond / engine.perSecond) < 1e-9);
+    assert.ok(Number.isFinite(step.p50OverEngineMs));
+  });
+
+  test('--rate: an open loop sends the arrivals it was asked for', async () => {
+    const result = await bench('--json', '--rate', '40', '-n', '20');
+    assert.equal(result.code, 0, result.stderr);
+    const [step] = (JSON.parse(result.stdout) as Report).steps as [Step & { dropped: number; late: number }];
+    assert.equal(step.label, 'rate=40/s');
+    assert.equal(step.ok + step.errors + step.dropped, 20);
+    assertHealthy(step);
+  });
+
+  test('a wrong model name: every request counted as an error with its status and message, exit code 2', async () => {
+    const result = await bench('-c', '1,2', '-n', '6', '--model', 'no-such-model');
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stdout, /^c=1\s.*\s0\s+6$/m);
+    assert.match(result.stdout, /^c=2: 6 x HTTP 404: no model named "no-such-model"/m);
+  });
+});
+
+describe('skiff bench without a server', () => {
+  test('nothing listening: every request fails with no answer, exit code 2', async () => {
+    const result = await runCli([
+      'bench',
+      '--url',
+      'http://127.0.0.1:9',
+      '-c',
+      '1',
+      '-n',
+      '3',
+      '--warmup',
+      '0',
+    ]);
+    assert.equal(result.code, 2);
+    assert.match(result.stdout, /c=1: 3 x no answer: .*ECONNREFUSED/);
+  });
+
+  test('contradictory options: one line, exit code 1', async () => {
+    const result = await runCli(['bench', '-c', '1', '--rate', '5']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^skiff: error: give either --concurrency .* or --rate .*, not both/);
+  });
+});
