@@ -7,7 +7,17 @@ import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 
 // bench too: the load generator loads ONNX Runtime only for --model-file, by a dynamic import.
-const COMMANDS = ['build', 'push', 'run-image', 'deploy', 'status', 'logs', 'port-forward', 'delete', 'bench'];
+const COMMANDS = [
+  'build',
+  'push',
+  'run-image',
+  'deploy',
+  'status',
+  'logs',
+  'port-forward',
+  'delete',
+  'bench',
+];
 const FORBIDDEN = [/src\/server\.ts$/, /src\/runtimes\//, /^onnxruntime-node$/, /^sharp$/];
 
 function staticImports(file: string): string[] {
