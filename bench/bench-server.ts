@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cliPath } from '../test/helpers/paths.js';
+import { readyLine } from './ready-line.js';
 
 /** A server the benchmark started; `stop` ends it (and its process group, for gunicorn's workers). */
 export interface BenchServer {
@@ -45,6 +46,8 @@ export function startSkiff(options: SkiffOptions): Promise<BenchServer> {
     '256',
     '--grpc-port=-1',
     '--no-access-log',
+    '--log-format',
+    'json',
   ];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -54,14 +57,14 @@ export function startSkiff(options: SkiffOptions): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => {
       log += chunk.toString();
-      const ready = /"msg":"(ready in [^"]+)","url":"([^"]+)"/.exec(log);
-      if (ready?.[1] !== undefined && ready[2] !== undefined) {
+      const ready = readyLine(log);
+      if (ready !== undefined) {
         resolve({
           name: options.name,
-          url: ready[2],
+          url: ready.url,
           child,
           coldStartMs: performance.now() - started,
-          breakdown: ready[1],
+          breakdown: ready.message,
           stop: () => child.kill('SIGTERM'),
         });
       }

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cliPath, sharedImage, sharedModel, SYNSET_LABELS } from '../test/helpers/paths.js';
 import { formatWindow, soak, WINDOW_TABLE_HEAD } from './soak-windows.js';
+import { readyLine } from './ready-line.js';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const WINDOW_SECONDS = Number(process.env.SOAK_WINDOW_SECONDS ?? 60);
@@ -38,6 +39,8 @@ const child = spawn(
     '--threads-per-worker',
     THREADS,
     '--no-access-log',
+    '--log-format',
+    'json',
   ],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
@@ -45,8 +48,8 @@ let log = '';
 const url = await new Promise<string>((resolve, reject) => {
   child.stderr.on('data', (chunk: Buffer) => {
     log += chunk.toString();
-    const ready = /"msg":"ready in [^"]+","url":"([^"]+)"/.exec(log);
-    if (ready?.[1] !== undefined) resolve(ready[1]);
+    const ready = readyLine(log);
+    if (ready !== undefined) resolve(ready.url);
   });
   child.on('close', (code) => reject(new Error(`skiff serve exited with ${code}:\n${log}`)));
 });
