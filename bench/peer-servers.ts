@@ -71,7 +71,7 @@ async function waitHealthy(
 export interface PeerOptions {
   readonly stateDict: string;
   readonly labels: string;
-  /** Total threads, split across the processes as Skiff's are across its workers. */
+  /** Processes (gunicorn workers; the seed-style server is one process) and torch threads in each. */
   readonly workers: number;
   readonly threadsPerWorker: number;
 }
