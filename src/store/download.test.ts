@@ -168,12 +168,13 @@ describe('download', () => {
     const cached = await download(secretUrl('mobilenet.onnx'), { cacheDir, sha256: MOBILENET_SHA256 });
     assert.ok((await readFile(cached)).equals(await readFile(mobilenetFile)));
 
+    // One at a time: started together, a refusal could settle before its turn to be awaited (unhandled).
     for (const attempt of [
-      download(secretUrl('nothing.onnx'), { cacheDir }),
-      download(secretUrl('mobilenet.onnx').replace('s3cret', 'wrong'), { cacheDir }),
-      download(secretUrl('mobilenet.onnx'), { cacheDir, sha256: 'ef'.repeat(32) }),
+      () => download(secretUrl('nothing.onnx'), { cacheDir }),
+      () => download(secretUrl('mobilenet.onnx').replace('s3cret', 'wrong'), { cacheDir }),
+      () => download(secretUrl('mobilenet.onnx'), { cacheDir, sha256: 'ef'.repeat(32) }),
     ]) {
-      await assert.rejects(attempt, (error: unknown) => {
+      await assert.rejects(attempt(), (error: unknown) => {
         assert.ok(error instanceof SkiffError);
         assert.doesNotMatch(error.message, /s3cret|wrong|tok123|alice/);
         assert.match(error.message, /\/private\//);
