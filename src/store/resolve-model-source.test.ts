@@ -8,7 +8,7 @@ import { startFixtureServer } from '../../test/helpers/fixture-server.js';
 import type { FixtureServer } from '../../test/helpers/fixture-server.js';
 import { sharedDir } from '../../test/helpers/paths.js';
 import { skiffErrorMatcher } from '../../test/helpers/skiff-error-matcher.js';
-import { resolveCacheDir, resolveModelSource } from './resolve-model-source.js';
+import { modelPathIfAtHand, resolveCacheDir, resolveModelSource } from './resolve-model-source.js';
 import { ZOO } from './zoo.js';
 
 const modelsDir = path.join(sharedDir(), 'models');
@@ -154,5 +154,37 @@ describe('resolveCacheDir', () => {
     assert.equal(resolveCacheDir({ ...env, SKIFF_CACHE_DIR: '' }), '/xdg/skiff');
     assert.equal(resolveCacheDir({ HOME: '/home/u', XDG_CACHE_HOME: 'relative' }), '/home/u/.cache/skiff');
     assert.equal(resolveCacheDir({}, '/home/v'), '/home/v/.cache/skiff');
+  });
+});
+
+describe('modelPathIfAtHand', () => {
+  it('names a local file, a directory model, and a zoo model only once it is in the cache', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'skiff-at-hand-'));
+    try {
+      const cacheDir = path.join(root, 'cache');
+      const file = path.join(root, 'm.onnx');
+      await writeFile(file, 'x');
+      await mkdir(path.join(root, 'dir'));
+      await writeFile(path.join(root, 'dir', 'model.onnx'), 'x');
+      await mkdir(path.join(root, 'empty'));
+      assert.equal(modelPathIfAtHand(file, { cacheDir }), file);
+      assert.equal(
+        modelPathIfAtHand(path.join(root, 'dir'), { cacheDir }),
+        path.join(root, 'dir', 'model.onnx'),
+      );
+      assert.equal(modelPathIfAtHand(path.join(root, 'empty'), { cacheDir }), undefined);
+      assert.equal(modelPathIfAtHand(path.join(root, 'missing.onnx'), { cacheDir }), undefined);
+      assert.equal(modelPathIfAtHand('https://example.com/m.onnx', { cacheDir }), undefined);
+      assert.equal(modelPathIfAtHand('', { cacheDir }), undefined);
+
+      assert.equal(modelPathIfAtHand('mobilenetv2', { cacheDir }), undefined);
+      const entry = ZOO.mobilenetv2;
+      const cached = path.join(cacheDir, 'sha256', entry.model.sha256, path.posix.basename(entry.model.path));
+      await mkdir(path.dirname(cached), { recursive: true });
+      await writeFile(cached, 'x');
+      assert.equal(modelPathIfAtHand('mobilenetv2', { cacheDir }), cached);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SkiffError } from '../core/errors.js';
 import type { ModelConfigFile } from '../core/model/model-config.js';
-import { download, normalizeSha256 } from './download.js';
+import { cachedFilePath, download, normalizeSha256 } from './download.js';
 import { findZooEntry, zooFileUrl, zooNames } from './zoo.js';
 import type { ZooEntry } from './zoo.js';
 
@@ -49,6 +49,37 @@ export async function resolveModelSource(
   const entry = findZooEntry(spec);
   if (entry !== undefined) return resolveZoo(entry, options);
   return resolveLocal(spec, options);
+}
+
+/**
+ * Where `resolveModelSource` will find the model file, when it can be known now without any transfer: a local
+ * file, a directory's `model.onnx`, or a zoo model already in the cache. Undefined otherwise (URLs, zoo models
+ * not yet fetched, anything missing). A guess for preloading only: nothing is verified, and the caller must
+ * still resolve the model properly. Throws nothing.
+ */
+export function modelPathIfAtHand(
+  spec: string,
+  options: Pick<ResolveModelSourceOptions, 'cacheDir'>,
+): string | undefined {
+  if (/^https?:\/\//i.test(spec) || spec.trim() === '') return undefined;
+  const entry = findZooEntry(spec);
+  const candidate =
+    entry !== undefined
+      ? cachedFilePath(zooFileUrl(entry.model), {
+          cacheDir: options.cacheDir,
+          sha256: entry.model.sha256,
+          fileName: path.posix.basename(entry.model.path),
+        })
+      : path.resolve(spec);
+  try {
+    const info = statSync(candidate);
+    if (info.isFile()) return candidate;
+    if (entry === undefined && info.isDirectory() && statSync(path.join(candidate, 'model.onnx')).isFile())
+      return path.join(candidate, 'model.onnx');
+  } catch {
+    // Not there (yet): nothing to preload.
+  }
+  return undefined;
 }
 
 /**

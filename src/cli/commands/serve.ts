@@ -7,7 +7,8 @@ import { loadConfig, readProjectFile } from '../../config/load-config.js';
 import { parseFlags } from '../parse-flags.js';
 import { renderHelp } from '../help.js';
 import { resolveTracing } from '../../config/tracing-settings.js';
-import { resolveCacheDir } from '../../store/resolve-model-source.js';
+import { modelPathIfAtHand, resolveCacheDir } from '../../store/resolve-model-source.js';
+import { PreloadingRuntime } from '../../core/model/preloading-runtime.js';
 
 export const SERVE_HELP = renderHelp(
   'skiff serve [options]',
@@ -73,15 +74,29 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+  // The model's workers start creating their sessions now, while the main thread goes on to import the HTTP
+  // and gRPC stacks: on a multi-core machine the two overlap instead of adding up (about 0.3 s of cold start).
+  const { OnnxRuntime } = await import('../../runtimes/onnx/onnx-runtime.js');
+  const runtime = new PreloadingRuntime(new OnnxRuntime(logger));
+  const atHand =
+    config.modelRepository === undefined ? modelPathIfAtHand(config.model, { cacheDir }) : undefined;
+  if (atHand !== undefined)
+    runtime.preload(atHand, { workers: config.workers, threadsPerWorker: config.threadsPerWorker });
   const { startServer } = await import('../../server.js');
-  const server = await startServer({
-    config,
-    cacheDir,
-    logger,
-    progress: io.stderrIsTty,
-    sinceStart: () => performance.now(),
-    tracing,
-  });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      config,
+      cacheDir,
+      logger,
+      progress: io.stderrIsTty,
+      sinceStart: () => performance.now(),
+      tracing,
+      runtime,
+    });
+  } finally {
+    await runtime.dispose();
+  }
   const t = server.timings;
   return new Promise<number>((resolve) => {
     let stopping = false;
