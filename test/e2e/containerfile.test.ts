@@ -6,17 +6,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImageConfig, ImageManifest } from '../../src/deploy/image/media-types.js';
 import { MEDIA_TYPES } from '../../src/deploy/image/media-types.js';
 import { freePort, requireCommands, startLocalRegistry } from '../helpers/local-registry.js';
 import type { LocalRegistry } from '../helpers/local-registry.js';
 import { pushNodeBase, pushNodeBuilder } from '../helpers/node-base-image.js';
-import { SYNSET_LABELS, sharedImage, sharedModel } from '../helpers/paths.js';
+import { SYNSET_LABELS, sharedModel } from '../helpers/paths.js';
 import { createPodman } from '../helpers/podman.js';
 import type { Podman } from '../helpers/podman.js';
 import { runCli } from '../helpers/run-cli.js';
-import { postImage } from '../helpers/test-server.js';
+import { assertRunsAs65532, predictsGoldenRetriever, waitReady } from '../helpers/container-checks.js';
 
 const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
 // npm ci of 315 packages inside the build is most of it: about 90 s with an empty npm cache on 2 shared cores.
@@ -148,25 +147,12 @@ describe('the Containerfile, built with buildah and run with podman', { timeout:
       '/models/labels.txt',
     ]);
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      const ready = await fetch(`${url}/v2/health/ready`).then(
-        (r) => r.status,
-        () => 0,
-      );
-      if (ready === 200) break;
-      if (i > 120) assert.fail(`not ready:\n${(await podman.run(['logs', name])).stderr}`);
-      await sleep(500);
-    }
-    const response = await postImage(
-      `${url}/predict`,
-      readFileSync(sharedImage('golden_retriever_puppy.jpg')),
-    );
-    assert.equal(response.status, 200);
-    const body = (await response.json()) as { predictions: { label: string; probability: number }[] };
-    assert.equal(body.predictions[0]?.label, 'golden_retriever');
+    const engine = podman;
+    await waitReady(url, async () => (await engine.run(['logs', name])).stderr);
+    await predictsGoldenRetriever(url);
 
     const pid = (await podman.ok(['inspect', '--format', '{{.State.Pid}}', name])).trim();
-    assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+65532\s+65532\s+65532\s+65532$/m);
+    assertRunsAs65532(pid);
     assert.match(
       readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
       /^node\0\/app\/dist\/src\/cli\/main\.js\0serve/,

@@ -15,7 +15,6 @@ import {
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobStore } from '../../src/deploy/image/blob-store.js';
 import { MEDIA_TYPES, hostPlatform } from '../../src/deploy/image/media-types.js';
 import { RegistryClient } from '../../src/deploy/image/registry-client.js';
@@ -24,11 +23,11 @@ import { parseImageReference } from '../../src/deploy/image/image-reference.js';
 import { freePort, requireCommands, startLocalRegistry } from '../helpers/local-registry.js';
 import type { LocalRegistry } from '../helpers/local-registry.js';
 import { pushNodeBase } from '../helpers/node-base-image.js';
-import { SYNSET_LABELS, repoRoot, sharedImage, sharedModel } from '../helpers/paths.js';
+import { SYNSET_LABELS, repoRoot, sharedModel } from '../helpers/paths.js';
 import { createPodman, runCommand } from '../helpers/podman.js';
 import type { Podman } from '../helpers/podman.js';
 import { runCli } from '../helpers/run-cli.js';
-import { postImage } from '../helpers/test-server.js';
+import { assertRunsAs65532, predictsGoldenRetriever, waitReady } from '../helpers/container-checks.js';
 
 const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
 const BUILD_TIMEOUT_MS = 120_000;
@@ -399,26 +398,12 @@ describe('skiff build / push / run with podman', { timeout: 600_000 }, () => {
     const name = 'skiff-e2e';
     await podman.ok(['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:5000`, tag]);
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      const ready = await fetch(`${url}/v2/health/ready`).then(
-        (r) => r.status,
-        () => 0,
-      );
-      if (ready === 200) break;
-      if (i > 120) assert.fail(`not ready:\n${(await podman.run(['logs', name])).stderr}`);
-      await sleep(500);
-    }
-    const response = await postImage(
-      `${url}/predict`,
-      readFileSync(sharedImage('golden_retriever_puppy.jpg')),
-    );
-    assert.equal(response.status, 200);
-    const body = (await response.json()) as { predictions: { label: string; probability: number }[] };
-    assert.equal(body.predictions[0]?.label, 'golden_retriever');
+    const engine = podman;
+    await waitReady(url, async () => (await engine.run(['logs', name])).stderr);
+    await predictsGoldenRetriever(url);
 
     const pid = (await podman.ok(['inspect', '--format', '{{.State.Pid}}', name])).trim();
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    assert.match(status, /^Uid:\s+65532\s+65532\s+65532\s+65532$/m);
+    assertRunsAs65532(pid);
     assert.match(
       readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
       /^node\0\/app\/dist\/src\/cli\/main\.js\0serve/,

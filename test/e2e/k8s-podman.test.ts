@@ -17,17 +17,16 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { freePort, startLocalRegistry } from '../helpers/local-registry.js';
 import type { LocalRegistry } from '../helpers/local-registry.js';
 import { pushNodeBase } from '../helpers/node-base-image.js';
-import { SYNSET_LABELS, repoRoot, sharedImage, sharedModel } from '../helpers/paths.js';
+import { SYNSET_LABELS, repoRoot, sharedModel } from '../helpers/paths.js';
 import { createPodman } from '../helpers/podman.js';
 import type { Podman } from '../helpers/podman.js';
 import { runCli } from '../helpers/run-cli.js';
-import { postImage } from '../helpers/test-server.js';
+import { assertRunsAs65532, predictsGoldenRetriever, waitReady } from '../helpers/container-checks.js';
 
 const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
 const TIMEOUT_MS = 180_000;
@@ -131,32 +130,19 @@ describe('podman kube play runs the rendered Deployment', { skip, timeout: 600_0
     await podman.ok(['kube', 'play', file], TIMEOUT_MS);
     try {
       const url = `http://127.0.0.1:${port}`;
-      for (let i = 0; ; i++) {
-        const ready = await fetch(`${url}/v2/health/ready`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (ready === 200) break;
-        if (i > 120) {
-          const logs = await podman.run(['logs', '--names', '--latest']);
-          assert.fail(`not ready:\n${logs.stderr}${logs.stdout}`);
-        }
-        await sleep(500);
-      }
-      const response = await postImage(
-        `${url}/predict`,
-        readFileSync(sharedImage('golden_retriever_puppy.jpg')),
-      );
-      assert.equal(response.status, 200);
-      const body = (await response.json()) as { predictions: { label: string }[] };
-      assert.equal(body.predictions[0]?.label, 'golden_retriever');
+      const engine = podman;
+      await waitReady(url, async () => {
+        const logs = await engine.run(['logs', '--names', '--latest']);
+        return `${logs.stderr}${logs.stdout}`;
+      });
+      await predictsGoldenRetriever(url);
 
       const container = (await podman.ok(['ps', '--format', '{{.Names}}']))
         .split('\n')
         .find((n) => n.includes('skiff'));
       assert.ok(container, 'no skiff container');
       const pid = (await podman.ok(['inspect', '--format', '{{.State.Pid}}', container])).trim();
-      assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+65532\s+65532\s+65532\s+65532$/m);
+      assertRunsAs65532(pid);
       const readOnly = (
         await podman.ok(['inspect', '--format', '{{.HostConfig.ReadonlyRootfs}}', container])
       ).trim();

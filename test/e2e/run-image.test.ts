@@ -3,39 +3,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, requireCommands, startLocalRegistry } from '../helpers/local-registry.js';
 import type { LocalRegistry } from '../helpers/local-registry.js';
 import { pushNodeBase } from '../helpers/node-base-image.js';
-import { SYNSET_LABELS, cliPath, sharedImage, sharedModel } from '../helpers/paths.js';
+import { SYNSET_LABELS, cliPath, sharedModel } from '../helpers/paths.js';
 import { createPodman } from '../helpers/podman.js';
 import type { Podman } from '../helpers/podman.js';
 import { runCli } from '../helpers/run-cli.js';
-import { postImage } from '../helpers/test-server.js';
+import { predictsGoldenRetriever, waitReady } from '../helpers/container-checks.js';
 
 const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
-
-async function waitReady(url: string, logs: () => Promise<string>): Promise<void> {
-  for (let i = 0; ; i++) {
-    const status = await fetch(`${url}/v2/health/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    if (i > 120) assert.fail(`not ready:\n${await logs()}`);
-    await sleep(500);
-  }
-}
-
-async function predictsGoldenRetriever(url: string): Promise<void> {
-  const response = await postImage(`${url}/predict`, readFileSync(sharedImage('golden_retriever_puppy.jpg')));
-  assert.equal(response.status, 200);
-  const body = (await response.json()) as { predictions: { label: string }[] };
-  assert.equal(body.predictions[0]?.label, 'golden_retriever');
-}
 
 describe('skiff run-image with podman', { timeout: 300_000 }, () => {
   let work: string;

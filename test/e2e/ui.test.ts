@@ -21,6 +21,7 @@ import {
 } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { MOBILENET_V2_NATIVE_CONFIG, SQUEEZENET_FP16_CONFIG } from '../helpers/shared-model-configs.js';
 
 const ARTIFACTS = path.join(repoRoot(), 'test-artifacts', 'ui');
 const README_SCREENSHOT = path.join(repoRoot(), 'docs', 'images', 'ui-try.png');
@@ -46,19 +47,7 @@ const MODELS: readonly RepositoryModel[] = [
     name: 'mobilenet_v2_native',
     file: sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_native.onnx'),
     labels: LABELS_1001(),
-    config: {
-      input: {
-        layout: 'NHWC',
-        dtype: 'uint8',
-        colorOrder: 'RGB',
-        size: 224,
-        resizeShorterSide: 256,
-        scale: 1,
-        mean: [0, 0, 0],
-        std: [1, 1, 1],
-      },
-      output: { name: 'logits', kind: 'logits', backgroundClass: true },
-    },
+    config: MOBILENET_V2_NATIVE_CONFIG,
   },
   {
     // uint8 NHWC at 128 px with no config: the contract is read from the model itself.
@@ -71,10 +60,7 @@ const MODELS: readonly RepositoryModel[] = [
     name: 'squeezenet_fp16',
     file: sharedModel('squeezenet1.1', 'SqueezeNet_fp16.onnx'),
     labels: SYNSET_LABELS(),
-    config: {
-      input: { colorOrder: 'BGR', dtype: 'float16', scale: 1, mean: [104, 117, 123], std: [1, 1, 1] },
-      output: { kind: 'probabilities' },
-    },
+    config: SQUEEZENET_FP16_CONFIG,
   },
 ];
 

@@ -9,6 +9,7 @@ import type { RunningServer } from '../../src/server.js';
 import type { ModelConfigFile } from '../../src/core/model/model-config.js';
 import { LABELS_1001, SYNSET_LABELS, sharedDir, sharedImage, sharedModel } from '../helpers/paths.js';
 import { postImage, startTestServer } from '../helpers/test-server.js';
+import { MOBILENET_V2_NATIVE_CONFIG, SQUEEZENET_FP16_CONFIG } from '../helpers/shared-model-configs.js';
 
 interface Expected {
   readonly results: Record<string, Record<string, [number, string, number][]>>;
@@ -46,29 +47,14 @@ const CASES: Case[] = [
     expectedKey: 'mobilenet_v2_1.0_224_quant',
     modelFile: sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_native.onnx'),
     labels: LABELS_1001(),
-    config: {
-      input: {
-        layout: 'NHWC',
-        dtype: 'uint8',
-        colorOrder: 'RGB',
-        size: 224,
-        resizeShorterSide: 256,
-        scale: 1,
-        mean: [0, 0, 0],
-        std: [1, 1, 1],
-      },
-      output: { name: 'logits', kind: 'logits', backgroundClass: true },
-    },
+    config: MOBILENET_V2_NATIVE_CONFIG,
   },
   {
     title: 'SqueezeNet 1.1 fp16 (float16 BGR 0..255 minus the Caffe mean, softmax output)',
     expectedKey: 'squeezenet1.1',
     modelFile: sharedModel('squeezenet1.1', 'SqueezeNet_fp16.onnx'),
     labels: SYNSET_LABELS(),
-    config: {
-      input: { colorOrder: 'BGR', dtype: 'float16', scale: 1, mean: [104, 117, 123], std: [1, 1, 1] },
-      output: { kind: 'probabilities' },
-    },
+    config: SQUEEZENET_FP16_CONFIG,
   },
   {
     title: 'MobileNet V1 0.25 at 128 px _native (uint8, background, no config: contract read from the model)',

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sharedImage } from './paths.js';
+import { postImage } from './test-server.js';
+
+/** Polls readiness of a server in a container for up to a minute; fails with the container's logs. */
+export async function waitReady(url: string, logs: () => Promise<string>): Promise<void> {
+  for (let i = 0; ; i++) {
+    const status = await fetch(`${url}/v2/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    if (i > 120) assert.fail(`not ready:\n${await logs()}`);
+    await sleep(500);
+  }
+}
+
+/** POST /predict the golden retriever photo: 200, and golden_retriever on top. */
+export async function predictsGoldenRetriever(url: string): Promise<void> {
+  const response = await postImage(`${url}/predict`, readFileSync(sharedImage('golden_retriever_puppy.jpg')));
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { predictions: { label: string }[] };
+  assert.equal(body.predictions[0]?.label, 'golden_retriever');
+}
+
+/** The process (seen from the host) runs as the image's non-root user, 65532, for every uid kind. */
+export function assertRunsAs65532(pid: string): void {
+  assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+65532\s+65532\s+65532\s+65532$/m);
+}
