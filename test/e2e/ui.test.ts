@@ -20,7 +20,7 @@ import {
   sharedModel,
 } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
-import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { NETWORK_CHANGED, chromiumMissing, launchChromium, openWhenReady } from '../helpers/chromium.js';
 import { MOBILENET_V2_NATIVE_CONFIG, SQUEEZENET_FP16_CONFIG } from '../helpers/shared-model-configs.js';
 
 const ARTIFACTS = path.join(repoRoot(), 'test-artifacts', 'ui');
@@ -135,8 +135,7 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
-    await page.goto(`${server.url}/`);
-    await page.locator('#model option[value="mobilenet_v2"]').waitFor({ state: 'attached' });
+    await openWhenReady(page, `${server.url}/`, page.locator('#model option[value="mobilenet_v2"]'));
     return page;
   }
 
@@ -261,10 +260,13 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
     await page.context().close();
   });
 
-  test('nothing was fetched from another host and the page logged no errors', () => {
+  test('nothing was fetched from another host and the page logged no errors', (t) => {
     assert.deepEqual(foreignRequests, []);
-    // The text-file upload answers 400, which chromium logs as a failed resource; nothing else may fail.
-    const unexpected = pageErrors.filter((e) => !/status of 400/.test(e));
+    // The text-file upload answers 400, which chromium logs as a failed resource. Requests cut off by a
+    // change of the host's network are the host's doing (see NETWORK_CHANGED); nothing else may fail.
+    const networkChanges = pageErrors.filter((e) => NETWORK_CHANGED.test(e)).length;
+    if (networkChanges > 0) t.diagnostic(`${networkChanges} requests were cut off by a network change`);
+    const unexpected = pageErrors.filter((e) => !/status of 400/.test(e) && !NETWORK_CHANGED.test(e));
     assert.deepEqual(unexpected, [], `the page logged: ${JSON.stringify(unexpected)}`);
   });
 });
@@ -294,8 +296,8 @@ describe(
 
     test('the page opens without the token, asks for it, and works once it is entered', async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await page.goto(`${server.url}/`);
       const error = page.locator('#error');
+      await openWhenReady(page, `${server.url}/`, error.filter({ hasText: /Bearer/ }));
       await error.waitFor({ state: 'visible' });
       assert.match((await error.textContent()) ?? '', /Bearer <token>.*Enter the token under "Access token"/);
       assert.equal(await page.locator('#token-box').getAttribute('open'), '');

@@ -1,3 +1,4 @@
+import { withNetworkRetry } from '../logic/network-retry.js';
 import { serverTimingMs } from '../logic/prediction-bars.js';
 
 const TOKEN_KEY = 'skiff.token';
@@ -21,13 +22,20 @@ export function saveToken(token: string): void {
   else sessionStorage.setItem(TOKEN_KEY, token);
 }
 
-/** Calls the server (same origin only) with the saved bearer token, if any. Network failures throw. */
+/**
+ * Calls the server (same origin only) with the saved bearer token, if any. A request the network dropped
+ * is sent again a couple of times (withNetworkRetry); a network that stays down throws.
+ */
 export async function callApi(path: string, init: RequestInit = {}): Promise<ApiAnswer> {
   const headers = new Headers(init.headers);
   const token = savedToken();
   if (token !== '') headers.set('authorization', `Bearer ${token}`);
-  const started = performance.now();
-  const response = await fetch(path, { ...init, headers, cache: 'no-store', credentials: 'omit' });
+  let started = 0;
+  // The round trip shown is the attempt that answered, not the retries before it.
+  const response = await withNetworkRetry(() => {
+    started = performance.now();
+    return fetch(path, { ...init, headers, cache: 'no-store', credentials: 'omit' });
+  });
   const text = await response.text();
   const roundTripMs = performance.now() - started;
   let body: unknown = text;
@@ -50,10 +58,12 @@ export async function callApi(path: string, init: RequestInit = {}): Promise<Api
 /** Fetches bytes (a sample photo) with the token. */
 export async function fetchBlob(path: string): Promise<Blob> {
   const token = savedToken();
-  const response = await fetch(path, {
-    headers: token === '' ? {} : { authorization: `Bearer ${token}` },
-    credentials: 'omit',
-  });
+  const response = await withNetworkRetry(() =>
+    fetch(path, {
+      headers: token === '' ? {} : { authorization: `Bearer ${token}` },
+      credentials: 'omit',
+    }),
+  );
   if (!response.ok) throw new Error(`${path} answered ${response.status}`);
   return response.blob();
 }
