@@ -23,6 +23,7 @@ import { readModelConfig, parseModelConfig } from './config/model-config-file.js
 import { resolveModelSource } from './store/resolve-model-source.js';
 import { findZooEntry } from './store/zoo.js';
 import { buildHttpApp } from './adapters/http/http-app.js';
+import { optimizedGraphDir } from './runtimes/onnx/optimized-graph-cache.js';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
 import { startGrpcServer } from './adapters/grpc/grpc-server.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
@@ -95,7 +96,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     },
     { name: 'skiff', version: SKIFF_VERSION },
   );
-  const runtime = options.runtime ?? new OnnxRuntime(logger);
+  const runtime =
+    options.runtime ??
+    new OnnxRuntime(logger, {
+      optimizedGraphDir: config.graphCache ? optimizedGraphDir(options.cacheDir) : undefined,
+    });
   const metrics = new PrometheusMetrics(service);
   const telemetry: Telemetry = {
     metrics,

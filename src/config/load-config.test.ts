@@ -40,6 +40,7 @@ describe('loadConfig: defaults and precedence', () => {
       shutdownTimeoutMs: 20_000,
       accessLog: true,
       logFormat: 'auto',
+      graphCache: true,
       ui: true,
       verbose: false,
     });
@@ -100,6 +101,7 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_OTLP_SERVICE_NAME: 'classifier',
         SKIFF_UI: 'off',
         SKIFF_UI_SAMPLES: '/samples',
+        SKIFF_GRAPH_CACHE: 'no',
       },
     });
     assert.deepEqual(config, {
@@ -110,6 +112,7 @@ describe('loadConfig: defaults and precedence', () => {
       drainDelayMs: 0,
       shutdownTimeoutMs: 4000,
       accessLog: false,
+      graphCache: false,
       ui: false,
       uiSamples: '/samples',
       authToken: 'a-token-of-16-chars',

@@ -199,6 +199,14 @@ export const SERVE_OPTIONS = [
     schema: z.string().min(1).optional(),
   },
   {
+    key: 'graphCache',
+    type: 'boolean',
+    description:
+      "keep ONNX Runtime's optimized graph of each model in <cache-dir>/optimized-graphs, so later starts on the same CPU skip optimizing (ResNet50: about 0.17 s)",
+    defaultLabel: 'true',
+    schema: z.boolean().default(true),
+  },
+  {
     key: 'zooBaseUrl',
     type: 'string',
     placeholder: 'url',
@@ -305,6 +313,7 @@ export interface ServeConfig {
   readonly otlpEndpoint?: string | undefined;
   readonly otlpServiceName?: string | undefined;
   readonly ui: boolean;
+  readonly graphCache: boolean;
   readonly uiSamples?: string | undefined;
   readonly verbose: boolean;
 }

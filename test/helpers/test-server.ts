@@ -34,6 +34,8 @@ export async function startTestServer(
     accessLog: true,
     logFormat: 'json',
     ui: true,
+    // Each test server has a fresh cache folder: saving graphs there would only fill /tmp.
+    graphCache: false,
     verbose: false,
     ...config,
   };

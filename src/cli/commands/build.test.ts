@@ -23,7 +23,17 @@ function staticImports(entry: string): Set<string> {
 
 test('build and push (and the CLI entry that dispatches to them) never load the server, onnxruntime-node or sharp', () => {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const command of ['build.js', 'push.js', '../main.js']) {
+  // The entry imports each command only when it runs (dynamic import), so statically it loads none.
+  const entry = [...staticImports(path.join(here, '../main.js'))];
+  assert.ok(
+    entry.some((m) => m.endsWith('errors.js')),
+    'the walk follows the entry imports',
+  );
+  assert.deepEqual(
+    entry.filter((m) => /commands[/\\]|server\.js$|runtimes[/\\]|^onnxruntime-node|^sharp/.test(m)),
+    [],
+  );
+  for (const command of ['build.js', 'push.js']) {
     const loaded = [...staticImports(path.join(here, command))];
     assert.ok(
       loaded.some((m) => m.endsWith('registry-client.js')),

@@ -77,7 +77,12 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   // The model's workers start creating their sessions now, while the main thread goes on to import the HTTP
   // and gRPC stacks: on a multi-core machine the two overlap instead of adding up (about 0.3 s of cold start).
   const { OnnxRuntime } = await import('../../runtimes/onnx/onnx-runtime.js');
-  const runtime = new PreloadingRuntime(new OnnxRuntime(logger));
+  const { optimizedGraphDir } = await import('../../runtimes/onnx/optimized-graph-cache.js');
+  const runtime = new PreloadingRuntime(
+    new OnnxRuntime(logger, {
+      optimizedGraphDir: config.graphCache ? optimizedGraphDir(cacheDir) : undefined,
+    }),
+  );
   const atHand =
     config.modelRepository === undefined ? modelPathIfAtHand(config.model, { cacheDir }) : undefined;
   if (atHand !== undefined)

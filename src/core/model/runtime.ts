@@ -25,6 +25,11 @@ export interface Runtime {
 export interface LoadedModel {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
+  /**
+   * True when every instance already ran one inference while loading, so the first request pays no lazy
+   * initialisation and the caller need not run a warm-up of its own.
+   */
+  readonly warmedUp?: boolean;
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],

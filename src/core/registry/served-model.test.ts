@@ -67,6 +67,19 @@ describe('ServedModel.load', () => {
     assert.equal(fake.calls.length, 2);
   });
 
+  test('a model the runtime warmed while loading runs no warm-up of its own, and is ready at once', async () => {
+    const fake = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS, echo);
+    fake.warmedUp = true;
+    const served = new ServedModel(spec());
+    await served.load(runtimeFor(fake), clock(100, 130, 130));
+    assert.deepEqual([served.state, fake.calls.length], ['ready', 0]);
+    assert.deepEqual(served.timings, { sessionCreateMs: 30, warmUpMs: 0 });
+
+    const cold = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS, echo);
+    await new ServedModel(spec()).load(runtimeFor(cold), clock(0));
+    assert.equal(cold.calls.length, 2, 'not warmed by the runtime: one warm-up per worker');
+  });
+
   test('an image model is warmed up with one black image, preprocessed as the contract says', async () => {
     const fake = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS, echo);
     const served = new ServedModel(spec({ runtimeOptions: { workers: 1, threadsPerWorker: 1 } }));

@@ -3,7 +3,6 @@ import type { ModelConfigFile } from '../model/model-config.js';
 import type { Labels } from '../model/labels.js';
 import type { ContractResolution } from '../model/resolve-image-contract.js';
 import type { Tensor, TensorInfo } from '../tensor/tensor.js';
-import type { TensorData } from '../tensor/data-type.js';
 import { resolveImageContract } from '../model/resolve-image-contract.js';
 import { imagesToTensor } from '../preprocess/image-to-tensor.js';
 import { Scheduler } from '../batching/scheduler.js';
@@ -11,7 +10,7 @@ import { SkiffError } from '../errors.js';
 import { DynamicBatcher } from '../batching/dynamic-batcher.js';
 import type { InferenceObserver } from '../inference-observer.js';
 import { NO_OBSERVER } from '../inference-observer.js';
-import { elementCount } from '../tensor/tensor.js';
+import { zeroTensor } from '../tensor/tensor.js';
 
 /** What ServedModel needs of a scheduler: the plain FIFO one or the dynamic batcher. */
 type ModelScheduler = Pick<Scheduler, 'submit' | 'drain' | 'close' | 'inFlight' | 'queued' | 'full'>;
@@ -130,11 +129,14 @@ export class ServedModel {
       this.state = 'warming-up';
       this.reason = 'running the warm-up inference';
       const warmStart = now();
-      const warmUps = Array.from({ length: this.spec.runtimeOptions.workers }, () =>
-        // Warm-up may be slow (first-run allocations); the request timeout is for requests.
-        scheduler.submit(this.warmUpInputs(), undefined, true),
-      );
-      await Promise.all(warmUps);
+      // A runtime that warmed every instance while loading (off the caller's critical path) needs no more.
+      if (loaded.warmedUp !== true) {
+        const warmUps = Array.from({ length: this.spec.runtimeOptions.workers }, () =>
+          // Warm-up may be slow (first-run allocations); the request timeout is for requests.
+          scheduler.submit(this.warmUpInputs(), undefined, true),
+        );
+        await Promise.all(warmUps);
+      }
       this.timings = { sessionCreateMs, warmUpMs: now() - warmStart };
       this.state = 'ready';
       this.reason = 'ready';
@@ -174,38 +176,4 @@ export class ServedModel {
     }
     return Object.fromEntries(this.inputs.map((info) => [info.name, zeroTensor(info)]));
   }
-}
-
-function zeroTensor(info: TensorInfo): Tensor {
-  const shape = info.shape.map((d) => (d < 0 ? 1 : d));
-  const count = elementCount(shape);
-  const data: TensorData = (() => {
-    switch (info.type) {
-      case 'INT64':
-        return new BigInt64Array(count);
-      case 'UINT64':
-        return new BigUint64Array(count);
-      case 'BYTES':
-        return Array.from({ length: count }, () => new Uint8Array(0));
-      case 'FP64':
-        return new Float64Array(count);
-      case 'INT32':
-        return new Int32Array(count);
-      case 'UINT32':
-        return new Uint32Array(count);
-      case 'INT16':
-        return new Int16Array(count);
-      case 'UINT16':
-      case 'FP16':
-        return new Uint16Array(count);
-      case 'INT8':
-        return new Int8Array(count);
-      case 'UINT8':
-      case 'BOOL':
-        return new Uint8Array(count);
-      case 'FP32':
-        return new Float32Array(count);
-    }
-  })();
-  return { type: info.type, shape, data };
 }

@@ -55,6 +55,8 @@ export class FakeLoadedModel implements LoadedModel {
   active = 0;
   maxActive = 0;
   closeCount = 0;
+  /** What the fake claims about having warmed its instances while loading. */
+  warmedUp = false;
 
   constructor(
     readonly inputs: readonly TensorInfo[],

@@ -318,7 +318,7 @@ describe('resource sizing', () => {
       cpuRequestMillis: 350,
       cpuLimitMillis: 1500,
       memoryMiB: 512,
-      cacheMiB: 320,
+      cacheMiB: 384,
     });
   });
 

@@ -15,7 +15,8 @@ export interface ResourceSizing {
  *   Request and limit are equal so the pod is never OOM-killed for using what it asked for.
  * - CPU request = 100m + 250m per inference thread (workers x threadsPerWorker): enough to be scheduled
  *   densely, and the HPA's utilisation is measured against it. CPU limit = 500m + 1 core per inference thread.
- * - cache = 2 x model size + 64 MiB, for the verified file plus a partial download.
+ * - cache = 3 x model size + 64 MiB: the verified file plus a partial download, then the model and ONNX
+ *   Runtime's optimized graph saved next to it (about the model's size; docs/performance.md).
  */
 export function sizeResources(modelBytes: number, workers: number, threadsPerWorker: number): ResourceSizing {
   const modelMiB = Math.ceil(modelBytes / MIB);
@@ -24,7 +25,7 @@ export function sizeResources(modelBytes: number, workers: number, threadsPerWor
     cpuRequestMillis: 100 + 250 * threads,
     cpuLimitMillis: 500 + 1000 * threads,
     memoryMiB: roundUp(192 + workers * 3 * modelMiB, 64),
-    cacheMiB: roundUp(2 * modelMiB + 64, 64),
+    cacheMiB: roundUp(3 * modelMiB + 64, 64),
   };
 }
 

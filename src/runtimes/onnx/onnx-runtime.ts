@@ -2,18 +2,26 @@ import path from 'node:path';
 import type { LoadedModel, Runtime, RuntimeLoadOptions } from '../../core/model/runtime.js';
 import type { Tensor, TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
-import type { WorkerInit } from './worker-messages.js';
+import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
 import { WorkerPool } from './worker-pool.js';
+import { optimizedGraphLocation } from './optimized-graph-cache.js';
 import { SkiffError } from '../../core/errors.js';
 
 /** Runs ONNX models with onnxruntime-node (CPU) in worker threads; the addon is only ever loaded there. */
 export class OnnxRuntime implements Runtime {
   readonly name = 'onnxruntime';
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly options: OnnxRuntimeOptions = {},
+  ) {}
 
-  async load(modelPath: string, options: RuntimeLoadOptions): Promise<LoadedModel> {
-    const init: WorkerInit = { modelPath, threads: options.threadsPerWorker };
+  async load(modelPath: string, options: RuntimeLoadOptions): Promise<OnnxModel> {
+    const init: WorkerInit = {
+      modelPath,
+      threads: options.threadsPerWorker,
+      ...this.cacheLocation(modelPath),
+    };
     const pool = new WorkerPool({
       script: new URL('./onnx-worker.js', import.meta.url),
       workerData: init,
@@ -31,12 +39,56 @@ export class OnnxRuntime implements Runtime {
       }
       throw error;
     }
-    return new OnnxModel(pool);
+    const model = new OnnxModel(pool);
+    const graph = model.optimizedGraph;
+    const name = path.basename(modelPath);
+    if (graph?.outcome === 'written' && init.optimizedGraph !== undefined)
+      this.logger.info(
+        `saved ONNX Runtime's optimized graph of ${name}; later starts on this CPU skip optimizing`,
+        {
+          file: init.optimizedGraph.file,
+        },
+      );
+    else if (graph?.outcome === 'read') this.logger.debug(`started ${name} from its saved optimized graph`);
+    else if (graph?.detail !== undefined)
+      this.logger.warn(`the optimized graph of ${name} could not be saved`, { reason: graph.detail });
+    return model;
+  }
+
+  private cacheLocation(modelPath: string): Pick<WorkerInit, 'optimizedGraph'> {
+    if (this.options.optimizedGraphDir === undefined) return {};
+    const found = optimizedGraphLocation(modelPath, this.options.optimizedGraphDir);
+    if ('reason' in found) {
+      this.logger.debug(`not caching the optimized graph of ${path.basename(modelPath)}: ${found.reason}`);
+      return {};
+    }
+    return { optimizedGraph: found.location };
   }
 }
 
-class OnnxModel implements LoadedModel {
+export interface OnnxRuntimeOptions {
+  /**
+   * A folder for ONNX Runtime's optimized graphs (optimized-graph-cache.ts); each model's graph is saved
+   * on its first start and loaded, without optimizing again, on later ones. Unset: every start optimizes.
+   */
+  readonly optimizedGraphDir?: string | undefined;
+}
+
+export class OnnxModel implements LoadedModel {
   constructor(private readonly pool: WorkerPool) {}
+
+  /**
+   * What the workers did with the optimized-graph cache: 'written' when one of them saved the graph, else
+   * 'read' when one started from it, else the first worker's outcome (undefined before any started).
+   */
+  get optimizedGraph(): OptimizedGraphOutcome | undefined {
+    const all = this.pool.optimizedGraphs;
+    return all.find((o) => o.outcome === 'written') ?? all.find((o) => o.outcome === 'read') ?? all[0];
+  }
+
+  get warmedUp(): boolean {
+    return this.pool.warmedUp;
+  }
 
   get inputs(): readonly TensorInfo[] {
     return this.pool.inputs;

@@ -1,9 +1,18 @@
 // Worker thread entry: owns one InferenceSession, runs one inference at a time, so the main thread's event
 // loop never waits for ORT's synchronous run.
-import { parentPort, workerData } from 'node:worker_threads';
+import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import type { FromWorker, ToWorker, WireTensor, WorkerInit } from './worker-messages.js';
+import type {
+  FromWorker,
+  OptimizedGraphOutcome,
+  ToWorker,
+  WireTensor,
+  WorkerInit,
+} from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
+import { zeroTensor } from '../../core/tensor/tensor.js';
 import type { TensorData } from '../../core/tensor/data-type.js';
 import { ORT_TYPE_OF, dataTypeOf } from './ort-types.js';
 
@@ -45,22 +54,139 @@ function fromOrt(tensor: ort.Tensor): WireTensor {
   return { type, shape: [...tensor.dims], data: tensor.data as Exclude<TensorData, Uint8Array[]> };
 }
 
-async function main(): Promise<void> {
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  executionMode: 'sequential',
+  intraOpNumThreads: init.threads,
+  interOpNumThreads: 1,
+  // Spinning threads would burn the cores the other workers and the decoder need.
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+};
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A session on the model, through the optimized-graph cache when there is one: the saved graph is loaded
+ * with optimization off; without it the model is optimized and the result saved for the next start. A
+ * cache file that will not load (torn, or from another ORT build) is replaced, never trusted.
+ */
+async function createSession(): Promise<{
+  session: ort.InferenceSession;
+  optimizedGraph: OptimizedGraphOutcome;
+}> {
+  const full = { ...SESSION_OPTIONS, graphOptimizationLevel: 'all' } as const;
+  const cache = init.optimizedGraph;
+  if (cache === undefined) {
+    return {
+      session: await ort.InferenceSession.create(init.modelPath, full),
+      optimizedGraph: { outcome: 'not cached' },
+    };
+  }
+  if (existsSync(cache.file)) {
+    try {
+      const session = await ort.InferenceSession.create(cache.file, {
+        ...SESSION_OPTIONS,
+        graphOptimizationLevel: 'disabled',
+      });
+      return { session, optimizedGraph: { outcome: 'read' } };
+    } catch {
+      rmSync(cache.file, { force: true });
+    }
+  }
+  // One writer at a time (the other workers of the pool, another server on the same cache): a second copy
+  // would only cost disk, and a Kubernetes emptyDir over its size limit gets the pod evicted.
+  const lock = claim(`${cache.file}.writing`);
+  if (lock === undefined) {
+    return {
+      session: await ort.InferenceSession.create(init.modelPath, full),
+      optimizedGraph: { outcome: 'not cached' },
+    };
+  }
+  try {
+    return await createAndSave(cache, full);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** A writer older than this died mid-write (ResNet50's graph takes well under a second to write). */
+const STALE_LOCK_MS = 10 * 60_000;
+
+/** Creates `file` if nobody has; a file left by a writer that died long ago is taken over. */
+function claim(file: string): string | undefined {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      closeSync(openSync(file, 'wx'));
+      return file;
+    } catch {
+      try {
+        if (Date.now() - statSync(file).mtimeMs < STALE_LOCK_MS) return undefined;
+        rmSync(file, { force: true });
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+async function createAndSave(
+  cache: NonNullable<WorkerInit['optimizedGraph']>,
+  full: ort.InferenceSession.SessionOptions,
+): Promise<{ session: ort.InferenceSession; optimizedGraph: OptimizedGraphOutcome }> {
+  // Written under a temporary name and renamed into place, so nobody ever reads a half-written graph.
+  // ORT warns that the graph is CPU-specific (logged below error level): the cache key already says so.
+  const temporary = `${cache.file}.${process.pid}-${threadId}.tmp`;
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(init.modelPath, {
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      intraOpNumThreads: init.threads,
-      interOpNumThreads: 1,
-      // Spinning threads would burn the cores the other workers and the decoder need.
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      ...full,
+      optimizedModelFilePath: temporary,
+      logSeverityLevel: 3,
     });
   } catch (error) {
-    post({ kind: 'load-failed', message: error instanceof Error ? error.message : String(error) });
+    rmSync(temporary, { force: true });
+    // Perhaps only the saving failed: a plain session decides whether the model itself loads.
+    const session = await ort.InferenceSession.create(init.modelPath, full);
+    return { session, optimizedGraph: { outcome: 'not cached', detail: message(error) } };
+  }
+  try {
+    renameSync(temporary, cache.file);
+    removeOlderVersions(cache.file, cache.siblingPrefix);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    return { session, optimizedGraph: { outcome: 'not cached', detail: message(error) } };
+  }
+  return { session, optimizedGraph: { outcome: 'written' } };
+}
+
+/** Graphs saved for earlier versions of the same model file are dead weight (about its size each). */
+function removeOlderVersions(file: string, prefix: string): void {
+  const dir = path.dirname(file);
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith(prefix) && name.endsWith('.onnx') && name !== path.basename(file))
+      rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  let created: Awaited<ReturnType<typeof createSession>>;
+  try {
+    created = await createSession();
+  } catch (error) {
+    post({ kind: 'load-failed', message: message(error) });
     return;
   }
-  post({ kind: 'ready', inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) });
+  const { session, optimizedGraph } = created;
+  const inputs = describe(session.inputMetadata);
+  post({
+    kind: 'ready',
+    inputs,
+    outputs: describe(session.outputMetadata),
+    optimizedGraph,
+    warmedUp: await warmUp(session, inputs),
+  });
 
   port?.on('message', (message: ToWorker) => {
     void run(session, message);
@@ -100,6 +226,22 @@ async function run(session: ort.InferenceSession, message: ToWorker): Promise<vo
     }
   }
   post({ kind: 'result', id: message.id, outputs }, transfer);
+}
+
+/**
+ * One inference on zeros before the worker says it is ready: ORT allocates and packs lazily on the first
+ * run, and doing that here keeps it off the first request, off a replaced worker's first request, and off
+ * the start-up path (the main thread is still loading its HTTP and gRPC stacks meanwhile). Only when every
+ * input's shape is known but for the batch: guessing an image size could pick one the model rejects.
+ */
+async function warmUp(session: ort.InferenceSession, inputs: readonly TensorInfo[]): Promise<boolean> {
+  if (inputs.some((input) => input.type === 'BYTES' || input.shape.slice(1).some((d) => d < 0))) return false;
+  try {
+    await session.run(Object.fromEntries(inputs.map((input) => [input.name, toOrt(zeroTensor(input))])));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function errorText(error: unknown): string {

@@ -12,6 +12,17 @@ export interface WireTensor {
 export interface WorkerInit {
   readonly modelPath: string;
   readonly threads: number;
+  /** Where ORT's optimized graph of this model is kept between starts; absent when not cached. */
+  readonly optimizedGraph?: { readonly file: string; readonly siblingPrefix: string };
+}
+
+/**
+ * What a worker did with the optimized-graph cache: started from the saved graph, saved a new one
+ * (first start of this model on this CPU), or neither (no cache, or saving failed: `detail` says why).
+ */
+export interface OptimizedGraphOutcome {
+  readonly outcome: 'read' | 'written' | 'not cached';
+  readonly detail?: string;
 }
 
 export type ToWorker = {
@@ -22,7 +33,14 @@ export type ToWorker = {
 };
 
 export type FromWorker =
-  | { readonly kind: 'ready'; readonly inputs: TensorInfo[]; readonly outputs: TensorInfo[] }
+  | {
+      readonly kind: 'ready';
+      readonly inputs: TensorInfo[];
+      readonly outputs: TensorInfo[];
+      readonly optimizedGraph: OptimizedGraphOutcome;
+      /** The worker ran one inference on zeros before saying it is ready. */
+      readonly warmedUp: boolean;
+    }
   | { readonly kind: 'load-failed'; readonly message: string }
   | { readonly kind: 'result'; readonly id: number; readonly outputs: Record<string, WireTensor> }
   | { readonly kind: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string };

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, ToWorker, WireTensor } from './worker-messages.js';
+import type { FromWorker, OptimizedGraphOutcome, ToWorker, WireTensor } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
 import { SkiffError } from '../../core/errors.js';
@@ -39,6 +39,10 @@ export class WorkerPool {
   private restarts: number[] = [];
   inputs: TensorInfo[] = [];
   outputs: TensorInfo[] = [];
+  /** What each worker started so far did with the optimized-graph cache, in start order. */
+  readonly optimizedGraphs: OptimizedGraphOutcome[] = [];
+  /** Every worker started so far warmed itself up before saying it was ready. */
+  warmedUp = true;
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
@@ -101,6 +105,8 @@ export class WorkerPool {
           case 'ready':
             this.inputs = message.inputs;
             this.outputs = message.outputs;
+            this.optimizedGraphs.push(message.optimizedGraph);
+            this.warmedUp &&= message.warmedUp;
             slot.ready = true;
             settled = true;
             resolve();

@@ -1,0 +1,160 @@
+// ONNX Runtime's optimized graph kept between starts, and the workers' own warm-up, with the real ORT on a
+// real model from ../shared/models.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Tensor } from '../../src/core/tensor/tensor.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { OnnxRuntime } from '../../src/runtimes/onnx/onnx-runtime.js';
+import { optimizedGraphLocation } from '../../src/runtimes/onnx/optimized-graph-cache.js';
+import { encodeModel } from '../fixtures/onnx-writer.js';
+import { seededRandom, tinyColorSpec } from '../fixtures/make-fixtures.js';
+import { sharedModel } from '../helpers/paths.js';
+
+const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
+
+/** The same pseudo-random image every time, so outputs can be compared bit for bit across sessions. */
+function input(): Record<string, Tensor> {
+  const random = seededRandom(7);
+  const data = Float32Array.from({ length: 3 * 224 * 224 }, () => random() * 4 - 2);
+  return { input: { type: 'FP32', shape: [1, 3, 224, 224], data } };
+}
+
+async function runOnce(
+  modelPath: string,
+  dir: string | undefined,
+  workers = 1,
+): Promise<{ outcome: string | undefined; warmedUp: boolean; output: Float32Array }> {
+  const model = await new OnnxRuntime(silentLogger, { optimizedGraphDir: dir }).load(modelPath, {
+    workers,
+    threadsPerWorker: 1,
+  });
+  try {
+    const name = model.inputs[0]?.name ?? 'input';
+    const outputs = await model.infer({ [name]: input().input as Tensor });
+    const first = Object.values(outputs)[0];
+    assert.ok(first);
+    return {
+      outcome: model.optimizedGraph?.outcome,
+      warmedUp: model.warmedUp,
+      output: first.data as Float32Array,
+    };
+  } finally {
+    await model.close();
+  }
+}
+
+function copyOfModel(): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'skiff-graph-model-')), 'model.onnx');
+  copyFileSync(MODEL, file);
+  return file;
+}
+
+const graphs = (dir: string): string[] => readdirSync(dir).sort();
+
+describe('the optimized-graph cache', () => {
+  test('the first load saves the graph, the next starts from it, and both answer bit for bit like no cache', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
+    const plain = await runOnce(MODEL, undefined);
+    const first = await runOnce(MODEL, dir);
+    const second = await runOnce(MODEL, dir);
+    assert.deepEqual([plain.outcome, first.outcome, second.outcome], ['not cached', 'written', 'read']);
+    assert.equal(graphs(dir).length, 1, `one graph, no temporary files left: ${graphs(dir).join(', ')}`);
+    assert.match(graphs(dir)[0] ?? '', /^[0-9a-f]{20}-[0-9a-f]{20}\.onnx$/);
+    assert.deepEqual(first.output, plain.output);
+    assert.deepEqual(second.output, plain.output);
+  });
+
+  test('workers starting together write one graph between them, and leave no lock or temporary file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
+    assert.equal((await runOnce(MODEL, dir, 2)).outcome, 'written');
+    assert.equal(graphs(dir).length, 1, graphs(dir).join(', '));
+    assert.match(graphs(dir)[0] ?? '', /\.onnx$/);
+  });
+
+  test('a graph being written elsewhere is left alone; a writer that died long ago is taken over', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
+    const found = optimizedGraphLocation(MODEL, dir);
+    assert.ok('location' in found);
+    const lock = `${found.location.file}.writing`;
+    writeFileSync(lock, '');
+    assert.equal((await runOnce(MODEL, dir)).outcome, 'not cached');
+    assert.deepEqual(graphs(dir), [path.basename(lock)], 'the other writer still holds it');
+    const longAgo = new Date(Date.now() - 20 * 60_000);
+    utimesSync(lock, longAgo, longAgo);
+    assert.equal((await runOnce(MODEL, dir)).outcome, 'written');
+    assert.deepEqual(graphs(dir), [path.basename(found.location.file)]);
+  });
+
+  test('a torn cache file is not trusted: it is replaced by a whole graph', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
+    const found = optimizedGraphLocation(MODEL, dir);
+    assert.ok('location' in found);
+    const plain = await runOnce(MODEL, undefined);
+    await runOnce(MODEL, dir);
+    const whole = readFileSync(found.location.file);
+    writeFileSync(found.location.file, whole.subarray(0, Math.floor(whole.length / 2)));
+    const torn = await runOnce(MODEL, dir);
+    assert.equal(torn.outcome, 'written');
+    assert.deepEqual(torn.output, plain.output);
+    assert.equal(readFileSync(found.location.file).length, whole.length);
+    assert.equal((await runOnce(MODEL, dir)).outcome, 'read');
+  });
+
+  test('a changed model file gets a new graph and the old one is removed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
+    const model = copyOfModel();
+    assert.equal((await runOnce(model, dir)).outcome, 'written');
+    const before = graphs(dir);
+    utimesSync(model, new Date(), new Date(Date.now() + 60_000));
+    assert.equal((await runOnce(model, dir)).outcome, 'written');
+    const after = graphs(dir);
+    assert.equal(after.length, 1);
+    assert.notDeepEqual(after, before);
+    assert.equal(after[0]?.slice(0, 21), before[0]?.slice(0, 21), 'same model file, same prefix');
+  });
+
+  test('a cache folder that cannot be made leaves the model loading as usual', async () => {
+    const blocker = path.join(mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-')), 'a-file');
+    writeFileSync(blocker, 'not a folder');
+    const result = await runOnce(MODEL, path.join(blocker, 'graphs'));
+    assert.equal(result.outcome, 'not cached');
+    assert.equal(existsSync(path.join(blocker, 'graphs')), false);
+  });
+});
+
+describe('the workers warm themselves up before they say they are ready', () => {
+  test('a model whose shape is known but for the batch is warmed up in the worker', async () => {
+    assert.equal((await runOnce(MODEL, undefined)).warmedUp, true);
+  });
+
+  test('a model with a dynamic image size is not (the caller warms it up with the size it will use)', async () => {
+    const spec = tinyColorSpec('N');
+    const dynamic = {
+      ...spec,
+      inputs: [{ name: 'input', elemType: 'float32' as const, dims: ['N', 3, 'H', 'W'] }],
+    };
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'skiff-dynamic-')), 'model.onnx');
+    writeFileSync(file, encodeModel(dynamic));
+    const model = await new OnnxRuntime(silentLogger).load(file, { workers: 1, threadsPerWorker: 1 });
+    try {
+      assert.equal(model.warmedUp, false);
+      const outputs = await model.infer({
+        input: { type: 'FP32', shape: [1, 3, 8, 8], data: new Float32Array(192) },
+      });
+      assert.deepEqual(outputs.logits?.shape, [1, 4]);
+    } finally {
+      await model.close();
+    }
+  });
+});
