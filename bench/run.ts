@@ -7,10 +7,13 @@
  * on a ResNet50 with the real architecture and random weights, built in the setup (bench/.work, never
  * committed). Rounds alternate between the systems so drift on a shared machine hits all alike; each figure
  * is the median over rounds. Env: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS (workers x threads,
- * default `1xN,Nx1` for N cores), BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_INT8=0. See docs/performance.md.
+ * default `1xN,Nx1` for N cores), BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_INT8=0, BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row).
+ * Uploads are the shared golden retriever photo scaled to 500x375 (the size issue 4 measured with); the
+ * default layout is also measured with the original photo. See docs/performance.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
+import sharp from 'sharp';
 import path from 'node:path';
 import { prepareTarget } from '../src/loadgen/bench-target.js';
 import { runClosedLoop } from '../src/loadgen/closed-loop.js';
@@ -35,12 +38,14 @@ const say = (line: string): void => {
 };
 
 interface Contender {
+  /** The row's name: the server's, or the server's plus what differs (the large photo). */
+  readonly name: string;
   readonly server: BenchServer;
   readonly send: Send;
   readonly client: HttpClient;
   /** Skiff's layout, for the same-threads comparison; undefined for the peers. */
   readonly config?: { readonly workers: number; readonly threads: number };
-  readonly kind: 'skiff' | 'skiff-int8' | 'gunicorn' | 'seed';
+  readonly kind: 'skiff' | 'skiff-large-photo' | 'skiff-int8' | 'gunicorn' | 'seed';
 }
 
 function summarize(list: readonly StepResult[]): {
@@ -77,6 +82,31 @@ async function eventLoopP99Ms(client: HttpClient): Promise<number> {
   return value === undefined ? NaN : Math.max(0, Number(value) * 1000 - LOOP_SAMPLE_MS);
 }
 
+/** The upload size issue 4's figures were measured with; the bench makes one from a real photo. */
+const REFERENCE_WIDTH = 500;
+const REFERENCE_HEIGHT = 375;
+
+/** The shared photo scaled and centre-cropped to the reference size, as a quality-90 JPEG (as cameras write). */
+async function referencePhoto(photo: Buffer): Promise<Buffer> {
+  return sharp(photo)
+    .resize(REFERENCE_WIDTH, REFERENCE_HEIGHT, { fit: 'cover' })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
+/** Whether ONNX Runtime's int8 kernels get VNNI here: without it int8 is about 2x fp32 at best on x86. */
+function vnniNote(): string {
+  let flags = '';
+  try {
+    flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    return 'CPU flags unknown';
+  }
+  const has = (flag: string): boolean => flags.split(' ').includes(flag);
+  const isa = has('avx512f') ? 'AVX-512' : has('avx2') ? 'AVX2' : 'no AVX2';
+  return `${isa}, ${has('avx512_vnni') || has('avx_vnni') ? 'with' : 'without'} VNNI (int8 dot products)`;
+}
+
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
 const ratio = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
 
@@ -84,7 +114,9 @@ async function main(): Promise<void> {
   const workDir = path.join(repoRoot(), 'bench', '.work');
   mkdirSync(workDir, { recursive: true });
   const models = await ensureBenchModels(workDir, say);
-  const dog = readFileSync(sharedImage('golden_retriever_puppy.jpg'));
+  const photo = readFileSync(sharedImage('golden_retriever_puppy.jpg'));
+  const dog = await referencePhoto(photo);
+  const photoSize = await sharp(photo).metadata();
   const configs = (process.env.BENCH_CONFIGS ?? `1x${THREADS},${THREADS}x1`).split(',').map((spec) => {
     const [workers = 1, threads = 1] = spec.split('x').map(Number);
     return { workers, threads };
@@ -136,22 +168,46 @@ async function main(): Promise<void> {
   }
 
   const contenders: Contender[] = [];
+  const target = async (client: HttpClient, bytes: Buffer): Promise<Send> =>
+    (
+      await prepareTarget(client, {
+        protocol: 'predict',
+        images: [{ name: 'dog.jpg', bytes }],
+        imageSize: 224,
+        inputData: 'random',
+        binaryData: true,
+      })
+    ).send;
   for (const { server, kind, config } of servers) {
     const client = new HttpClient(server.url, TOP, 600_000);
-    const target = await prepareTarget(client, {
-      protocol: 'predict',
-      images: [{ name: 'dog.jpg', bytes: dog }],
-      imageSize: 224,
-      inputData: 'random',
-      binaryData: true,
+    const send = await target(client, dog);
+    contenders.push({
+      name: server.name,
+      server,
+      send,
+      client,
+      kind,
+      ...(config === undefined ? {} : { config }),
     });
-    contenders.push({ server, send: target.send, client, kind, ...(config === undefined ? {} : { config }) });
+  }
+  // The default layout once more with the original photo: what decoding a phone-sized upload costs.
+  const firstSkiff = servers.find((s) => s.kind === 'skiff');
+  if (firstSkiff !== undefined && process.env.BENCH_LARGE_PHOTO !== '0') {
+    const client = new HttpClient(firstSkiff.server.url, TOP, 600_000);
+    contenders.push({
+      name: `${firstSkiff.server.name} ${photoSize.width}x${photoSize.height}`,
+      server: firstSkiff.server,
+      send: await target(client, photo),
+      client,
+      kind: 'skiff-large-photo',
+    });
   }
 
   say(
     `\nResNet50 (random weights, ${models.source === 'pytorch' ? 'torchvision' : 'own ONNX writer'}), ${THREADS} cores, ${ROUNDS} round(s) x ${SECONDS} s per measurement, ` +
-      `multipart ${dog.length}-byte JPEG over loopback, concurrency ${LEVELS.join(',')}`,
+      `multipart ${REFERENCE_WIDTH}x${REFERENCE_HEIGHT} JPEG (${dog.length} bytes) over loopback, concurrency ${LEVELS.join(',')}`,
   );
+  say(`CPU: ${cpus()[0]?.model ?? 'unknown'}; ${vnniNote()}`);
   if (models.int8 !== undefined)
     say(
       `int8: ${models.int8.kind === 'zoo' ? "the zoo's resnet50-int8 from the Skiff cache" : models.int8.note}`,
@@ -175,8 +231,8 @@ async function main(): Promise<void> {
     );
     for (const c of contenders) {
       for (const concurrency of LEVELS) {
-        const key = `${c.server.name}|${concurrency}`;
-        const skiff = c.kind === 'skiff' || c.kind === 'skiff-int8';
+        const key = `${c.name}|${concurrency}`;
+        const skiff = c.kind !== 'gunicorn' && c.kind !== 'seed';
         if (skiff) await eventLoopP99Ms(c.client);
         const result = await runClosedLoop({
           send: c.send,
@@ -195,15 +251,15 @@ async function main(): Promise<void> {
   say(
     `\nengine alone (ONNX Runtime, ${THREADS} threads, batch 1): ${f1(enginePerSecond)} img/s, p50 ${f1(engineP50)} ms`,
   );
-  const width = Math.max(...contenders.map((c) => c.server.name.length)) + 2;
+  const width = Math.max(...contenders.map((c) => c.name.length)) + 2;
   say(`${'system'.padEnd(width)}   c    req/s   p50 ms   p90 ms   p99 ms   max ms  errors  x engine`);
   const at = (c: Contender, concurrency: number): ReturnType<typeof summarize> =>
-    summarize(results.get(`${c.server.name}|${concurrency}`) ?? []);
+    summarize(results.get(`${c.name}|${concurrency}`) ?? []);
   for (const c of contenders) {
     for (const concurrency of LEVELS) {
       const s = at(c, concurrency);
       say(
-        `${c.server.name.padEnd(width)} ${String(concurrency).padStart(3)} ${f1(s.perSecond).padStart(8)} ${f1(s.p50).padStart(8)} ${f1(s.p90).padStart(8)} ${f1(s.p99).padStart(8)} ${f1(s.max).padStart(8)} ${String(s.errors).padStart(7)}  ${ratio(s.perSecond / enginePerSecond).padStart(8)}`,
+        `${c.name.padEnd(width)} ${String(concurrency).padStart(3)} ${f1(s.perSecond).padStart(8)} ${f1(s.p50).padStart(8)} ${f1(s.p90).padStart(8)} ${f1(s.p99).padStart(8)} ${f1(s.max).padStart(8)} ${String(s.errors).padStart(7)}  ${ratio(s.perSecond / enginePerSecond).padStart(8)}`,
       );
     }
   }
@@ -215,52 +271,38 @@ async function main(): Promise<void> {
     say(`  ${label.padEnd(44)} ${ratio(value).padStart(8)}   target ${target}`);
   say(`\nratios at c=${TOP} (medians over rounds; targets from issue 4):`);
   for (const c of skiffs)
-    line(`${c.server.name} / engine alone`, at(c, TOP).perSecond / enginePerSecond, '>= 0.95x');
+    line(`${c.name} / engine alone`, at(c, TOP).perSecond / enginePerSecond, '>= 0.95x');
   const gunicorn = peer('gunicorn');
   const seed = peer('seed');
   const int8 = peer('skiff-int8');
   if (gunicorn !== undefined)
-    line(
-      `${best.server.name} / ${gunicorn.server.name}`,
-      at(best, TOP).perSecond / at(gunicorn, TOP).perSecond,
-      '>= 1.4x',
-    );
+    line(`${best.name} / ${gunicorn.name}`, at(best, TOP).perSecond / at(gunicorn, TOP).perSecond, '>= 1.4x');
   if (seed !== undefined)
-    line(
-      `${best.server.name} / ${seed.server.name}`,
-      at(best, TOP).perSecond / at(seed, TOP).perSecond,
-      '>= 8x',
-    );
+    line(`${best.name} / ${seed.name}`, at(best, TOP).perSecond / at(seed, TOP).perSecond, '>= 8x');
   const fp32Same = skiffs[0];
   if (int8 !== undefined && fp32Same !== undefined)
-    line(
-      `${int8.server.name} / ${fp32Same.server.name}`,
-      at(int8, TOP).perSecond / at(fp32Same, TOP).perSecond,
-      '>= 3x',
-    );
+    line(`${int8.name} / ${fp32Same.name}`, at(int8, TOP).perSecond / at(fp32Same, TOP).perSecond, '>= 3x');
   say(`\nSkiff's main-thread event-loop delay p99 during the c=${TOP} measurements (target <= 10 ms):`);
   for (const c of contenders.filter((x) => x.kind === 'skiff' || x.kind === 'skiff-int8'))
-    say(
-      `  ${c.server.name.padEnd(width)} ${f1(median(loopDelay.get(`${c.server.name}|${TOP}`) ?? [])).padStart(8)} ms`,
-    );
+    say(`  ${c.name.padEnd(width)} ${f1(median(loopDelay.get(`${c.name}|${TOP}`) ?? [])).padStart(8)} ms`);
   if (LEVELS.includes(1)) {
     say(`\np50 at c=1 (engine alone ${f1(engineP50)} ms; target: Skiff <= engine + 5 ms):`);
     for (const c of contenders) {
       const p50 = at(c, 1).p50;
       say(
-        `  ${c.server.name.padEnd(width)} ${f1(p50).padStart(8)} ms  (engine ${p50 - engineP50 >= 0 ? '+' : ''}${f1(p50 - engineP50)} ms)`,
+        `  ${c.name.padEnd(width)} ${f1(p50).padStart(8)} ms  (engine ${p50 - engineP50 >= 0 ? '+' : ''}${f1(p50 - engineP50)} ms)`,
       );
     }
   }
   say('');
-  for (const c of contenders) {
+  for (const c of contenders.filter((x) => x.kind !== 'skiff-large-photo')) {
     const memory = rssMiB(c.server.child.pid);
     const perWorker =
       c.config === undefined
         ? ''
         : `, ${f1(memory.rss / c.config.workers)} MiB per worker incl. the main thread`;
     say(
-      `${c.server.name}: start to ready ${(c.server.coldStartMs / 1000).toFixed(2)} s${c.server.breakdown === undefined ? '' : ` (${c.server.breakdown})`}; RSS ${f1(memory.rss)} MiB (with child processes), peak ${f1(memory.peak)} MiB${perWorker}`,
+      `${c.name}: start to ready ${(c.server.coldStartMs / 1000).toFixed(2)} s${c.server.breakdown === undefined ? '' : ` (${c.server.breakdown})`}; RSS ${f1(memory.rss)} MiB (with child processes), peak ${f1(memory.peak)} MiB${perWorker}`,
     );
   }
   const out = path.join(workDir, 'last-run.json');

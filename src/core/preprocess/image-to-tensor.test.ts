@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ImageInputContract } from '../model/model-config.js';
 import type { RgbImage } from './image-codec.js';
 import { imagesToTensor } from './image-to-tensor.js';
-import { float16ToNumber } from '../tensor/tensor.js';
+import { float16ToNumber, numberToFloat16 } from '../tensor/tensor.js';
 
 /**
  * 2x2 image, row-major RGB:   (x0,y0) (x1,y0)
@@ -171,4 +171,43 @@ describe('imagesToTensor: errors', () => {
       message: /^decoded image is 2x2/,
     });
   });
+});
+
+describe('imagesToTensor: the per-channel tables give what the formula gives, element by element', () => {
+  // 16x16 pixels: every byte value once in each channel, the channels in different orders.
+  const pixels = new Uint8Array(16 * 16 * 3);
+  for (let p = 0; p < 256; p++) {
+    pixels[p * 3] = p;
+    pixels[p * 3 + 1] = 255 - p;
+    pixels[p * 3 + 2] = (p * 67) % 256;
+  }
+  const image: RgbImage = { width: 16, height: 16, pixels };
+  const imagenet = { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;
+  // uint8 models take bytes: a recipe that keeps values in 0..255 with some clamped at each end.
+  const bytes = { scale: 1.5, mean: [20, -10, 100], std: [1, 1, 1] } as const;
+
+  for (const dtype of ['float32', 'float16', 'uint8'] as const)
+    for (const layout of ['NCHW', 'NHWC'] as const)
+      for (const colorOrder of ['RGB', 'BGR'] as const)
+        test(`${dtype} ${layout} ${colorOrder}`, () => {
+          const recipe = dtype === 'uint8' ? bytes : imagenet;
+          const spec = contract({ dtype, layout, colorOrder, width: 16, height: 16, ...recipe });
+          const tensor = imagesToTensor([image], spec);
+          for (let p = 0; p < 256; p++)
+            for (let c = 0; c < 3; c++) {
+              const byte = pixels[p * 3 + (colorOrder === 'BGR' ? 2 - c : c)] ?? 0;
+              const float = Math.fround((byte * spec.scale - (spec.mean[c] ?? 0)) / (spec.std[c] ?? 1));
+              const expected =
+                dtype === 'float32'
+                  ? float
+                  : dtype === 'float16'
+                    ? numberToFloat16(float)
+                    : Math.min(255, Math.max(0, Math.round(float)));
+              const index = layout === 'NCHW' ? c * 256 + p : p * 3 + c;
+              const actual = tensor.data[index] as number;
+              if (dtype === 'float32')
+                assert.ok(Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${p},${c}`);
+              else assert.equal(actual, expected, `pixel ${p} channel ${c}`);
+            }
+        });
 });
