@@ -35,7 +35,8 @@ export const BENCH_OPTIONS = [
     type: 'string',
     placeholder: 'name',
     description: "the served model's name (/predict?model=, /v2/models/<name>)",
-    defaultLabel: "/predict's default model; for v2 the repository's only model",
+    defaultLabel:
+      "/predict's default model; for v2 the server's only model (repository index, else GET /v1/models)",
     schema: z.string().min(1).optional(),
   },
   {

@@ -92,25 +92,35 @@ async function v2Requests(
   };
 }
 
-/** The one ready model of a server that has the repository extension; else the user must name it. */
+/**
+ * The server's only model, when it says: the ready models of the OIP repository extension, else KServe
+ * V1's list of models (which every Skiff server answers); with several, or neither, the user must name it.
+ */
 async function onlyModel(client: HttpClient): Promise<string> {
-  const index = (await client
-    .send({
-      method: 'POST',
-      path: '/v2/repository/index',
-      headers: { 'content-type': 'application/json' },
-      body: Buffer.from('{}'),
-    })
-    .then((reply) =>
-      reply.status === 200 ? (JSON.parse(reply.body.toString('utf8')) as unknown) : undefined,
-    )
-    .catch(() => undefined)) as { name?: unknown; state?: unknown }[] | undefined;
-  const ready = Array.isArray(index)
+  const json = async (method: 'GET' | 'POST', path: string): Promise<unknown> =>
+    client
+      .send({
+        method,
+        path,
+        headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
+        ...(method === 'POST' ? { body: Buffer.from('{}') } : {}),
+      })
+      .then((reply) =>
+        reply.status === 200 ? (JSON.parse(reply.body.toString('utf8')) as unknown) : undefined,
+      )
+      .catch(() => undefined);
+  const index = (await json('POST', '/v2/repository/index')) as
+    { name?: unknown; state?: unknown }[] | undefined;
+  let names = Array.isArray(index)
     ? [...new Set(index.filter((m) => m.state === 'READY').map((m) => String(m.name)))]
     : [];
-  if (ready.length === 1 && ready[0] !== undefined) return ready[0];
+  if (!Array.isArray(index)) {
+    const listed = (await json('GET', '/v1/models')) as { models?: unknown } | undefined;
+    if (Array.isArray(listed?.models)) names = listed.models.map(String);
+  }
+  if (names.length === 1 && names[0] !== undefined) return names[0];
   throw new Error(
-    `--protocol v2 needs --model <name>${ready.length > 1 ? `; the server has ${ready.join(', ')}` : ''}`,
+    `--protocol v2 needs --model <name>${names.length > 1 ? `; the server has ${names.join(', ')}` : ''}`,
   );
 }
 

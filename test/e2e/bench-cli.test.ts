@@ -107,6 +107,12 @@ describe('skiff bench against a real server', () => {
     }
   });
 
+  test('--protocol v2 without --model on a one-model server: the model comes from GET /v1/models', async () => {
+    const result = await bench('--protocol', 'v2', '-c', '1', '-d', '1');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /POST \/v2\/models\/tiny-color\/infer/);
+  });
+
   test('--model-file: the engine alone in the same run, and each step its ratio to it', async () => {
     const result = await bench('--json', '-c', '1', '-d', '1', '--model-file', MODEL, '--threads', '1');
     assert.equal(result.code, 0, result.stderr);

@@ -424,6 +424,7 @@ describe('Open Inference Protocol v2 REST', () => {
     });
 
     test('V1: GET /v1/models/{m} and :predict with instances and with inputs', async () => {
+      assert.deepEqual(await (await fetch(`${linear.url}/v1/models`)).json(), { models: ['tabular-linear'] });
       assert.deepEqual(await (await fetch(`${linear.url}/v1/models/tabular-linear`)).json(), {
         name: 'tabular-linear',
         ready: true,

@@ -52,6 +52,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     summary: 'Unload a repository model (needs --repository-api)',
     errors: [403, 404, 501],
   },
+  'GET /v1/models': { summary: 'KServe V1 list of models: {"models": [name, ...]}', errors: [] },
   'GET /v1/models/{model}': { summary: 'KServe V1 model status: {"name", "ready"}', errors: [404] },
   'POST /v1/models/{model}:predict': {
     summary:

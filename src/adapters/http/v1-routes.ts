@@ -15,6 +15,9 @@ interface V1Body {
  * each with the seed's predictions list.
  */
 export function registerV1Routes(app: FastifyInstance, service: InferenceService, defaultTopK: number): void {
+  // KServe's "List Models": each served name once, whatever its versions or state.
+  app.get('/v1/models', async () => ({ models: [...new Set(service.list().map((m) => m.name))] }));
+
   app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
     const { ready } = service.modelReadiness(request.params.model);
     return { name: request.params.model, ready };
