@@ -20,8 +20,15 @@ function environment(extra: Record<string, string> | undefined): NodeJS.ProcessE
   // The caller's own SKIFF_* settings must not leak into a test's CLI run; tests stop at once unless they
   // set a drain delay themselves.
   const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith('SKIFF_'));
-  // gRPC on a free port, so test files running side by side never contend for 8081.
-  return { ...Object.fromEntries(inherited), SKIFF_DRAIN_DELAY_MS: '0', SKIFF_GRPC_PORT: '0', ...extra };
+  // gRPC on a free port, so test files running side by side never contend for 8081. No optimized graphs
+  // saved into the user's cache folder by tests (optimized-graph-cache.test.ts covers that cache).
+  return {
+    ...Object.fromEntries(inherited),
+    SKIFF_DRAIN_DELAY_MS: '0',
+    SKIFF_GRPC_PORT: '0',
+    SKIFF_GRAPH_CACHE: 'false',
+    ...extra,
+  };
 }
 
 /** Runs the built CLI to completion (killed after timeoutMs). */

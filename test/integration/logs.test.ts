@@ -210,7 +210,15 @@ test('--log-format pretty writes text lines for people, even into a pipe', async
   const child = spawn(
     process.execPath,
     [cliPath(), 'serve', '--model', fixtureModel('tiny-color'), '--host', '127.0.0.1', '--port', '0'],
-    { env: { ...process.env, SKIFF_LOG_FORMAT: 'pretty', SKIFF_GRPC_PORT: '-1', SKIFF_DRAIN_DELAY_MS: '0' } },
+    {
+      env: {
+        ...process.env,
+        SKIFF_LOG_FORMAT: 'pretty',
+        SKIFF_GRPC_PORT: '-1',
+        SKIFF_DRAIN_DELAY_MS: '0',
+        SKIFF_GRAPH_CACHE: 'false',
+      },
+    },
   );
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
