@@ -43,9 +43,12 @@ export interface StartupTimings {
   readonly configMs: number;
   /** Milliseconds spent finding, downloading and verifying the model, config and labels. */
   readonly fetchMs: number;
+  /** What remained of creating the model's sessions once the server was otherwise ready to wait for it. */
   readonly sessionCreateMs: number;
   readonly warmUpMs: number;
   readonly readyMs: number;
+  /** The model workers' own measure of creating their sessions and warming up, overlapped or not. */
+  readonly inWorkers?: { readonly sessionCreateMs: number; readonly warmUpMs: number } | undefined;
 }
 
 export interface RunningServer {
@@ -177,6 +180,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       sessionCreateMs: model.timings?.sessionCreateMs ?? 0,
       warmUpMs: model.timings?.warmUpMs ?? 0,
       readyMs: options.sinceStart(),
+      inWorkers: model.timings?.inRuntime,
     },
     metrics,
   );

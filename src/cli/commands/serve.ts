@@ -145,7 +145,10 @@ export async function serveCommand(io: CommandIo): Promise<number> {
     onSignal = stop;
     logger.info(
       `ready in ${(t.readyMs / 1000).toFixed(2)} s: process start to config ${ms(t.configMs)}, model fetch ${ms(t.fetchMs)}, ` +
-        `session create ${ms(t.sessionCreateMs)}, warm-up ${ms(t.warmUpMs)}`,
+        `session create ${ms(t.sessionCreateMs)}, warm-up ${ms(t.warmUpMs)}` +
+        (t.inWorkers === undefined
+          ? ''
+          : ` (the model's workers: session ${ms(t.inWorkers.sessionCreateMs)}, warm-up ${ms(t.inWorkers.warmUpMs)}, while the rest started)`),
       { url: server.url },
     );
   });

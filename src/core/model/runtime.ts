@@ -30,6 +30,11 @@ export interface LoadedModel {
    * initialisation and the caller need not run a warm-up of its own.
    */
   readonly warmedUp?: boolean;
+  /**
+   * The runtime's own measure of creating its instances and warming them up (the slowest instance), when it
+   * has one. With preloading this work overlaps the rest of start-up, so the caller's wait can be far shorter.
+   */
+  readonly loadTimings?: { readonly sessionCreateMs: number; readonly warmUpMs: number } | undefined;
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],

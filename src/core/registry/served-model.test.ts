@@ -75,6 +75,17 @@ describe('ServedModel.load', () => {
     assert.deepEqual([served.state, fake.calls.length], ['ready', 0]);
     assert.deepEqual(served.timings, { sessionCreateMs: 30, warmUpMs: 0 });
 
+    // The runtime's own measure is kept beside what load() waited (preloading overlaps the two).
+    const measured = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS, echo);
+    Object.assign(measured, { warmedUp: true, loadTimings: { sessionCreateMs: 400, warmUpMs: 60 } });
+    const preloaded = new ServedModel(spec());
+    await preloaded.load(runtimeFor(measured), clock(100, 105, 105));
+    assert.deepEqual(preloaded.timings, {
+      sessionCreateMs: 5,
+      warmUpMs: 0,
+      inRuntime: { sessionCreateMs: 400, warmUpMs: 60 },
+    });
+
     const cold = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS, echo);
     await new ServedModel(spec()).load(runtimeFor(cold), clock(0));
     assert.equal(cold.calls.length, 2, 'not warmed by the runtime: one warm-up per worker');

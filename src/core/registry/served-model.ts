@@ -32,8 +32,12 @@ export interface ServedModelSpec {
 }
 
 export interface LoadTimings {
+  /** How long load() waited for the runtime to hand over the model. */
   readonly sessionCreateMs: number;
+  /** How long load() ran its own warm-up (0 when the runtime warmed its instances while loading). */
   readonly warmUpMs: number;
+  /** The runtime's own measure of the same work, which may have overlapped other start-up work. */
+  readonly inRuntime?: { readonly sessionCreateMs: number; readonly warmUpMs: number } | undefined;
 }
 
 /** One model as the server sees it: its state (and why), the loaded instance, and how images map onto it. */
@@ -137,7 +141,11 @@ export class ServedModel {
         );
         await Promise.all(warmUps);
       }
-      this.timings = { sessionCreateMs, warmUpMs: now() - warmStart };
+      this.timings = {
+        sessionCreateMs,
+        warmUpMs: now() - warmStart,
+        ...(loaded.loadTimings === undefined ? {} : { inRuntime: loaded.loadTimings }),
+      };
       this.state = 'ready';
       this.reason = 'ready';
     } catch (error) {

@@ -90,6 +90,10 @@ export class OnnxModel implements LoadedModel {
     return this.pool.warmedUp;
   }
 
+  get loadTimings(): { sessionCreateMs: number; warmUpMs: number } | undefined {
+    return this.pool.loadTimings;
+  }
+
   get inputs(): readonly TensorInfo[] {
     return this.pool.inputs;
   }

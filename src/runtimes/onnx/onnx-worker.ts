@@ -172,6 +172,7 @@ function removeOlderVersions(file: string, prefix: string): void {
 
 async function main(): Promise<void> {
   let created: Awaited<ReturnType<typeof createSession>>;
+  const started = performance.now();
   try {
     created = await createSession();
   } catch (error) {
@@ -179,13 +180,17 @@ async function main(): Promise<void> {
     return;
   }
   const { session, optimizedGraph } = created;
+  const sessionCreateMs = performance.now() - started;
   const inputs = describe(session.inputMetadata);
+  const warmed = await warmUp(session, inputs);
   post({
     kind: 'ready',
     inputs,
     outputs: describe(session.outputMetadata),
     optimizedGraph,
-    warmedUp: await warmUp(session, inputs),
+    warmedUp: warmed,
+    sessionCreateMs,
+    warmUpMs: performance.now() - started - sessionCreateMs,
   });
 
   port?.on('message', (message: ToWorker) => {

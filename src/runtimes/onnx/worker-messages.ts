@@ -40,6 +40,9 @@ export type FromWorker =
       readonly optimizedGraph: OptimizedGraphOutcome;
       /** The worker ran one inference on zeros before saying it is ready. */
       readonly warmedUp: boolean;
+      /** Milliseconds the worker spent creating its session, and on its warm-up inference. */
+      readonly sessionCreateMs: number;
+      readonly warmUpMs: number;
     }
   | { readonly kind: 'load-failed'; readonly message: string }
   | { readonly kind: 'result'; readonly id: number; readonly outputs: Record<string, WireTensor> }

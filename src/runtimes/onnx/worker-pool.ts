@@ -43,6 +43,9 @@ export class WorkerPool {
   readonly optimizedGraphs: OptimizedGraphOutcome[] = [];
   /** Every worker started so far warmed itself up before saying it was ready. */
   warmedUp = true;
+  /** The slowest start-up worker's session creation and warm-up, in ms (replacements not counted). */
+  loadTimings: { sessionCreateMs: number; warmUpMs: number } | undefined;
+  private starting = true;
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
@@ -50,6 +53,7 @@ export class WorkerPool {
   async start(): Promise<void> {
     const started = Array.from({ length: this.options.size }, () => this.spawn());
     const results = await Promise.allSettled(started);
+    this.starting = false;
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure !== undefined) {
       await this.close();
@@ -107,6 +111,11 @@ export class WorkerPool {
             this.outputs = message.outputs;
             this.optimizedGraphs.push(message.optimizedGraph);
             this.warmedUp &&= message.warmedUp;
+            if (this.starting)
+              this.loadTimings = {
+                sessionCreateMs: Math.max(this.loadTimings?.sessionCreateMs ?? 0, message.sessionCreateMs),
+                warmUpMs: Math.max(this.loadTimings?.warmUpMs ?? 0, message.warmUpMs),
+              };
             slot.ready = true;
             settled = true;
             resolve();
