@@ -1,5 +1,6 @@
 import type { LoadedModel } from '../model/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { TensorData } from '../tensor/data-type.js';
 import type { InferenceObserver } from '../inference-observer.js';
 import { SkiffError } from '../errors.js';
 
@@ -18,23 +19,52 @@ export interface SchedulerOptions {
   readonly version?: string;
 }
 
-interface Waiting {
-  start: () => void;
+export interface BatchingOptions {
+  /** Largest batch (sum of the requests' first dimensions) one execution may run. */
+  readonly maxBatchSize: number;
+  /** How long the oldest request may wait for others to join its batch. */
+  readonly maxQueueDelayMs: number;
+  /** Batch sizes worth running at once without waiting (largest first is tried). */
+  readonly preferredBatchSizes: readonly number[];
+}
+
+interface Pending {
+  readonly inputs: Readonly<Record<string, Tensor>>;
+  readonly outputNames: readonly string[] | undefined;
+  readonly rows: number;
+  readonly key: string;
+  readonly enqueued: number;
+  readonly resolve: (outputs: Record<string, Tensor>) => void;
   readonly reject: (error: SkiffError) => void;
+  readonly warmUp: boolean;
+  /** The observer's handle on the submitting request (see InferenceObserver.requestContext). */
+  readonly context: unknown;
+  timer?: ReturnType<typeof setTimeout>;
+  /** Refuses the request if it is still queued after the model's queueTimeoutMs. */
+  queueTimer?: ReturnType<typeof setTimeout>;
 }
 
 /**
- * Admission in front of one model: bounded FIFO queue, fixed concurrency. Excess load is refused fast
- * instead of piling up in memory. (Dynamic batching will merge queued requests here.)
+ * Admission and scheduling in front of one model: a bounded FIFO queue (the next request past
+ * maxQueueSize is refused at once), at most `concurrency` executions at a time, request and queue
+ * timeouts. Excess load is refused fast instead of piling up in memory.
+ *
+ * With `batching`, Triton-style dynamic batching: whenever a model instance is free the queue's head is
+ * merged with the requests behind it that have the same inputs (names, types and non-batch dimensions) and
+ * outputs, up to maxBatchSize rows; a batch runs at once when it reaches a preferred size or maxBatchSize,
+ * else when its oldest request has waited maxQueueDelayMs. Outputs are split back by rows, so every caller
+ * gets exactly its own result. Without it every request runs alone, whatever its batch dimension.
  */
 export class Scheduler {
   private running = 0;
-  private readonly queue: Waiting[] = [];
+  private readonly queue: Pending[] = [];
   private closed = false;
+  private wakeUp: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly model: LoadedModel,
     private readonly options: SchedulerOptions,
+    private readonly batching?: BatchingOptions,
   ) {}
 
   get inFlight(): number {
@@ -50,124 +80,251 @@ export class Scheduler {
     return this.running >= this.options.concurrency && this.queue.length >= this.options.maxQueueSize;
   }
 
-  /** A warm-up call has no timeout and is not reported to the observer. */
-  async submit(
+  submit(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],
     warmUp = false,
   ): Promise<Record<string, Tensor>> {
     if (this.closed)
-      throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica');
-    const admitted = performance.now();
-    const context = warmUp ? undefined : this.options.observer?.requestContext?.();
-    const timeoutMs = warmUp ? 0 : (this.options.timeoutMs ?? 0);
-    if (this.running >= this.options.concurrency) {
-      if (this.full) {
-        throw new SkiffError(
+      return Promise.reject(
+        new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica'),
+      );
+    const first = Object.values(inputs)[0];
+    const rows = first?.shape[0] ?? 1;
+    if (this.batching !== undefined && rows > this.batching.maxBatchSize) {
+      return Promise.reject(
+        new SkiffError(
+          'SKIFF_BAD_TENSOR',
+          `a batch of ${rows} is larger than this model's maxBatchSize ${this.batching.maxBatchSize}`,
+        ),
+      );
+    }
+    if (this.full) {
+      return Promise.reject(
+        new SkiffError(
           'SKIFF_QUEUE_FULL',
           `the model's queue is full (${this.options.maxQueueSize} requests waiting); retry later`,
-        );
-      }
-      // A finishing request hands its slot straight to the next in line (running stays counted), so a
-      // request arriving in between cannot overtake the queue.
-      const queueTimeoutMs = warmUp ? 0 : (this.options.queueTimeoutMs ?? 0);
-      // The request's own limit or the model's queue limit, whichever comes first.
-      const limits = [timeoutMs, queueTimeoutMs].filter((ms) => ms > 0);
-      const waitMs = limits.length === 0 ? 0 : Math.min(...limits);
-      await new Promise<void>((start, reject) => {
-        const waiting: Waiting = { start, reject };
-        this.queue.push(waiting);
-        if (waitMs > 0) {
-          const timer = setTimeout(() => {
-            const at = this.queue.indexOf(waiting);
-            if (at === -1) return;
-            this.queue.splice(at, 1);
-            reject(queueTimeout(waitMs));
-          }, waitMs);
-          // Starting clears the timer: the running phase has its own, for the time left.
-          waiting.start = () => {
-            clearTimeout(timer);
-            start();
-          };
-        }
-      });
-    } else {
-      this.running++;
-    }
-    const started = performance.now();
-    const work = this.model.infer(inputs, outputNames).finally(() => {
-      const next = this.queue.shift();
-      if (next === undefined) this.running--;
-      else next.start();
-    });
-    if (!warmUp) {
-      void work.then(
-        () => this.report('success', admitted, started, inputs, context),
-        () => this.report('failure', admitted, started, inputs, context),
+        ),
       );
     }
-    const left = timeoutMs > 0 ? timeoutMs - (performance.now() - admitted) : 0;
-    if (timeoutMs <= 0) return work;
-    // The inference itself cannot be interrupted: its slot stays taken until it ends, but the caller is
-    // answered on time.
-    work.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => {
+    return new Promise((resolve, reject) => {
+      const pending: Pending = {
+        inputs,
+        outputNames,
+        rows,
+        key: batchKey(inputs, outputNames),
+        enqueued: performance.now(),
+        resolve,
+        reject,
+        warmUp,
+        context: warmUp ? undefined : this.options.observer?.requestContext?.(),
+      };
+      const timeoutMs = warmUp ? 0 : (this.options.timeoutMs ?? 0);
+      if (timeoutMs > 0) {
+        pending.timer = setTimeout(() => {
+          const at = this.queue.indexOf(pending);
+          if (at !== -1) this.queue.splice(at, 1);
           reject(new SkiffError('SKIFF_TIMEOUT', `the inference did not finish within ${timeoutMs} ms`));
-        },
-        Math.max(0, left),
-      );
-    });
-    try {
-      return await Promise.race([work, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private report(
-    outcome: 'success' | 'failure',
-    admitted: number,
-    started: number,
-    inputs: Readonly<Record<string, Tensor>>,
-    context: unknown,
-  ): void {
-    const first = Object.values(inputs)[0];
-    this.options.observer?.inferenceDone({
-      model: this.options.model ?? '',
-      version: this.options.version ?? '',
-      outcome,
-      queueSeconds: (started - admitted) / 1000,
-      computeSeconds: (performance.now() - started) / 1000,
-      batchSize: first?.shape[0] ?? 1,
-      executionBatchSize: first?.shape[0] ?? 1,
-      execution: { batchSize: first?.shape[0] ?? 1 },
-      context,
+        }, timeoutMs);
+      }
+      const queueTimeoutMs = warmUp ? 0 : (this.options.queueTimeoutMs ?? 0);
+      if (queueTimeoutMs > 0) {
+        pending.queueTimer = setTimeout(() => {
+          const at = this.queue.indexOf(pending);
+          if (at === -1) return;
+          this.queue.splice(at, 1);
+          clearTimeout(pending.timer);
+          reject(queueTimeout(queueTimeoutMs));
+        }, queueTimeoutMs);
+      }
+      this.queue.push(pending);
+      this.dispatch();
     });
   }
 
-  /**
-   * Refuses new work and resolves once everything already accepted (running and queued) has finished, or
-   * after `timeoutMs`, when what is still queued is failed so the model can be released.
-   */
   async drain(timeoutMs: number): Promise<void> {
     this.closed = true;
+    this.dispatch(true);
     const deadline = Date.now() + timeoutMs;
     while ((this.running > 0 || this.queue.length > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
+      this.dispatch(true);
     }
     this.close();
   }
 
-  /** Refuses new work and fails what is still queued; requests already running finish. */
   close(): void {
     this.closed = true;
-    for (const waiting of this.queue.splice(0)) {
-      waiting.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded before this request ran'));
+    for (const pending of this.queue.splice(0)) {
+      clearTimeout(pending.timer);
+      clearTimeout(pending.queueTimer);
+      pending.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded before this request ran'));
     }
   }
+
+  /** Starts every batch that is due while a model instance is free; arms a timer for the next one. */
+  private dispatch(flush = false): void {
+    clearTimeout(this.wakeUp);
+    this.wakeUp = undefined;
+    while (this.running < this.options.concurrency && this.queue.length > 0) {
+      const batch = this.nextBatch(flush);
+      if (batch === undefined) break;
+      void this.execute(batch);
+    }
+    const head = this.queue[0];
+    if (head !== undefined && this.running < this.options.concurrency && this.batching !== undefined) {
+      const wait = Math.max(0, this.batching.maxQueueDelayMs - (performance.now() - head.enqueued));
+      this.wakeUp = setTimeout(() => this.dispatch(), wait);
+    }
+  }
+
+  private nextBatch(flush: boolean): Pending[] | undefined {
+    const head = this.queue[0];
+    if (head === undefined) return undefined;
+    if (this.batching === undefined) {
+      this.queue.shift();
+      clearTimeout(head.queueTimer);
+      return [head];
+    }
+    const members: Pending[] = [];
+    let rows = 0;
+    for (const pending of this.queue) {
+      if (pending.key !== head.key || rows + pending.rows > this.batching.maxBatchSize) continue;
+      members.push(pending);
+      rows += pending.rows;
+    }
+    const full = rows >= this.batching.maxBatchSize || this.batching.preferredBatchSizes.includes(rows);
+    const due = performance.now() - head.enqueued >= this.batching.maxQueueDelayMs;
+    if (!full && !due && !flush) return undefined;
+    for (const member of members) {
+      this.queue.splice(this.queue.indexOf(member), 1);
+      clearTimeout(member.queueTimer);
+    }
+    return members;
+  }
+
+  private async execute(batch: Pending[]): Promise<void> {
+    this.running++;
+    const started = performance.now();
+    const rows = batch.reduce((sum, p) => sum + p.rows, 0);
+    try {
+      const [head] = batch;
+      if (head === undefined) return;
+      const inputs = batch.length === 1 ? head.inputs : concatInputs(batch.map((p) => p.inputs));
+      const outputs = await this.model.infer(inputs, head.outputNames);
+      let offset = 0;
+      for (const [index, pending] of batch.entries()) {
+        const own = batch.length === 1 ? outputs : sliceOutputs(outputs, offset, pending.rows, rows);
+        offset += pending.rows;
+        this.finish(pending, index === 0, rows, started, 'success');
+        pending.resolve(own);
+      }
+    } catch (error) {
+      const failure =
+        error instanceof SkiffError
+          ? error
+          : new SkiffError('SKIFF_INFERENCE_FAILED', 'the batched inference failed', { cause: error });
+      for (const [index, pending] of batch.entries()) {
+        this.finish(pending, index === 0, rows, started, 'failure');
+        pending.reject(failure);
+      }
+    } finally {
+      this.running--;
+      this.dispatch(this.closed);
+    }
+  }
+
+  private finish(
+    pending: Pending,
+    firstOfBatch: boolean,
+    rows: number,
+    started: number,
+    outcome: 'success' | 'failure',
+  ): void {
+    clearTimeout(pending.timer);
+    if (pending.warmUp) return;
+    const observer: InferenceObserver | undefined = this.options.observer;
+    observer?.inferenceDone({
+      model: this.options.model ?? '',
+      version: this.options.version ?? '',
+      outcome,
+      queueSeconds: (started - pending.enqueued) / 1000,
+      computeSeconds: (performance.now() - started) / 1000,
+      batchSize: pending.rows,
+      executionBatchSize: rows,
+      execution: firstOfBatch ? { batchSize: rows } : undefined,
+      context: pending.context,
+    });
+  }
+}
+
+/** Requests can share a batch only with the same inputs (name, type, non-batch dims) and the same outputs. */
+function batchKey(
+  inputs: Readonly<Record<string, Tensor>>,
+  outputNames: readonly string[] | undefined,
+): string {
+  const parts = Object.entries(inputs)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, t]) => `${name}:${t.type}:${t.shape.slice(1).join('x')}`);
+  return `${parts.join('|')}>${outputNames === undefined ? '*' : [...outputNames].sort().join(',')}`;
+}
+
+function concatInputs(list: readonly Readonly<Record<string, Tensor>>[]): Record<string, Tensor> {
+  const [first] = list;
+  if (first === undefined) return {};
+  const out: Record<string, Tensor> = {};
+  for (const name of Object.keys(first)) {
+    const parts = list.map((inputs) => inputs[name]).filter((t): t is Tensor => t !== undefined);
+    const [head] = parts;
+    if (head === undefined) continue;
+    const rows = parts.reduce((sum, t) => sum + (t.shape[0] ?? 0), 0);
+    out[name] = {
+      type: head.type,
+      shape: [rows, ...head.shape.slice(1)],
+      data: concatData(parts.map((t) => t.data)),
+    };
+  }
+  return out;
+}
+
+function concatData(parts: readonly TensorData[]): TensorData {
+  const [head] = parts;
+  if (head === undefined) return new Float32Array(0);
+  if (Array.isArray(head)) return parts.flatMap((p) => p as Uint8Array[]);
+  const total = parts.reduce((sum, p) => sum + p.length, 0);
+  const Constructor = head.constructor as new (length: number) => Exclude<TensorData, Uint8Array[]>;
+  const out = new Constructor(total);
+  let at = 0;
+  for (const part of parts) {
+    (out as unknown as { set(source: ArrayLike<unknown>, offset: number): void }).set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Rows [offset, offset + rows) of every output whose first dimension is the whole batch. */
+function sliceOutputs(
+  outputs: Record<string, Tensor>,
+  offset: number,
+  rows: number,
+  total: number,
+): Record<string, Tensor> {
+  const own: Record<string, Tensor> = {};
+  for (const [name, tensor] of Object.entries(outputs)) {
+    if (tensor.shape[0] !== total) {
+      throw new SkiffError(
+        'SKIFF_INFERENCE_FAILED',
+        `output "${name}" has shape [${tensor.shape.join(',')}], not one row per batched input; this model cannot be batched`,
+      );
+    }
+    const perRow = total === 0 ? 0 : tensor.data.length / total;
+    own[name] = {
+      type: tensor.type,
+      shape: [rows, ...tensor.shape.slice(1)],
+      data: tensor.data.slice(offset * perRow, (offset + rows) * perRow),
+    };
+  }
+  return own;
 }
 
 /** The answer to a request that waited its whole allowance in a queue without starting. */

@@ -7,13 +7,11 @@ import { resolveImageContract } from '../model/resolve-image-contract.js';
 import { imagesToTensor } from '../preprocess/image-to-tensor.js';
 import { Scheduler } from '../batching/scheduler.js';
 import { SkiffError } from '../errors.js';
-import { DynamicBatcher } from '../batching/dynamic-batcher.js';
 import type { InferenceObserver } from '../inference-observer.js';
 import { NO_OBSERVER } from '../inference-observer.js';
 import { zeroTensor } from '../tensor/tensor.js';
 
 /** What ServedModel needs of a scheduler: the plain FIFO one or the dynamic batcher. */
-type ModelScheduler = Pick<Scheduler, 'submit' | 'drain' | 'close' | 'inFlight' | 'queued' | 'full'>;
 
 export type ModelState = 'loading' | 'warming-up' | 'ready' | 'failed' | 'unloading';
 
@@ -47,7 +45,7 @@ export class ServedModel {
   classifier: ContractResolution = { ok: false, reason: 'the model is not loaded yet' };
   timings: LoadTimings | undefined;
   private loaded: LoadedModel | undefined;
-  private scheduler: ModelScheduler | undefined;
+  private scheduler: Scheduler | undefined;
 
   constructor(readonly spec: ServedModelSpec) {}
 
@@ -121,14 +119,17 @@ export class ServedModel {
       };
       const batching = this.spec.config.batching;
       const batchable = loaded.inputs.every((input) => (input.shape[0] ?? 0) < 0);
-      const scheduler: ModelScheduler =
+      const scheduler = new Scheduler(
+        loaded,
+        schedulerOptions,
         batching?.maxBatchSize !== undefined && batching.maxBatchSize > 1 && batchable
-          ? new DynamicBatcher(loaded, schedulerOptions, {
+          ? {
               maxBatchSize: batching.maxBatchSize,
               maxQueueDelayMs: batching.maxQueueDelayMs ?? 0,
               preferredBatchSizes: batching.preferredBatchSizes ?? [],
-            })
-          : new Scheduler(loaded, schedulerOptions);
+            }
+          : undefined,
+      );
       this.scheduler = scheduler;
       this.state = 'warming-up';
       this.reason = 'running the warm-up inference';

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../tensor/tensor.js';
 import type { InferenceReport } from '../inference-observer.js';
-import { DynamicBatcher } from './dynamic-batcher.js';
+import { Scheduler } from './scheduler.js';
 import { FakeLoadedModel, Held, echo } from '../testing/fake-loaded-model.js';
 
 const info = [{ name: 'x', type: 'FP32' as const, shape: [-1, 2] }];
@@ -13,11 +13,11 @@ const data = (outputs: Record<string, Tensor>): number[] => Array.from(outputs.x
 const shapes = (model: FakeLoadedModel): number[] => model.calls.map((c) => c.inputs.x?.shape[0] ?? -1);
 const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('DynamicBatcher', () => {
+describe('Scheduler with dynamic batching', () => {
   test('requests that queue behind a busy model are merged into one execution, and each gets its own rows', async () => {
     const held = new Held();
     const model = new FakeLoadedModel(info, info, held.respond);
-    const batcher = new DynamicBatcher(
+    const batcher = new Scheduler(
       model,
       { maxQueueSize: 10, concurrency: 1 },
       { maxBatchSize: 8, maxQueueDelayMs: 0, preferredBatchSizes: [] },
@@ -44,7 +44,7 @@ describe('DynamicBatcher', () => {
 
   test('maxQueueDelayMs: requests arriving within the delay share a batch', async () => {
     const model = new FakeLoadedModel(info, info, echo);
-    const batcher = new DynamicBatcher(
+    const batcher = new Scheduler(
       model,
       { maxQueueSize: 10, concurrency: 1 },
       { maxBatchSize: 8, maxQueueDelayMs: 40, preferredBatchSizes: [] },
@@ -65,7 +65,7 @@ describe('DynamicBatcher', () => {
 
   test('a preferred batch size runs at once, without waiting out the delay', async () => {
     const model = new FakeLoadedModel(info, info, echo);
-    const batcher = new DynamicBatcher(
+    const batcher = new Scheduler(
       model,
       { maxQueueSize: 10, concurrency: 1 },
       { maxBatchSize: 8, maxQueueDelayMs: 10_000, preferredBatchSizes: [2] },
@@ -79,7 +79,7 @@ describe('DynamicBatcher', () => {
   test('maxBatchSize caps each execution; larger requests are refused', async () => {
     const held = new Held();
     const model = new FakeLoadedModel(info, info, held.respond);
-    const batcher = new DynamicBatcher(
+    const batcher = new Scheduler(
       model,
       { maxQueueSize: 10, concurrency: 1 },
       { maxBatchSize: 2, maxQueueDelayMs: 0, preferredBatchSizes: [] },
@@ -99,7 +99,7 @@ describe('DynamicBatcher', () => {
   test('a failed execution fails every request in it and no other; a full queue is refused at once', async () => {
     const held = new Held();
     const model = new FakeLoadedModel(info, info, held.respond);
-    const batcher = new DynamicBatcher(
+    const batcher = new Scheduler(
       model,
       { maxQueueSize: 2, concurrency: 1 },
       { maxBatchSize: 8, maxQueueDelayMs: 0, preferredBatchSizes: [] },
@@ -122,7 +122,7 @@ describe('DynamicBatcher', () => {
     const model = new FakeLoadedModel(info, info, held.respond);
     const reports: InferenceReport[] = [];
     let current = 'a';
-    const batcher = new DynamicBatcher(
+    const batcher = new Scheduler(
       model,
       {
         maxQueueSize: 10,
@@ -154,7 +154,7 @@ describe('DynamicBatcher', () => {
   test('queueTimeoutMs: a request left in the queue is refused with SKIFF_TIMEOUT; batched ones are not', async () => {
     const held = new Held();
     const model = new FakeLoadedModel(info, info, held.respond);
-    const batcher = new DynamicBatcher(
+    const batcher = new Scheduler(
       model,
       { maxQueueSize: 10, concurrency: 1, queueTimeoutMs: 30 },
       { maxBatchSize: 2, maxQueueDelayMs: 0, preferredBatchSizes: [] },
