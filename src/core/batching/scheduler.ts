@@ -35,7 +35,7 @@ interface Pending {
   readonly key: string;
   readonly enqueued: number;
   readonly resolve: (outputs: Record<string, Tensor>) => void;
-  readonly reject: (error: SkiffError) => void;
+  readonly reject: (error: unknown) => void;
   readonly warmUp: boolean;
   /** The observer's handle on the submitting request (see InferenceObserver.requestContext). */
   readonly context: unknown;
@@ -220,8 +220,10 @@ export class Scheduler {
         pending.resolve(own);
       }
     } catch (error) {
+      // A request that ran alone gets the runtime's own error (the adapters log its cause); callers sharing
+      // a batch get one error that names the batch and keeps the original as its cause.
       const failure =
-        error instanceof SkiffError
+        error instanceof SkiffError || batch.length === 1
           ? error
           : new SkiffError('SKIFF_INFERENCE_FAILED', 'the batched inference failed', { cause: error });
       for (const [index, pending] of batch.entries()) {
