@@ -22,6 +22,7 @@ import { HttpClient } from '../src/loadgen/http-client.js';
 import { median } from '../src/loadgen/latency-stats.js';
 import type { Send, StepResult } from '../src/loadgen/step-tally.js';
 import { measureEngine } from '../src/runtimes/onnx/engine-bench.js';
+import { cpuFlags } from '../src/runtimes/onnx/optimized-graph-cache.js';
 import { repoRoot, sharedImage, SYNSET_LABELS } from '../test/helpers/paths.js';
 import { ensureBenchModels } from './bench-models.js';
 import type { BenchServer } from './bench-server.js';
@@ -96,13 +97,9 @@ async function referencePhoto(photo: Buffer): Promise<Buffer> {
 
 /** Whether ONNX Runtime's int8 kernels get VNNI here: without it int8 is about 2x fp32 at best on x86. */
 function vnniNote(): string {
-  let flags = '';
-  try {
-    flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
-  } catch {
-    return 'CPU flags unknown';
-  }
-  const has = (flag: string): boolean => flags.split(' ').includes(flag);
+  const flags = cpuFlags();
+  if (flags.length === 0) return 'CPU flags unknown';
+  const has = (flag: string): boolean => flags.includes(flag);
   const isa = has('avx512f') ? 'AVX-512' : has('avx2') ? 'AVX2' : 'no AVX2';
   return `${isa}, ${has('avx512_vnni') || has('avx_vnni') ? 'with' : 'without'} VNNI (int8 dot products)`;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { OptionSpec } from './option-table.js';
+import { VERBOSE_OPTION } from './option-table.js';
 import type { RegistryAccessConfig } from './registry-options.js';
 import { REGISTRY_OPTIONS } from './registry-options.js';
 
@@ -129,14 +130,7 @@ export const BUILD_OPTIONS = [
     schema: z.string().min(1).optional(),
   },
   ...REGISTRY_OPTIONS,
-  {
-    key: 'verbose',
-    short: 'v',
-    type: 'boolean',
-    description: 'stack traces for errors',
-    defaultLabel: 'false',
-    schema: z.boolean().default(false),
-  },
+  VERBOSE_OPTION,
 ] as const satisfies readonly OptionSpec[];
 
 export interface BuildConfig extends RegistryAccessConfig {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { OptionSpec } from './option-table.js';
+import { VERBOSE_OPTION } from './option-table.js';
 
 const positiveInt = z.number().int().positive();
 const seconds = z.number().int().min(0).max(3600);
@@ -43,14 +44,7 @@ export const CLUSTER_OPTIONS = [
     defaultLabel: '$KUBECONFIG, else ~/.kube/config, else in-cluster',
     schema: z.string().min(1).optional(),
   },
-  {
-    key: 'verbose',
-    short: 'v',
-    type: 'boolean',
-    description: 'stack traces for errors',
-    defaultLabel: 'false',
-    schema: z.boolean().default(false),
-  },
+  VERBOSE_OPTION,
 ] as const satisfies readonly OptionSpec[];
 
 /** What `skiff deploy` renders; the kustomize base in deploy/kustomize/base is these defaults. */

@@ -16,6 +16,16 @@ export interface OptionSpec {
   readonly placeholder?: string;
 }
 
+/** `--verbose` / `-v` of the commands whose only extra output is the stack of an error. */
+export const VERBOSE_OPTION = {
+  key: 'verbose',
+  short: 'v',
+  type: 'boolean',
+  description: 'stack traces for errors',
+  defaultLabel: 'false',
+  schema: z.boolean().default(false),
+} as const satisfies OptionSpec;
+
 export function flagOf(option: OptionSpec): string {
   return `--${option.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { OptionSpec } from './option-table.js';
+import { VERBOSE_OPTION } from './option-table.js';
 import type { RegistryAccessConfig } from './registry-options.js';
 import { REGISTRY_OPTIONS } from './registry-options.js';
 
@@ -23,14 +24,7 @@ export const PUSH_OPTIONS = [
     schema: z.string().min(1),
   },
   ...REGISTRY_OPTIONS,
-  {
-    key: 'verbose',
-    short: 'v',
-    type: 'boolean',
-    description: 'stack traces for errors',
-    defaultLabel: 'false',
-    schema: z.boolean().default(false),
-  },
+  VERBOSE_OPTION,
 ] as const satisfies readonly OptionSpec[];
 
 export interface PushConfig extends RegistryAccessConfig {

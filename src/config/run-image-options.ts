@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { OptionSpec } from './option-table.js';
+import { VERBOSE_OPTION } from './option-table.js';
 
 /** Every `skiff run-image` option, in the order --help lists them. */
 export const RUN_IMAGE_OPTIONS = [
@@ -72,14 +73,7 @@ export const RUN_IMAGE_OPTIONS = [
     defaultLabel: 'false (in the foreground; removed when it exits)',
     schema: z.boolean().default(false),
   },
-  {
-    key: 'verbose',
-    short: 'v',
-    type: 'boolean',
-    description: 'stack traces for errors',
-    defaultLabel: 'false',
-    schema: z.boolean().default(false),
-  },
+  VERBOSE_OPTION,
 ] as const satisfies readonly OptionSpec[];
 
 export interface RunImageConfig {

@@ -3,7 +3,7 @@
 // then run with podman like the image `skiff build` makes (test/e2e/image.test.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImageConfig, ImageManifest } from '../../src/deploy/image/media-types.js';
@@ -15,7 +15,11 @@ import { SYNSET_LABELS, sharedModel } from '../helpers/paths.js';
 import { createPodman } from '../helpers/podman.js';
 import type { Podman } from '../helpers/podman.js';
 import { runCli } from '../helpers/run-cli.js';
-import { assertRunsAs65532, predictsGoldenRetriever, waitReady } from '../helpers/container-checks.js';
+import {
+  assertServesAsNonRootAndDrains,
+  predictsGoldenRetriever,
+  waitReady,
+} from '../helpers/container-checks.js';
 
 const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
 // npm ci of 315 packages inside the build is most of it: about 90 s with an empty npm cache on 2 shared cores.
@@ -150,18 +154,6 @@ describe('the Containerfile, built with buildah and run with podman', { timeout:
     const engine = podman;
     await waitReady(url, async () => (await engine.run(['logs', name])).stderr);
     await predictsGoldenRetriever(url);
-
-    const pid = (await podman.ok(['inspect', '--format', '{{.State.Pid}}', name])).trim();
-    assertRunsAs65532(pid);
-    assert.match(
-      readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
-      /^node\0\/app\/dist\/src\/cli\/main\.js\0serve/,
-    );
-
-    await podman.ok(['stop', '-t', '20', name], 60_000);
-    const exit = (await podman.ok(['inspect', '--format', '{{.State.ExitCode}}', name])).trim();
-    assert.equal(exit, '0');
-    const logs = await podman.run(['logs', name]);
-    assert.match(logs.stderr + logs.stdout, /"msg":"SIGTERM: [^"]*finishing requests in flight/);
+    await assertServesAsNonRootAndDrains(podman, name);
   });
 });

@@ -25,6 +25,23 @@ describe('skiff run-image with podman', { timeout: 300_000 }, () => {
   let tag: string;
   let env: Record<string, string>;
 
+  /** `skiff run-image` of the pushed image on `port`, the shared model mounted, as container `name`. */
+  const runImage = (port: number, name: string): string[] => [
+    'run-image',
+    '--engine',
+    'podman',
+    '--image',
+    tag,
+    '--port',
+    String(port),
+    '--model',
+    MODEL,
+    '--labels',
+    SYNSET_LABELS(),
+    '--container-name',
+    name,
+  ];
+
   before(async () => {
     requireCommands('docker-registry', 'podman', 'runc');
     work = mkdtempSync(path.join(os.tmpdir(), 'skiff-run-image-e2e-'));
@@ -63,25 +80,7 @@ describe('skiff run-image with podman', { timeout: 300_000 }, () => {
     assert.ok(podman);
     const port = await freePort();
     const name = 'skiff-run-detached';
-    const result = await runCli(
-      [
-        'run-image',
-        '--engine',
-        'podman',
-        '--image',
-        tag,
-        '--port',
-        String(port),
-        '--model',
-        MODEL,
-        '--labels',
-        SYNSET_LABELS(),
-        '--detach',
-        '--container-name',
-        name,
-      ],
-      { cwd: work, env, timeoutMs: 60_000 },
-    );
+    const result = await runCli([...runImage(port, name), '--detach'], { cwd: work, env, timeoutMs: 60_000 });
     assert.equal(result.code, 0, result.stderr);
     const url = `http://127.0.0.1:${port}`;
     assert.equal(result.stdout, `${url}\n`);
@@ -96,26 +95,11 @@ describe('skiff run-image with podman', { timeout: 300_000 }, () => {
     assert.ok(podman);
     const port = await freePort();
     const name = 'skiff-run-foreground';
-    const child = spawn(
-      process.execPath,
-      [
-        cliPath(),
-        'run-image',
-        '--engine',
-        'podman',
-        '--image',
-        tag,
-        '--port',
-        String(port),
-        '--model',
-        MODEL,
-        '--labels',
-        SYNSET_LABELS(),
-        '--container-name',
-        name,
-      ],
-      { cwd: work, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [cliPath(), ...runImage(port, name)], {
+      cwd: work,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -23,7 +23,7 @@ export function imagesToTensor(images: readonly RgbImage[], contract: ImageInput
   const shape =
     contract.layout === 'NCHW' ? [images.length, 3, height, width] : [images.length, height, width, 3];
   const swap = contract.colorOrder === 'BGR';
-  const tables = [0, 1, 2].map((c) => channelTable(contract, c));
+  const tables = channelTables(contract);
   const values: Element =
     contract.dtype === 'float32'
       ? new Float32Array(count)
@@ -58,6 +58,18 @@ export function imagesToTensor(images: readonly RgbImage[], contract: ImageInput
 }
 
 const ZERO_TABLE = new Float32Array(256);
+
+// A model's contract object lives as long as the model: its tables are built once, not per request.
+const TABLES = new WeakMap<ImageInputContract, readonly Element[]>();
+
+function channelTables(contract: ImageInputContract): readonly Element[] {
+  let tables = TABLES.get(contract);
+  if (tables === undefined) {
+    tables = [0, 1, 2].map((c) => channelTable(contract, c));
+    TABLES.set(contract, tables);
+  }
+  return tables;
+}
 
 /** The finished element for each byte value of channel `c` (an RGB channel; BGR swaps the source). */
 function channelTable(contract: ImageInputContract, c: number): Element {

@@ -29,19 +29,27 @@ export function optimizedGraphDir(cacheDir: string): string {
 /** Models above this are left alone: ORT writes a graph over 2 GiB only with external data. */
 export const MAX_CACHED_MODEL_BYTES = 1024 ** 3;
 
+let flagsCache: readonly string[] | undefined;
+
+/** The CPU's feature flags from /proc/cpuinfo (x86 "flags", Arm "Features"); empty where there is none. */
+export function cpuFlags(): readonly string[] {
+  if (flagsCache === undefined) {
+    try {
+      const line = /^(?:flags|Features)\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+      flagsCache = line.split(' ').filter((flag) => flag !== '');
+    } catch {
+      // Not Linux: the model name and architecture have to do.
+      flagsCache = [];
+    }
+  }
+  return flagsCache;
+}
+
 let cpuKey: string | undefined;
 
 /** The CPU as far as ORT's kernel choice goes: architecture, model name and feature flags. */
 export function cpuSignature(): string {
-  if (cpuKey !== undefined) return cpuKey;
-  let flags = '';
-  try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8');
-    flags = /^(?:flags|Features)\s*:\s*(.*)$/m.exec(info)?.[1] ?? '';
-  } catch {
-    // Not Linux: the model name and architecture have to do.
-  }
-  cpuKey = [os.arch(), os.cpus()[0]?.model ?? 'unknown', flags].join('|');
+  cpuKey ??= [os.arch(), os.cpus()[0]?.model ?? 'unknown', cpuFlags().join(' ')].join('|');
   return cpuKey;
 }
 
