@@ -12,7 +12,7 @@ type Element = Float32Array | Uint16Array | Uint8Array;
  *
  * A pixel byte has only 256 values, so each channel gets a table of the finished element (the float32
  * of the formula; for float16 its bits; for uint8 the rounded, clamped value) and packing is one lookup
- * per element: about 1 ms for a 224x224 image whatever the element type, and the same numbers the
+ * per element: about 0.5 ms for a 224x224 image whatever the element type, and the same numbers the
  * formula gives element by element.
  */
 export function imagesToTensor(images: readonly RgbImage[], contract: ImageInputContract): Tensor {
@@ -23,15 +23,11 @@ export function imagesToTensor(images: readonly RgbImage[], contract: ImageInput
   const shape =
     contract.layout === 'NCHW' ? [images.length, 3, height, width] : [images.length, height, width, 3];
   const swap = contract.colorOrder === 'BGR';
-  const tables = channelTables(contract);
-  const values: Element =
-    contract.dtype === 'float32'
-      ? new Float32Array(count)
-      : contract.dtype === 'float16'
-        ? new Uint16Array(count)
-        : new Uint8Array(count);
-  // NCHW writes one channel plane after another; NHWC interleaves: only the stride differs.
-  const [channelStride, pixelStride] = contract.layout === 'NCHW' ? [plane, 1] : [1, 3];
+  const [t0, t1, t2] = channelTables(contract);
+  // NCHW writes one channel plane after another; NHWC interleaves: only the offsets and stride differ.
+  const [offset1, offset2, stride] = contract.layout === 'NCHW' ? [plane, 2 * plane, 1] : [1, 2, 3];
+  const [source0, source2] = swap ? [2, 0] : [0, 2];
+  const values = allocate(contract.dtype, count);
   images.forEach((image, n) => {
     if (image.width !== width || image.height !== height || image.pixels.length !== perImage) {
       throw new SkiffError(
@@ -39,13 +35,13 @@ export function imagesToTensor(images: readonly RgbImage[], contract: ImageInput
         `decoded image is ${image.width}x${image.height}, expected ${width}x${height}`,
       );
     }
-    const pixels = image.pixels;
-    for (let c = 0; c < 3; c++) {
-      const table = tables[c] ?? ZERO_TABLE;
-      const source = swap ? 2 - c : c;
-      const out = n * perImage + c * channelStride;
-      for (let p = 0; p < plane; p++) values[out + p * pixelStride] = table[pixels[p * 3 + source] ?? 0] ?? 0;
-    }
+    const out = n * perImage;
+    const args = [image.pixels, plane, source0, source2, out, out + offset1, out + offset2, stride] as const;
+    if (values instanceof Float32Array)
+      packFloat32(values, t0 as Float32Array, t1 as Float32Array, t2 as Float32Array, ...args);
+    else if (values instanceof Uint16Array)
+      packUint16(values, t0 as Uint16Array, t1 as Uint16Array, t2 as Uint16Array, ...args);
+    else packUint8(values, t0 as Uint8Array, t1 as Uint8Array, t2 as Uint8Array, ...args);
   });
   switch (contract.dtype) {
     case 'float32':
@@ -57,7 +53,84 @@ export function imagesToTensor(images: readonly RgbImage[], contract: ImageInput
   }
 }
 
-const ZERO_TABLE = new Float32Array(256);
+function allocate(dtype: ImageInputContract['dtype'], count: number): Element {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(count);
+    case 'float16':
+      return new Uint16Array(count);
+    case 'uint8':
+      return new Uint8Array(count);
+  }
+}
+
+/*
+ * One pass over the pixels writing all three channels, in one function per element type: V8 keeps each
+ * loop monomorphic, which makes packing about three times faster than one loop shared by every type
+ * (0.5 ms against 1.5 ms for a 224x224 float32 image on the bench machine). The bodies are the same.
+ */
+function packFloat32(
+  values: Float32Array,
+  t0: Float32Array,
+  t1: Float32Array,
+  t2: Float32Array,
+  pixels: Uint8Array,
+  plane: number,
+  source0: number,
+  source2: number,
+  out0: number,
+  out1: number,
+  out2: number,
+  stride: number,
+): void {
+  for (let p = 0, s = 0, o = 0; p < plane; p++, s += 3, o += stride) {
+    values[out0 + o] = t0[pixels[s + source0] as number] as number;
+    values[out1 + o] = t1[pixels[s + 1] as number] as number;
+    values[out2 + o] = t2[pixels[s + source2] as number] as number;
+  }
+}
+
+function packUint16(
+  values: Uint16Array,
+  t0: Uint16Array,
+  t1: Uint16Array,
+  t2: Uint16Array,
+  pixels: Uint8Array,
+  plane: number,
+  source0: number,
+  source2: number,
+  out0: number,
+  out1: number,
+  out2: number,
+  stride: number,
+): void {
+  for (let p = 0, s = 0, o = 0; p < plane; p++, s += 3, o += stride) {
+    values[out0 + o] = t0[pixels[s + source0] as number] as number;
+    values[out1 + o] = t1[pixels[s + 1] as number] as number;
+    values[out2 + o] = t2[pixels[s + source2] as number] as number;
+  }
+}
+
+function packUint8(
+  values: Uint8Array,
+  t0: Uint8Array,
+  t1: Uint8Array,
+  t2: Uint8Array,
+  pixels: Uint8Array,
+  plane: number,
+  source0: number,
+  source2: number,
+  out0: number,
+  out1: number,
+  out2: number,
+  stride: number,
+): void {
+  for (let p = 0, s = 0, o = 0; p < plane; p++, s += 3, o += stride) {
+    values[out0 + o] = t0[pixels[s + source0] as number] as number;
+    values[out1 + o] = t1[pixels[s + 1] as number] as number;
+    values[out2 + o] = t2[pixels[s + source2] as number] as number;
+  }
+}
 
 // A model's contract object lives as long as the model: its tables are built once, not per request.
 const TABLES = new WeakMap<ImageInputContract, readonly Element[]>();

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import type { DecodeRequest, ImageCodec, RgbImage } from '../../core/preprocess/image-codec.js';
 import { SkiffError } from '../../core/errors.js';
+import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
 
 /** Formats accepted as uploads. SVG and PDF are left out on purpose: they are documents, not photos. */
 export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
@@ -15,7 +16,7 @@ export class SharpImageCodec implements ImageCodec {
     const { bytes, maxPixels } = request;
     if (bytes.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the image is empty (0 bytes)');
     const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const metadata = await readMetadata(input);
+    const metadata = headerFromMarkers(input) ?? (await readMetadata(input));
     const format = metadata.format;
     if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format)) {
       throw new SkiffError(
@@ -117,6 +118,25 @@ interface ImageHeader {
   readonly format: string;
   readonly hasAlpha: boolean;
   readonly autoOrient: { readonly width: number; readonly height: number };
+}
+
+/**
+ * Most uploads are plain JPEGs whose markers already say what readMetadata would: reading them here saves
+ * libvips a second pass over the file and the event loop the cost of a native call (about 1 ms of CPU per
+ * request together). Files the marker reader does not vouch for go to libvips.
+ */
+function headerFromMarkers(input: Buffer): ImageHeader | undefined {
+  const jpeg = readJpegHeader(input);
+  if (jpeg === undefined) return undefined;
+  // Orientations 5..8 turn the picture a quarter, so its upright size swaps width and height.
+  const turned = jpeg.orientation >= 5;
+  return {
+    format: 'jpeg',
+    hasAlpha: false,
+    autoOrient: turned
+      ? { width: jpeg.height, height: jpeg.width }
+      : { width: jpeg.width, height: jpeg.height },
+  };
 }
 
 async function readMetadata(input: Buffer): Promise<ImageHeader> {
