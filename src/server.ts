@@ -25,7 +25,6 @@ import { findZooEntry } from './store/zoo.js';
 import { buildHttpApp } from './adapters/http/http-app.js';
 import { optimizedGraphDir } from './runtimes/onnx/optimized-graph-cache.js';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
-import { startGrpcServer } from './adapters/grpc/grpc-server.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { ModelRepository } from './core/registry/model-repository.js';
 import { FileModelRepository } from './store/file-model-repository.js';
@@ -292,6 +291,8 @@ async function openListeners(
   let grpc: { port: number; close(): Promise<void> } | undefined;
   if (config.grpcPort >= 0) {
     try {
+      // gRPC's stack (grpc-js, protobufjs, the parsed proto) is ~0.1 s of start-up: only loaded when it serves.
+      const { startGrpcServer } = await import('./adapters/grpc/grpc-server.js');
       grpc = await startGrpcServer(service, {
         host: config.host,
         port: config.grpcPort,
