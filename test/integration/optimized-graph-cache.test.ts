@@ -8,6 +8,8 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -61,6 +63,8 @@ function copyOfModel(): string {
 }
 
 const graphs = (dir: string): string[] => readdirSync(dir).sort();
+const graphOf = (dir: string): string => graphs(dir).find((name) => name.endsWith('.onnx')) ?? '';
+const weightsOf = (dir: string): string => graphs(dir).find((name) => name.endsWith('.weights')) ?? '';
 
 describe('the optimized-graph cache', () => {
   test('the first load saves the graph, the next starts from it, and both answer bit for bit like no cache', async () => {
@@ -69,8 +73,17 @@ describe('the optimized-graph cache', () => {
     const first = await runOnce(MODEL, dir);
     const second = await runOnce(MODEL, dir);
     assert.deepEqual([plain.outcome, first.outcome, second.outcome], ['not cached', 'written', 'read']);
-    assert.equal(graphs(dir).length, 1, `one graph, no temporary files left: ${graphs(dir).join(', ')}`);
-    assert.match(graphs(dir)[0] ?? '', /^[0-9a-f]{20}-[0-9a-f]{20}\.onnx$/);
+    assert.equal(
+      graphs(dir).length,
+      2,
+      `one graph and its weights, no temporary files: ${graphs(dir).join(', ')}`,
+    );
+    assert.match(graphOf(dir), /^[0-9a-f]{20}-[0-9a-f]{20}\.onnx$/);
+    assert.match(weightsOf(dir), /^[0-9a-f]{20}-[0-9a-f]{20}\.[0-9]+-[0-9]+-[0-9a-f]{8}\.weights$/);
+    assert.ok(
+      statSync(path.join(dir, weightsOf(dir))).size > 1_000_000,
+      'the weights live in their own file',
+    );
     assert.deepEqual(first.output, plain.output);
     assert.deepEqual(second.output, plain.output);
   });
@@ -78,8 +91,9 @@ describe('the optimized-graph cache', () => {
   test('workers starting together write one graph between them, and leave no lock or temporary file', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
     assert.equal((await runOnce(MODEL, dir, 2)).outcome, 'written');
-    assert.equal(graphs(dir).length, 1, graphs(dir).join(', '));
-    assert.match(graphs(dir)[0] ?? '', /\.onnx$/);
+    assert.equal(graphs(dir).length, 2, graphs(dir).join(', '));
+    assert.match(graphOf(dir), /\.onnx$/);
+    assert.match(weightsOf(dir), /\.weights$/);
   });
 
   test('a graph being written elsewhere is left alone; a writer that died long ago is taken over', async () => {
@@ -93,7 +107,9 @@ describe('the optimized-graph cache', () => {
     const longAgo = new Date(Date.now() - 20 * 60_000);
     utimesSync(lock, longAgo, longAgo);
     assert.equal((await runOnce(MODEL, dir)).outcome, 'written');
-    assert.deepEqual(graphs(dir), [path.basename(found.location.file)]);
+    assert.equal(graphOf(dir), path.basename(found.location.file));
+    assert.match(weightsOf(dir), /\.weights$/);
+    assert.equal(graphs(dir).length, 2);
   });
 
   test('a torn cache file is not trusted: it is replaced by a whole graph', async () => {
@@ -107,7 +123,32 @@ describe('the optimized-graph cache', () => {
     const torn = await runOnce(MODEL, dir);
     assert.equal(torn.outcome, 'written');
     assert.deepEqual(torn.output, plain.output);
-    assert.equal(readFileSync(found.location.file).length, whole.length);
+    // Whole again: the same graph but for the weights file's name (new for every write, named once per
+    // weight), so the size is only close to the first one's.
+    const size = readFileSync(found.location.file).length;
+    assert.ok(
+      size > whole.length * 0.95 && size < whole.length * 1.05,
+      `${String(size)} vs ${String(whole.length)}`,
+    );
+    assert.equal((await runOnce(MODEL, dir)).outcome, 'read');
+    assert.equal(graphs(dir).length, 2, `the torn graph's weights were removed: ${graphs(dir).join(', ')}`);
+  });
+
+  test('a graph whose weights file is gone or cut short is rebuilt, not trusted', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
+    const plain = await runOnce(MODEL, undefined);
+    await runOnce(MODEL, dir);
+    const weights = (): string => path.join(dir, weightsOf(dir));
+    rmSync(weights());
+    const missing = await runOnce(MODEL, dir);
+    assert.equal(missing.outcome, 'written');
+    assert.deepEqual(missing.output, plain.output);
+    const whole = readFileSync(weights());
+    writeFileSync(weights(), whole.subarray(0, Math.floor(whole.length / 2)));
+    const short = await runOnce(MODEL, dir);
+    assert.equal(short.outcome, 'written');
+    assert.deepEqual(short.output, plain.output);
+    assert.equal(graphs(dir).length, 2, graphs(dir).join(', '));
     assert.equal((await runOnce(MODEL, dir)).outcome, 'read');
   });
 
@@ -119,7 +160,7 @@ describe('the optimized-graph cache', () => {
     utimesSync(model, new Date(), new Date(Date.now() + 60_000));
     assert.equal((await runOnce(model, dir)).outcome, 'written');
     const after = graphs(dir);
-    assert.equal(after.length, 1);
+    assert.equal(after.length, 2, after.join(', '));
     assert.notDeepEqual(after, before);
     assert.equal(after[0]?.slice(0, 21), before[0]?.slice(0, 21), 'same model file, same prefix');
   });
