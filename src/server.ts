@@ -8,7 +8,7 @@ import type { ServeConfig } from './config/serve-options.js';
 import type { Logger } from './core/logger.js';
 import type { Labels } from './core/model/labels.js';
 import type { ModelConfigFile } from './core/model/model-config.js';
-import type { Runtime } from './core/model/runtime.js';
+import type { InstanceLoadTimings, Runtime } from './core/model/runtime.js';
 import type { InferenceObserver } from './core/inference-observer.js';
 import type { TracingSettings } from './config/tracing-settings.js';
 import type { RequestTracer } from './telemetry/request-tracer.js';
@@ -23,8 +23,7 @@ import { readModelConfig, parseModelConfig } from './config/model-config-file.js
 import { resolveModelSource } from './store/resolve-model-source.js';
 import { findZooEntry } from './store/zoo.js';
 import { buildHttpApp } from './adapters/http/http-app.js';
-import { optimizedGraphDir } from './runtimes/onnx/optimized-graph-cache.js';
-import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
+import { OnnxRuntime, serveRuntimeOptions } from './runtimes/onnx/onnx-runtime.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { ModelRepository } from './core/registry/model-repository.js';
 import { FileModelRepository } from './store/file-model-repository.js';
@@ -47,7 +46,7 @@ export interface StartupTimings {
   readonly warmUpMs: number;
   readonly readyMs: number;
   /** The model workers' own measure of creating their sessions and warming up, overlapped or not. */
-  readonly inWorkers?: { readonly sessionCreateMs: number; readonly warmUpMs: number } | undefined;
+  readonly inWorkers?: InstanceLoadTimings | undefined;
 }
 
 export interface RunningServer {
@@ -99,10 +98,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     { name: 'skiff', version: SKIFF_VERSION },
   );
   const runtime =
-    options.runtime ??
-    new OnnxRuntime(logger, {
-      optimizedGraphDir: config.graphCache ? optimizedGraphDir(options.cacheDir) : undefined,
-    });
+    options.runtime ?? new OnnxRuntime(logger, serveRuntimeOptions(options.cacheDir, config.graphCache));
   const metrics = new PrometheusMetrics(service);
   const telemetry: Telemetry = {
     metrics,

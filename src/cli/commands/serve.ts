@@ -76,12 +76,9 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   process.on('SIGINT', handler);
   // The model's workers start creating their sessions now, while the main thread goes on to import the HTTP
   // and gRPC stacks: on a multi-core machine the two overlap instead of adding up (about 0.3 s of cold start).
-  const { OnnxRuntime } = await import('../../runtimes/onnx/onnx-runtime.js');
-  const { optimizedGraphDir } = await import('../../runtimes/onnx/optimized-graph-cache.js');
+  const { OnnxRuntime, serveRuntimeOptions } = await import('../../runtimes/onnx/onnx-runtime.js');
   const runtime = new PreloadingRuntime(
-    new OnnxRuntime(logger, {
-      optimizedGraphDir: config.graphCache ? optimizedGraphDir(cacheDir) : undefined,
-    }),
+    new OnnxRuntime(logger, serveRuntimeOptions(cacheDir, config.graphCache)),
   );
   const atHand =
     config.modelRepository === undefined ? modelPathIfAtHand(config.model, { cacheDir }) : undefined;

@@ -112,7 +112,8 @@ export class Scheduler {
         inputs,
         outputNames,
         rows,
-        key: batchKey(inputs, outputNames),
+        // Only batching compares keys; without it the request path need not build one.
+        key: this.batching === undefined ? '' : batchKey(inputs, outputNames),
         enqueued: performance.now(),
         resolve,
         reject,

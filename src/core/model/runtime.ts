@@ -22,6 +22,12 @@ export interface Runtime {
  * its first dimension. Throws SkiffError SKIFF_BAD_TENSOR for inputs the model rejects, SKIFF_WORKER_CRASHED
  * when the process serving the call died (other calls are unaffected), SKIFF_INFERENCE_FAILED otherwise.
  */
+/** Milliseconds a runtime's slowest instance spent creating its session and on its warm-up inference. */
+export interface InstanceLoadTimings {
+  readonly sessionCreateMs: number;
+  readonly warmUpMs: number;
+}
+
 export interface LoadedModel {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
@@ -34,7 +40,7 @@ export interface LoadedModel {
    * The runtime's own measure of creating its instances and warming them up (the slowest instance), when it
    * has one. With preloading this work overlaps the rest of start-up, so the caller's wait can be far shorter.
    */
-  readonly loadTimings?: { readonly sessionCreateMs: number; readonly warmUpMs: number } | undefined;
+  readonly loadTimings?: InstanceLoadTimings | undefined;
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],

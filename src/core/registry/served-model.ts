@@ -1,4 +1,4 @@
-import type { LoadedModel, Runtime, RuntimeLoadOptions } from '../model/runtime.js';
+import type { InstanceLoadTimings, LoadedModel, Runtime, RuntimeLoadOptions } from '../model/runtime.js';
 import type { ModelConfigFile } from '../model/model-config.js';
 import type { Labels } from '../model/labels.js';
 import type { ContractResolution } from '../model/resolve-image-contract.js';
@@ -9,9 +9,7 @@ import { Scheduler } from '../batching/scheduler.js';
 import { SkiffError } from '../errors.js';
 import type { InferenceObserver } from '../inference-observer.js';
 import { NO_OBSERVER } from '../inference-observer.js';
-import { zeroTensor } from '../tensor/tensor.js';
-
-/** What ServedModel needs of a scheduler: the plain FIFO one or the dynamic batcher. */
+import { zeroTensor } from '../tensor/raw-tensor.js';
 
 export type ModelState = 'loading' | 'warming-up' | 'ready' | 'failed' | 'unloading';
 
@@ -35,7 +33,7 @@ export interface LoadTimings {
   /** How long load() ran its own warm-up (0 when the runtime warmed its instances while loading). */
   readonly warmUpMs: number;
   /** The runtime's own measure of the same work, which may have overlapped other start-up work. */
-  readonly inRuntime?: { readonly sessionCreateMs: number; readonly warmUpMs: number } | undefined;
+  readonly inRuntime?: InstanceLoadTimings | undefined;
 }
 
 /** One model as the server sees it: its state (and why), the loaded instance, and how images map onto it. */

@@ -1,5 +1,5 @@
 import type { DataType, TensorData } from './data-type.js';
-import type { Tensor } from './tensor.js';
+import type { Tensor, TensorInfo } from './tensor.js';
 import { bytesPerElement } from './data-type.js';
 import { elementCount } from './tensor.js';
 import { SkiffError } from '../errors.js';
@@ -55,6 +55,16 @@ export function tensorFromRaw(
     }
   })();
   return { type, shape, data };
+}
+
+/**
+ * A tensor of zeros (empty strings for BYTES) shaped as `info`, each dynamic dimension taken as 1: all-zero
+ * bytes in the raw layout, where a zero length prefix is an empty string.
+ */
+export function zeroTensor(info: TensorInfo): Tensor {
+  const shape = info.shape.map((d) => (d < 0 ? 1 : d));
+  const size = info.type === 'BYTES' ? 4 : bytesPerElement(info.type);
+  return tensorFromRaw(info.name, info.type, shape, new Uint8Array(elementCount(shape) * size));
 }
 
 /** Encodes a tensor in the same layout; the result may share memory with the tensor. */

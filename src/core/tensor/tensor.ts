@@ -92,38 +92,3 @@ export function float16ToNumber(bits: number): number {
   if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
   return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
-
-/** A tensor of zeros (empty strings for BYTES) shaped as `info`, each dynamic dimension taken as 1. */
-export function zeroTensor(info: TensorInfo): Tensor {
-  const shape = info.shape.map((d) => (d < 0 ? 1 : d));
-  const count = elementCount(shape);
-  const data: TensorData = (() => {
-    switch (info.type) {
-      case 'INT64':
-        return new BigInt64Array(count);
-      case 'UINT64':
-        return new BigUint64Array(count);
-      case 'BYTES':
-        return Array.from({ length: count }, () => new Uint8Array(0));
-      case 'FP64':
-        return new Float64Array(count);
-      case 'INT32':
-        return new Int32Array(count);
-      case 'UINT32':
-        return new Uint32Array(count);
-      case 'INT16':
-        return new Int16Array(count);
-      case 'UINT16':
-      case 'FP16':
-        return new Uint16Array(count);
-      case 'INT8':
-        return new Int8Array(count);
-      case 'UINT8':
-      case 'BOOL':
-        return new Uint8Array(count);
-      case 'FP32':
-        return new Float32Array(count);
-    }
-  })();
-  return { type: info.type, shape, data };
-}

@@ -1,10 +1,15 @@
 import path from 'node:path';
-import type { LoadedModel, Runtime, RuntimeLoadOptions } from '../../core/model/runtime.js';
+import type {
+  InstanceLoadTimings,
+  LoadedModel,
+  Runtime,
+  RuntimeLoadOptions,
+} from '../../core/model/runtime.js';
 import type { Tensor, TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
 import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
 import { WorkerPool } from './worker-pool.js';
-import { optimizedGraphLocation } from './optimized-graph-cache.js';
+import { optimizedGraphDir, optimizedGraphLocation } from './optimized-graph-cache.js';
 import { SkiffError } from '../../core/errors.js';
 
 /** Runs ONNX models with onnxruntime-node (CPU) in worker threads; the addon is only ever loaded there. */
@@ -74,6 +79,11 @@ export interface OnnxRuntimeOptions {
   readonly optimizedGraphDir?: string | undefined;
 }
 
+/** What `skiff serve` gives the runtime: the optimized-graph cache inside Skiff's cache folder, unless off. */
+export function serveRuntimeOptions(cacheDir: string, graphCache: boolean): OnnxRuntimeOptions {
+  return { optimizedGraphDir: graphCache ? optimizedGraphDir(cacheDir) : undefined };
+}
+
 export class OnnxModel implements LoadedModel {
   constructor(private readonly pool: WorkerPool) {}
 
@@ -90,7 +100,7 @@ export class OnnxModel implements LoadedModel {
     return this.pool.warmedUp;
   }
 
-  get loadTimings(): { sessionCreateMs: number; warmUpMs: number } | undefined {
+  get loadTimings(): InstanceLoadTimings | undefined {
     return this.pool.loadTimings;
   }
 

@@ -13,7 +13,7 @@ import type {
   WorkerInit,
 } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
-import { zeroTensor } from '../../core/tensor/tensor.js';
+import { zeroTensor } from '../../core/tensor/raw-tensor.js';
 import type { TensorData } from '../../core/tensor/data-type.js';
 import { ORT_TYPE_OF, dataTypeOf } from './ort-types.js';
 
@@ -273,8 +273,7 @@ async function warmUp(session: ort.InferenceSession, inputs: readonly TensorInfo
 }
 
 function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0] ?? 'inference failed';
+  return message(error).split('\n')[0] ?? 'inference failed';
 }
 
 await main();

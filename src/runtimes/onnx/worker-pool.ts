@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker, OptimizedGraphOutcome, ToWorker, WireTensor } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
+import type { InstanceLoadTimings } from '../../core/model/runtime.js';
 import { SkiffError } from '../../core/errors.js';
 
 interface Job {
@@ -39,12 +40,12 @@ export class WorkerPool {
   private restarts: number[] = [];
   inputs: TensorInfo[] = [];
   outputs: TensorInfo[] = [];
-  /** What each worker started so far did with the optimized-graph cache, in start order. */
+  /** What each start-up worker did with the optimized-graph cache, in start order (replacements not counted). */
   readonly optimizedGraphs: OptimizedGraphOutcome[] = [];
   /** Every worker started so far warmed itself up before saying it was ready. */
   warmedUp = true;
   /** The slowest start-up worker's session creation and warm-up, in ms (replacements not counted). */
-  loadTimings: { sessionCreateMs: number; warmUpMs: number } | undefined;
+  loadTimings: InstanceLoadTimings | undefined;
   private starting = true;
 
   constructor(private readonly options: WorkerPoolOptions) {}
@@ -109,13 +110,14 @@ export class WorkerPool {
           case 'ready':
             this.inputs = message.inputs;
             this.outputs = message.outputs;
-            this.optimizedGraphs.push(message.optimizedGraph);
             this.warmedUp &&= message.warmedUp;
-            if (this.starting)
+            if (this.starting) {
+              this.optimizedGraphs.push(message.optimizedGraph);
               this.loadTimings = {
                 sessionCreateMs: Math.max(this.loadTimings?.sessionCreateMs ?? 0, message.sessionCreateMs),
                 warmUpMs: Math.max(this.loadTimings?.warmUpMs ?? 0, message.warmUpMs),
               };
+            }
             slot.ready = true;
             settled = true;
             resolve();
