@@ -6,7 +6,7 @@ import type { CommandIo } from './commands/serve.js';
 const USAGE = `Usage: skiff <command> [options]
 
 Commands:
-  serve      serve a model over HTTP (default model: ResNet50 from the ONNX model zoo)
+  serve      serve a model over HTTP and gRPC (default: MobileNet V2 int8, which ships with Skiff)
   models     list a model repository: versions, inputs, outputs and what each model expects
   bench      load a running server: req/s and latency percentiles per concurrency or rate, vs the engine alone
   build      build the server image (OCI) without a Docker daemon; --push sends it to a registry

@@ -11,9 +11,9 @@ export const BUILD_OPTIONS = [
     type: 'string',
     placeholder: 'ref',
     description:
-      'base image with node 20 at /usr/bin/node or /usr/local/bin/node: a registry reference, "scratch", or oci:<dir>',
-    defaultLabel: 'docker.io/library/node:20-bookworm-slim',
-    schema: z.string().min(1).default('docker.io/library/node:20-bookworm-slim'),
+      'base image with node (22 or later) at /usr/bin/node or /usr/local/bin/node: a registry reference, "scratch", or oci:<dir>',
+    defaultLabel: 'docker.io/library/node:26-bookworm-slim',
+    schema: z.string().min(1).default('docker.io/library/node:26-bookworm-slim'),
   },
   {
     key: 'tag',
@@ -30,7 +30,7 @@ export const BUILD_OPTIONS = [
     placeholder: 'path|url|name',
     description:
       'a local model file (or a directory holding model.onnx) is baked into the image; a URL or zoo name is fetched when the container starts',
-    defaultLabel: "none (serve's default, resnet50, fetched at start)",
+    defaultLabel: "none (serve's default, mobilenetv2-int8, which ships in the image)",
     schema: z.string().min(1).optional(),
   },
   {
@@ -79,8 +79,8 @@ export const BUILD_OPTIONS = [
     type: 'string',
     placeholder: 'ref',
     description:
-      "with --engine: the Containerfile's build-stage image (node 20, npm and a shell), e.g. from a mirror",
-    defaultLabel: 'docker.io/library/node:20-bookworm',
+      "with --engine: the Containerfile's build-stage image (node 22 or later, npm and a shell), e.g. from a mirror",
+    defaultLabel: 'docker.io/library/node:26-bookworm',
     schema: z.string().min(1).optional(),
   },
   {

@@ -71,8 +71,8 @@ export const MANIFEST_OPTIONS = [
     type: 'string',
     placeholder: 'name|url|/path',
     description:
-      'what the pods serve: a zoo name or URL is fetched at start into the cache; an absolute path must be in the image',
-    defaultLabel: "the image's own (a model baked in by skiff build --model, else resnet50)",
+      'what the pods serve: a model name shipped with Skiff (mobilenetv2-int8); a zoo name or URL, fetched at start into the cache; or an absolute path in the image',
+    defaultLabel: "the image's own (a model baked in by skiff build --model, else mobilenetv2-int8)",
     schema: z.string().min(1).optional(),
   },
   {
@@ -91,7 +91,7 @@ export const MANIFEST_OPTIONS = [
     type: 'integer',
     placeholder: 'bytes',
     description: 'model file size, for sizing memory and the cache (docs/kubernetes.md has the formula)',
-    defaultLabel: "the zoo model's size, else the local file's, else resnet50's (102 MB)",
+    defaultLabel: "a named model's size, else the local file's, else resnet50's (102 MB)",
     schema: positiveInt.optional(),
   },
   {

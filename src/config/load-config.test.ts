@@ -21,7 +21,7 @@ function file(section: Record<string, unknown>): ConfigSources['file'] {
 describe('loadConfig: defaults and precedence', () => {
   test('with no sources every option has its default and unset options are absent', () => {
     assert.deepEqual(load({}), {
-      model: 'resnet50',
+      model: 'mobilenetv2-int8',
       repositoryApi: false,
       host: '0.0.0.0',
       port: 5000,

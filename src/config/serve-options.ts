@@ -15,9 +15,9 @@ export const SERVE_OPTIONS = [
     type: 'string',
     placeholder: 'path|url|name',
     description:
-      'ONNX model: a file, a directory holding model.onnx, an http(s) URL, or a zoo name (resnet50, resnet50-int8, resnet50-v2, mobilenetv2, squeezenet1.1)',
-    defaultLabel: 'resnet50',
-    schema: z.string().min(1).default('resnet50'),
+      'ONNX model: a file, a directory holding model.onnx, an http(s) URL, mobilenetv2-int8 (ships with Skiff), or a zoo name, downloaded once (resnet50, resnet50-int8, resnet50-v2, mobilenetv2, squeezenet1.1)',
+    defaultLabel: 'mobilenetv2-int8',
+    schema: z.string().min(1).default('mobilenetv2-int8'),
   },
   {
     key: 'modelRepository',

@@ -106,7 +106,7 @@ describe('resolveModelSource', () => {
       resolveModelSource('resnet-50', { cacheDir: tempRoot }),
       skiffErrorMatcher(
         'SKIFF_MODEL_FILE_MISSING',
-        /"resnet-50" is not a zoo model \(the zoo has: resnet50, resnet50-int8, resnet50-v2, mobilenetv2, squeezenet1\.1\)/,
+        /"resnet-50" is not a model name Skiff knows \(shipped: mobilenetv2-int8; zoo: resnet50, resnet50-int8, resnet50-v2, mobilenetv2, squeezenet1\.1\)/,
       ),
     );
   });

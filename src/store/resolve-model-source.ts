@@ -7,8 +7,9 @@ import path from 'node:path';
 import { SkiffError } from '../core/errors.js';
 import type { ModelConfigFile } from '../core/model/model-config.js';
 import { cachedFilePath, download, normalizeSha256 } from './download.js';
-import { findZooEntry, zooFileUrl, zooNames } from './zoo.js';
+import { ZOO_COMMIT, findZooEntry, zooFileUrl, zooNames } from './zoo.js';
 import type { ZooEntry } from './zoo.js';
+import { DEFAULT_MODEL, embeddedModelNames, findEmbeddedModel } from './embedded-models.js';
 
 export interface ResolvedModelSource {
   /** Absolute path of the .onnx file to load. */
@@ -21,7 +22,7 @@ export interface ResolvedModelSource {
   readonly configPath?: string | undefined;
   /** The name to serve the model under unless one is configured. */
   readonly defaultName: string;
-  readonly origin: 'file' | 'url' | 'zoo';
+  readonly origin: 'file' | 'url' | 'zoo' | 'embedded';
 }
 
 export interface ResolveModelSourceOptions {
@@ -35,9 +36,9 @@ export interface ResolveModelSourceOptions {
 }
 
 /**
- * Turns the value of `--model` into a model file on disk: an http(s) URL is downloaded into the cache, an
- * exact zoo name fetches the pinned model and labels, anything else is a local file or a directory holding
- * `model.onnx`. Called once by `skiff serve` before the model is loaded. Throws SkiffError
+ * Turns the value of `--model` into a model file on disk: an http(s) URL is downloaded into the cache, the
+ * name of a model shipped with Skiff is its folder, an exact zoo name fetches the pinned model and labels,
+ * anything else is a local file or a directory holding `model.onnx`. Called once by `skiff serve` before the model is loaded. Throws SkiffError
  * SKIFF_MODEL_FILE_MISSING (no such local file; lists the zoo names when the value looks like one),
  * SKIFF_DOWNLOAD_FAILED, SKIFF_CHECKSUM_MISMATCH or SKIFF_CONFIG_INVALID (malformed URL or sha256).
  */
@@ -46,6 +47,9 @@ export async function resolveModelSource(
   options: ResolveModelSourceOptions,
 ): Promise<ResolvedModelSource> {
   if (/^https?:\/\//i.test(spec)) return resolveUrl(spec, options);
+  const embedded = findEmbeddedModel(spec);
+  if (embedded !== undefined)
+    return { ...(await resolveLocal(embedded.dir, options)), defaultName: embedded.name, origin: 'embedded' };
   const entry = findZooEntry(spec);
   if (entry !== undefined) return resolveZoo(entry, options);
   return resolveLocal(spec, options);
@@ -62,6 +66,8 @@ export function modelPathIfAtHand(
   options: Pick<ResolveModelSourceOptions, 'cacheDir'>,
 ): string | undefined {
   if (/^https?:\/\//i.test(spec) || spec.trim() === '') return undefined;
+  const embedded = findEmbeddedModel(spec);
+  if (embedded !== undefined) return path.join(embedded.dir, 'model.onnx');
   const entry = findZooEntry(spec);
   const candidate =
     entry !== undefined
@@ -116,23 +122,40 @@ async function resolveZoo(entry: ZooEntry, options: ResolveModelSourceOptions): 
         'drop the sha256 option or pass the model as a URL or local path',
     );
   }
-  // The labels first: they are small, so a broken mirror shows up before a 100 MB transfer.
-  const labelsPath = await download(zooFileUrl(entry.labels, options.zooBaseUrl), {
-    cacheDir: options.cacheDir,
-    sha256: entry.labels.sha256,
-    expectedBytes: entry.labels.bytes,
-    fileName: path.posix.basename(entry.labels.path),
-    signal: options.signal,
-  });
-  const modelPath = await download(zooFileUrl(entry.model, options.zooBaseUrl), {
-    cacheDir: options.cacheDir,
-    sha256: entry.model.sha256,
-    expectedBytes: entry.model.bytes,
-    fileName: path.posix.basename(entry.model.path),
-    progress: options.progress,
-    signal: options.signal,
-  });
-  return { modelPath, labelsPath, config: entry.config, defaultName: entry.name, origin: 'zoo' };
+  try {
+    // The labels first: they are small, so a broken mirror shows up before a 100 MB transfer.
+    const labelsPath = await download(zooFileUrl(entry.labels, options.zooBaseUrl), {
+      cacheDir: options.cacheDir,
+      sha256: entry.labels.sha256,
+      expectedBytes: entry.labels.bytes,
+      fileName: path.posix.basename(entry.labels.path),
+      signal: options.signal,
+    });
+    const modelPath = await download(zooFileUrl(entry.model, options.zooBaseUrl), {
+      cacheDir: options.cacheDir,
+      sha256: entry.model.sha256,
+      expectedBytes: entry.model.bytes,
+      fileName: path.posix.basename(entry.model.path),
+      progress: options.progress,
+      signal: options.signal,
+    });
+    return { modelPath, labelsPath, config: entry.config, defaultName: entry.name, origin: 'zoo' };
+  } catch (error) {
+    throw withOfflineWays(error, entry);
+  }
+}
+
+/** A zoo download that failed for want of a network says what works without one. */
+function withOfflineWays(error: unknown, entry: ZooEntry): unknown {
+  if (!(error instanceof SkiffError) || error.code !== 'SKIFF_DOWNLOAD_FAILED') return error;
+  const file = path.posix.basename(entry.model.path);
+  return new SkiffError(
+    'SKIFF_DOWNLOAD_FAILED',
+    `${error.message} Without access to the zoo: --zoo-base-url <a mirror of onnx/models at ${ZOO_COMMIT}>; ` +
+      `or a copy of the file: --model ./${file} --model-sha256 ${entry.model.sha256}; ` +
+      `or leave --model out to serve ${DEFAULT_MODEL}, which ships with Skiff.`,
+    { cause: error.cause },
+  );
 }
 
 async function resolveLocal(spec: string, options: ResolveModelSourceOptions): Promise<ResolvedModelSource> {
@@ -181,11 +204,11 @@ function missingModel(spec: string, absolute: string): SkiffError {
   const looksLikeZooName =
     spec.trim() !== '' && !spec.includes('/') && !spec.includes(path.sep) && !/\.onnx$/i.test(spec);
   const zooHint = looksLikeZooName
-    ? ` and "${spec}" is not a zoo model (the zoo has: ${zooNames().join(', ')})`
+    ? ` and "${spec}" is not a model name Skiff knows (shipped: ${embeddedModelNames().join(', ')}; zoo: ${zooNames().join(', ')})`
     : '';
   return new SkiffError(
     'SKIFF_MODEL_FILE_MISSING',
-    `${what}${zooHint}. Pass an .onnx file, a directory holding model.onnx, an http(s) URL or a zoo name.`,
+    `${what}${zooHint}. Pass an .onnx file, a directory holding model.onnx, an http(s) URL or a model name.`,
   );
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SkiffError } from '../core/errors.js';
-import { DEFAULT_ZOO_MODEL, ZOO, findZooEntry, zooFileUrl, zooNames } from './zoo.js';
+import { ZOO, findZooEntry, zooFileUrl, zooNames } from './zoo.js';
 
 describe('zoo', () => {
   it('pins every file to the onnx/models commit on GitHub by default', () => {
@@ -16,7 +16,7 @@ describe('zoo', () => {
       assert.equal(entry.labels.path, 'validated/vision/classification/synset.txt');
       assert.ok(Object.isFrozen(entry.config.input));
     }
-    assert.equal(findZooEntry(DEFAULT_ZOO_MODEL), ZOO.resnet50);
+    assert.equal(findZooEntry('resnet50'), ZOO.resnet50);
   });
 
   it('joins a mirror base URL with or without its trailing slash', () => {

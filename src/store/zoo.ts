@@ -7,9 +7,6 @@ export const ZOO_COMMIT = 'b1eeaa1ac722dcc1cd1a8284bde34393dab61c3d';
 /** Where zoo paths are fetched from unless a mirror is configured (`--zoo-base-url`). */
 export const DEFAULT_ZOO_BASE_URL = `https://github.com/onnx/models/raw/${ZOO_COMMIT}/`;
 
-/** The model `skiff serve` uses when none is named. */
-export const DEFAULT_ZOO_MODEL = 'resnet50';
-
 /** One pinned file of the zoo, addressed relative to the repository root. */
 export interface ZooFile {
   readonly path: string;
@@ -62,7 +59,7 @@ function entry(value: ZooEntry): ZooEntry {
 export const ZOO: Readonly<Record<ZooName, ZooEntry>> = Object.freeze({
   resnet50: entry({
     name: 'resnet50',
-    description: 'ResNet50 v1, fp32, opset 12 (the default)',
+    description: "ResNet50 v1, fp32, opset 12 (the seed tutorial's model)",
     model: {
       path: `${CLASSIFICATION}/resnet/model/resnet50-v1-12.onnx`,
       bytes: 102576593,

@@ -17,6 +17,7 @@ import { pushImage } from '../../deploy/image/push-image.js';
 import { registryClientFor } from '../../deploy/image/registry-access.js';
 import { resolveCacheDir } from '../../store/resolve-model-source.js';
 import { findZooEntry, zooNames } from '../../store/zoo.js';
+import { embeddedModelNames, findEmbeddedModel } from '../../store/embedded-models.js';
 import { renderHelp } from '../help.js';
 import { parseFlags } from '../parse-flags.js';
 import type { CommandIo } from './serve.js';
@@ -26,7 +27,7 @@ export const BUILD_HELP = renderHelp(
   'skiff build [options]',
   'Build the Skiff server image without a Docker daemon: the base image from a registry, then layers for the\nproduction node_modules, the app and (optionally) the model, written as an OCI layout directory or a tar,\nor pushed. Options also come from SKIFF_* variables and the "build" section of skiff.yaml.',
   BUILD_OPTIONS,
-  'Examples:\n  skiff build --model ./dogs.onnx --labels labels.txt --tag registry.example.com/team/dogs:1.0 --push\n  skiff build --base 127.0.0.1:5000/node:20 --output dogs.tar && podman load -i dogs.tar\n  podman run --rm -p 127.0.0.1:5000:5000 dogs:1.0   # then curl -F image=@dog.jpg localhost:5000/predict',
+  'Examples:\n  skiff build --model ./dogs.onnx --labels labels.txt --tag registry.example.com/team/dogs:1.0 --push\n  skiff build --base 127.0.0.1:5000/node:26 --output dogs.tar && podman load -i dogs.tar\n  podman run --rm -p 127.0.0.1:5000:5000 dogs:1.0   # then curl -F image=@dog.jpg localhost:5000/predict',
 );
 
 /** The Skiff installation this CLI runs from: dist/src/cli/commands/build.js is four levels below it. */
@@ -149,7 +150,11 @@ function resolveModel(config: BuildConfig, cwd: string): BakedModel | { readonly
         (isDir && existsSync(path.join(local, 'model.json')) ? path.join(local, 'model.json') : undefined),
     };
   }
-  if (/^https?:\/\//.test(config.model) || findZooEntry(config.model) !== undefined) {
+  if (
+    /^https?:\/\//.test(config.model) ||
+    findZooEntry(config.model) !== undefined ||
+    findEmbeddedModel(config.model) !== undefined
+  ) {
     if (labels !== undefined || modelConfig !== undefined)
       throw new SkiffError(
         'SKIFF_CONFIG_INVALID',
@@ -160,7 +165,7 @@ function resolveModel(config: BuildConfig, cwd: string): BakedModel | { readonly
   // Caught here rather than when the container starts and cannot find it.
   throw new SkiffError(
     'SKIFF_MODEL_FILE_MISSING',
-    `--model ${config.model}: no such file, and not a URL or a zoo name (${zooNames().join(', ')})`,
+    `--model ${config.model}: no such file, and not a URL or a model name (shipped: ${embeddedModelNames().join(', ')}; zoo: ${zooNames().join(', ')})`,
   );
 }
 

@@ -8,6 +8,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { EngineRunOptions } from '../../deploy/image/engine-run.js';
 import { engineRunArgs } from '../../deploy/image/engine-run.js';
 import { findZooEntry, zooNames } from '../../store/zoo.js';
+import { embeddedModelNames, findEmbeddedModel } from '../../store/embedded-models.js';
 import { renderHelp } from '../help.js';
 import { parseFlags } from '../parse-flags.js';
 import type { CommandIo } from './serve.js';
@@ -74,10 +75,15 @@ function resolveModel(model: string | undefined, cwd: string): EngineRunOptions[
   if (model === undefined) return undefined;
   const local = path.resolve(cwd, model);
   if (existsSync(local)) return { local };
-  if (/^https?:\/\//.test(model) || findZooEntry(model) !== undefined) return { fetch: model };
+  if (
+    /^https?:\/\//.test(model) ||
+    findZooEntry(model) !== undefined ||
+    findEmbeddedModel(model) !== undefined
+  )
+    return { fetch: model };
   throw new SkiffError(
     'SKIFF_MODEL_FILE_MISSING',
-    `--model ${model}: no such file, and not a URL or a zoo name (${zooNames().join(', ')})`,
+    `--model ${model}: no such file, and not a URL or a model name (shipped: ${embeddedModelNames().join(', ')}; zoo: ${zooNames().join(', ')})`,
   );
 }
 

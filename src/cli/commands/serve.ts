@@ -9,12 +9,13 @@ import { renderHelp } from '../help.js';
 import { resolveTracing } from '../../config/tracing-settings.js';
 import { modelPathIfAtHand, resolveCacheDir } from '../../store/resolve-model-source.js';
 import { PreloadingRuntime } from '../../core/model/preloading-runtime.js';
+import { modelChoicesHelp } from '../../store/model-choices.js';
 
 export const SERVE_HELP = renderHelp(
   'skiff serve [options]',
   'Serve an image classifier over HTTP: POST /predict (multipart field "image" or a raw image body),\nGET /v2/health/live and /v2/health/ready. Every option can also be set with its SKIFF_* environment\nvariable or in the "serve" section of skiff.yaml; flags win over the environment, which wins over the file.',
   SERVE_OPTIONS,
-  'Examples:\n  skiff serve                                   # ResNet50 from the ONNX model zoo, on :5000\n  skiff serve --model ./model.onnx --labels labels.txt --port 8080\n  curl -F image=@dog.jpg http://localhost:5000/predict',
+  `Examples:\n  skiff serve                                   # MobileNet V2 int8 (ships with Skiff), on :5000\n  skiff serve --model resnet50                  # the seed's ResNet50: downloaded once, sha256-verified\n  skiff serve --model ./model.onnx --labels labels.txt --port 8080\n  curl -F image=@dog.jpg http://localhost:5000/predict\n\n${modelChoicesHelp()}`,
 );
 
 export interface CommandIo {

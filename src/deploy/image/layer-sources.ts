@@ -101,8 +101,9 @@ function onnxRuntimeBinaryFilter(platform: Platform): (relative: string) => bool
 }
 
 /**
- * The built app: package.json, dist/src without tests and source maps, and the run-time assets that live
- * beside the sources (e.g. .proto files), which tsc does not copy, under src/ with their folders.
+ * The built app: package.json, dist/src without tests and source maps, the run-time assets that live
+ * beside the sources (e.g. .proto files), which tsc does not copy, under src/ with their folders, and the
+ * models that ship with Skiff (models/, the default model), so an image serves with no network.
  */
 export async function appEntries(appDir: string, destination: string): Promise<LayerEntry[]> {
   const distSrc = path.join(appDir, 'dist', 'src');
@@ -127,5 +128,7 @@ export async function appEntries(appDir: string, destination: string): Promise<L
         (rel, isDirectory) => isDirectory || !/\.(ts|tsx|mts|cts|md)$/.test(rel),
       )
     ).filter((entry) => entry.type !== 'dir'),
+    // With their PROVENANCE.md: the weights' licence notice travels with them.
+    ...(await entriesFromDirectory(path.join(appDir, 'models'), `${destination}/models`)),
   ];
 }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DeployConfig } from '../../config/deploy-options.js';
 import { SkiffError } from '../../core/errors.js';
-import { DEFAULT_ZOO_MODEL, ZOO } from '../../store/zoo.js';
+import { ZOO, findZooEntry } from '../../store/zoo.js';
+import { findEmbeddedModel } from '../../store/embedded-models.js';
 import type { AutoscalingProps, SkiffAppProps } from './app-props.js';
 
 /** Turns the validated deploy configuration into builder props: reads model.json, works out the model size. */
@@ -50,13 +51,19 @@ function autoscalingOf(config: DeployConfig): AutoscalingProps | undefined {
   };
 }
 
+/**
+ * Sizes memory and the cache volume from the model: a named model's known size, else a local file's. A model
+ * not named here (the image's own, baked in by skiff build) or a URL is unknown: it is sized like ResNet50,
+ * which is larger than the default, so that pods are not killed for want of memory (--model-bytes says better).
+ */
 function modelBytesOf(model: string | undefined, cwd: string): number {
-  const name = model ?? DEFAULT_ZOO_MODEL;
-  const zoo = Object.values(ZOO).find((entry) => entry.name === name);
-  if (zoo?.model.bytes !== undefined) return zoo.model.bytes;
-  const local = path.resolve(cwd, name);
-  if (!/^https?:/.test(name) && existsSync(local) && statSync(local).isFile()) return statSync(local).size;
-  return ZOO.resnet50.model.bytes ?? 102_576_593;
+  const fallback = ZOO.resnet50.model.bytes ?? 102_576_593;
+  if (model === undefined) return fallback;
+  const known = findEmbeddedModel(model)?.bytes ?? findZooEntry(model)?.model.bytes;
+  if (known !== undefined) return known;
+  const local = path.resolve(cwd, model);
+  if (!/^https?:/.test(model) && existsSync(local) && statSync(local).isFile()) return statSync(local).size;
+  return fallback;
 }
 
 function readModelConfig(file: string): string {
