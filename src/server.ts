@@ -11,6 +11,7 @@ import type { ModelConfigFile } from './core/model/model-config.js';
 import type { InstanceLoadTimings, Runtime } from './core/model/runtime.js';
 import type { InferenceObserver } from './core/inference-observer.js';
 import type { TracingSettings } from './config/tracing-settings.js';
+import type { RequestLimits } from './core/request/request-limits.js';
 import type { RequestTracer } from './telemetry/request-tracer.js';
 import { observeAll } from './core/inference-observer.js';
 import { NO_TRACER } from './telemetry/request-tracer.js';
@@ -35,6 +36,21 @@ export const SKIFF_VERSION = (
 
 /** Most predictions one request may ask for; more would only be a bigger response. */
 export const MAX_TOP_K = 1000;
+
+/** Every per-request limit, from the options that set them (docs/config.md). */
+export function requestLimits(config: ServeConfig): RequestLimits {
+  return {
+    maxImagePixels: config.maxImagePixels,
+    maxDecodePixels: config.maxDecodePixels,
+    maxTopK: MAX_TOP_K,
+    maxTensorElements: config.maxTensorElements,
+    maxRequestElements: config.maxRequestElements,
+    maxBytesElements: config.maxBytesElements,
+    maxResponseBytes: config.maxResponseBytes,
+    maxInstances: config.maxInstances,
+    maxJsonDepth: config.maxJsonDepth,
+  };
+}
 
 export interface StartupTimings {
   /** Milliseconds from process start to the configuration being read. */
@@ -88,15 +104,16 @@ interface Telemetry {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
   const configMs = options.sinceStart();
-  const service = new InferenceService(
-    new SharpImageCodec(),
-    {
-      maxImagePixels: config.maxImagePixels,
-      maxTopK: MAX_TOP_K,
-      maxTensorElements: config.maxTensorElements,
-    },
-    { name: 'skiff', version: SKIFF_VERSION },
-  );
+  if (config.maxDecodePixels < config.maxImagePixels) {
+    throw new SkiffError(
+      'SKIFF_CONFIG_INVALID',
+      `--max-decode-pixels (${config.maxDecodePixels}) must be at least --max-image-pixels (${config.maxImagePixels}), or the largest images could never be decoded`,
+    );
+  }
+  const service = new InferenceService(new SharpImageCodec(), requestLimits(config), {
+    name: 'skiff',
+    version: SKIFF_VERSION,
+  });
   const runtime =
     options.runtime ?? new OnnxRuntime(logger, serveRuntimeOptions(options.cacheDir, config.graphCache));
   const metrics = new PrometheusMetrics(service);
@@ -130,7 +147,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       labels,
       runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
       maxQueueSize: config.maxQueueSize,
-      requestTimeoutMs: config.requestTimeoutMs,
       observer: telemetry.observer,
     });
   };
@@ -217,7 +233,6 @@ async function startRepository(
   const repository = new ModelRepository(source, service, runtime, {
     runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
     maxQueueSize: config.maxQueueSize,
-    requestTimeoutMs: config.requestTimeoutMs,
     observer: telemetry.observer,
     logger,
     now: options.sinceStart,
@@ -233,7 +248,11 @@ async function startRepository(
   const started = options.sinceStart();
   await repository.loadAll();
   const failed = service.list().filter((m) => m.state === 'failed');
-  for (const model of failed) logger.error('model not served', { model: model.name, reason: model.reason });
+  for (const model of failed)
+    logger.error('model not served', {
+      model: model.name,
+      error: model.failure instanceof Error ? model.failure.message : String(model.failure),
+    });
   return running(
     service,
     listeners,
@@ -271,6 +290,10 @@ async function openListeners(
     defaultTopK: config.topK,
     headersTimeoutMs: config.headersTimeoutMs,
     bodyTimeoutMs: config.bodyTimeoutMs,
+    maxHeaderBytes: config.maxHeaderBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxUrlBytes: config.maxUrlBytes,
+    maxPipelinedRequests: config.maxPipelinedRequests,
     authToken: config.authToken,
     accessLog: config.accessLog,
     metrics,
@@ -294,6 +317,8 @@ async function openListeners(
         port: config.grpcPort,
         logger,
         maxMessageBytes: config.maxBodyBytes,
+        maxConcurrentStreams: config.grpcMaxConcurrentStreams,
+        requestTimeoutMs: config.requestTimeoutMs,
         authToken: config.authToken,
         accessLog: config.accessLog,
         tracer,

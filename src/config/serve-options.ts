@@ -126,7 +126,8 @@ export const SERVE_OPTIONS = [
   {
     key: 'requestTimeoutMs',
     type: 'integer',
-    description: 'longest a request may wait for and run on the model before it gets 504 (0: no limit)',
+    description:
+      'longest a request may take, queue included, before it gets 504 and its work stops (0: no limit); a client may ask for less (x-request-timeout-ms, a gRPC deadline)',
     defaultLabel: '60000',
     schema: z.number().int().min(0).max(3_600_000).default(60_000),
   },
@@ -189,6 +190,81 @@ export const SERVE_OPTIONS = [
       'most elements one input tensor may have (all protocols), checked from its shape before its data is converted (413 beyond)',
     defaultLabel: '8388608 (2^23: 32 MiB as FP32, a batch of 55 3x224x224 images)',
     schema: positiveInt.max(2 ** 31).default(2 ** 23),
+  },
+  {
+    key: 'maxRequestElements',
+    type: 'integer',
+    description:
+      'most elements of all the inputs of one request together, checked from their shapes before any data is converted (413 beyond)',
+    defaultLabel: '16777216 (2^24)',
+    schema: positiveInt.max(2 ** 31).default(2 ** 24),
+  },
+  {
+    key: 'maxBytesElements',
+    type: 'integer',
+    description:
+      'most BYTES (string) elements in one request: each becomes an object of its own, so millions of empty strings cost seconds (413 beyond)',
+    defaultLabel: '65536',
+    schema: positiveInt.max(2 ** 24).default(65_536),
+  },
+  {
+    key: 'maxDecodePixels',
+    type: 'integer',
+    description:
+      'pixels of all images being decoded at one moment, server-wide (a small PNG can unpack to hundreds of MB); a request that would pass it gets a fast 503 before decoding; at least --max-image-pixels',
+    defaultLabel: '64000000 (about 256 MB of decoded RGBA)',
+    schema: positiveInt.default(64_000_000),
+  },
+  {
+    key: 'maxResponseBytes',
+    type: 'integer',
+    description:
+      'largest response body, estimated from the outputs before they are encoded (413 beyond: ask for fewer outputs or binary data)',
+    defaultLabel: '67108864 (64 MiB)',
+    schema: positiveInt.max(2 ** 31).default(64 * 1024 * 1024),
+  },
+  {
+    key: 'maxInstances',
+    type: 'integer',
+    description: 'most instances in one KServe V1 request (413 beyond)',
+    defaultLabel: '64',
+    schema: positiveInt.max(100_000).default(64),
+  },
+  {
+    key: 'maxJsonDepth',
+    type: 'integer',
+    description: 'deepest nesting of a JSON body, checked before it is parsed (400 beyond)',
+    defaultLabel: '32',
+    schema: positiveInt.max(1000).default(32),
+  },
+  {
+    key: 'maxUrlBytes',
+    type: 'integer',
+    description: 'longest request URL (414 beyond)',
+    defaultLabel: '8192',
+    schema: positiveInt.min(256).max(1_048_576).default(8192),
+  },
+  {
+    key: 'maxHeaderBytes',
+    type: 'integer',
+    description: 'largest request head, request line and headers together (431 beyond)',
+    defaultLabel: '16384',
+    schema: positiveInt.min(1024).max(1_048_576).default(16_384),
+  },
+  {
+    key: 'maxPipelinedRequests',
+    type: 'integer',
+    description:
+      'requests one HTTP connection may have unanswered at once (pipelining); the next gets 503 and the connection closes',
+    defaultLabel: '8',
+    schema: positiveInt.max(1024).default(8),
+  },
+  {
+    key: 'grpcMaxConcurrentStreams',
+    type: 'integer',
+    description: 'gRPC calls one connection may have open at once (HTTP/2 streams)',
+    defaultLabel: '32',
+    schema: positiveInt.max(65_536).default(32),
   },
   {
     key: 'cacheDir',
@@ -305,6 +381,16 @@ export interface ServeConfig {
   readonly authToken?: string | undefined;
   readonly maxImagePixels: number;
   readonly maxTensorElements: number;
+  readonly maxRequestElements: number;
+  readonly maxBytesElements: number;
+  readonly maxDecodePixels: number;
+  readonly maxResponseBytes: number;
+  readonly maxInstances: number;
+  readonly maxJsonDepth: number;
+  readonly maxUrlBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly maxPipelinedRequests: number;
+  readonly grpcMaxConcurrentStreams: number;
   readonly cacheDir?: string | undefined;
   readonly zooBaseUrl?: string | undefined;
   readonly accessLog: boolean;

@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'resource_exhausted'
   | 'unavailable'
   | 'deadline_exceeded'
+  | 'cancelled'
   | 'unsupported'
   | 'internal';
 
@@ -24,6 +25,9 @@ export const ERROR_CODES = {
   SKIFF_IMAGE_TOO_LARGE: 'payload_too_large',
   SKIFF_BODY_TOO_LARGE: 'payload_too_large',
   SKIFF_TENSOR_TOO_LARGE: 'payload_too_large',
+  SKIFF_RESPONSE_TOO_LARGE: 'payload_too_large',
+  SKIFF_TOO_MANY_INSTANCES: 'payload_too_large',
+  SKIFF_URL_TOO_LONG: 'payload_too_large',
   SKIFF_UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
   SKIFF_BAD_PARAMETER: 'invalid_argument',
   SKIFF_BAD_TENSOR: 'invalid_argument',
@@ -34,7 +38,10 @@ export const ERROR_CODES = {
   SKIFF_REPOSITORY_API_DISABLED: 'permission_denied',
   SKIFF_NO_REPOSITORY: 'unsupported',
   SKIFF_QUEUE_FULL: 'resource_exhausted',
+  SKIFF_DECODE_BUSY: 'resource_exhausted',
+  SKIFF_CONNECTION_BUSY: 'resource_exhausted',
   SKIFF_TIMEOUT: 'deadline_exceeded',
+  SKIFF_CANCELLED: 'cancelled',
   SKIFF_UNAUTHENTICATED: 'unauthenticated',
   SKIFF_NOT_AN_IMAGE_MODEL: 'unsupported',
   SKIFF_INFERENCE_FAILED: 'internal',
@@ -67,15 +74,26 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+export interface SkiffErrorOptions {
+  readonly cause?: unknown;
+  /**
+   * For internal kinds, whose message is logged but never sent: a sentence written by Skiff (no paths, no
+   * runtime text) that clients may see instead of the bare "internal error".
+   */
+  readonly publicMessage?: string | undefined;
+}
+
 export class SkiffError extends Error {
   readonly code: ErrorCode;
   readonly kind: ErrorKind;
+  readonly publicMessage: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: SkiffErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SkiffError';
     this.code = code;
     this.kind = ERROR_CODES[code];
+    this.publicMessage = options?.publicMessage;
   }
 }
 

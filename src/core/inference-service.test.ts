@@ -13,8 +13,10 @@ import { labelsFromList } from './model/labels.js';
 import { ServedModel } from './registry/served-model.js';
 import { SkiffError } from './errors.js';
 import { InferenceService } from './inference-service.js';
+import { BACKGROUND } from './request/request-context.js';
+import { testLimits } from './testing/test-limits.js';
 
-const LIMITS = { maxImagePixels: 1000, maxTopK: 10, maxTensorElements: 1000 } as const;
+const LIMITS = testLimits({ maxImagePixels: 1000, maxTopK: 10, maxTensorElements: 1000 });
 
 const PIXELS = Uint8Array.of(10, 20, 30, /**/ 40, 50, 60, /**/ 70, 80, 90, /**/ 100, 110, 120);
 const IMAGE_INPUTS: readonly TensorInfo[] = [{ name: 'input', type: 'FP32', shape: [-1, 3, 2, 2] }];
@@ -68,7 +70,7 @@ function unloadedModel(name: string): ServedModel {
 async function failedModel(name: string, message: string): Promise<ServedModel> {
   const served = unloadedModel(name);
   await served
-    .load(new FakeRuntime(() => Promise.reject(new SkiffError('SKIFF_MODEL_LOAD_FAILED', message))), () => 0)
+    .load(new FakeRuntime(() => Promise.reject(new SkiffError('SKIFF_MODEL_CONTRACT', message))), () => 0)
     .catch(() => undefined);
   return served;
 }
@@ -157,11 +159,11 @@ describe('InferenceService.model', () => {
     service.add((await readyModel('b')).served);
     assert.throws(() => service.model(undefined), {
       code: 'SKIFF_BAD_PARAMETER',
-      message: 'several models are served (a, b); name one with ?model=',
+      message: 'several models are served; name one (?model= on /predict, or the model in the path)',
     });
   });
 
-  test('an unknown name is SKIFF_MODEL_NOT_FOUND listing the served ones', async () => {
+  test('an unknown name is SKIFF_MODEL_NOT_FOUND, and the message does not list the served ones', async () => {
     const service = new InferenceService(codec(), LIMITS);
     service.add((await readyModel('a')).served);
     service.add((await readyModel('b')).served);
@@ -169,7 +171,7 @@ describe('InferenceService.model', () => {
       name: 'SkiffError',
       code: 'SKIFF_MODEL_NOT_FOUND',
       kind: 'not_found',
-      message: 'no model named "c"; served: a, b',
+      message: 'no model named "c"',
     });
   });
 });
@@ -182,7 +184,7 @@ describe('InferenceService.classifyImage', () => {
     service.add(served);
     const bytes = Uint8Array.of(0xff, 0xd8, 0xff);
 
-    const result = await service.classifyImage(undefined, bytes, 3);
+    const result = await service.classifyImage(BACKGROUND, undefined, bytes, 3);
 
     assert.equal(result.model, 'tiny');
     assertPredictions(result.predictions, [
@@ -193,6 +195,7 @@ describe('InferenceService.classifyImage', () => {
     assert.deepEqual(images.requests, [
       {
         bytes,
+        header: { format: 'png', width: 2, height: 2, hasAlpha: false },
         width: 2,
         height: 2,
         resizeMode: 'shorter-side-then-center-crop',
@@ -216,7 +219,7 @@ describe('InferenceService.classifyImage', () => {
   test('top_k = maxTopK is allowed and capped at the class count', async () => {
     const service = new InferenceService(codec(), LIMITS);
     service.add((await readyModel('tiny')).served);
-    const result = await service.classifyImage('tiny', new Uint8Array(1), 10);
+    const result = await service.classifyImage(BACKGROUND, 'tiny', new Uint8Array(1), 10);
     assert.deepEqual(
       result.predictions.map((p) => p.index),
       [1, 3, 2, 0],
@@ -228,7 +231,7 @@ describe('InferenceService.classifyImage', () => {
     const service = new InferenceService(images, LIMITS);
     for (const k of [0, -1, 11, 1.5, NaN, Infinity]) {
       await assert.rejects(
-        service.classifyImage('no-such-model', new Uint8Array(1), k),
+        service.classifyImage(BACKGROUND, 'no-such-model', new Uint8Array(1), k),
         {
           name: 'SkiffError',
           code: 'SKIFF_BAD_PARAMETER',
@@ -243,7 +246,7 @@ describe('InferenceService.classifyImage', () => {
   test('an unknown model is SKIFF_MODEL_NOT_FOUND', async () => {
     const service = new InferenceService(codec(), LIMITS);
     service.add((await readyModel('tiny')).served);
-    await assert.rejects(service.classifyImage('other', new Uint8Array(1), 1), {
+    await assert.rejects(service.classifyImage(BACKGROUND, 'other', new Uint8Array(1), 1), {
       code: 'SKIFF_MODEL_NOT_FOUND',
     });
   });
@@ -258,7 +261,7 @@ describe('InferenceService.classifyImage', () => {
       [{ name: 'score', type: 'FP32', shape: [-1, 1] }],
     );
     service.add(tabular.served);
-    await assert.rejects(service.classifyImage('table', new Uint8Array(1), 1), {
+    await assert.rejects(service.classifyImage(BACKGROUND, 'table', new Uint8Array(1), 1), {
       code: 'SKIFF_NOT_AN_IMAGE_MODEL',
       kind: 'unsupported',
       message:
@@ -271,14 +274,14 @@ describe('InferenceService.classifyImage', () => {
     const images = codec();
     const service = new InferenceService(images, LIMITS);
     service.add(unloadedModel('tiny'));
-    await assert.rejects(service.classifyImage(undefined, new Uint8Array(1), 1), {
+    await assert.rejects(service.classifyImage(BACKGROUND, undefined, new Uint8Array(1), 1), {
       code: 'SKIFF_MODEL_NOT_READY',
       kind: 'unavailable',
       message: 'model "tiny" is not ready (loading: loading the model)',
     });
     const failed = new InferenceService(images, LIMITS);
     failed.add(await failedModel('broken', 'bad file'));
-    await assert.rejects(failed.classifyImage('broken', new Uint8Array(1), 1), {
+    await assert.rejects(failed.classifyImage(BACKGROUND, 'broken', new Uint8Array(1), 1), {
       code: 'SKIFF_MODEL_NOT_READY',
       message: 'model "broken" is not ready (failed: bad file)',
     });
@@ -292,7 +295,7 @@ describe('InferenceService.classifyImage', () => {
     const service = new InferenceService(images, LIMITS);
     const { served, fake } = await readyModel('tiny');
     service.add(served);
-    const result = service.classifyImage('tiny', new Uint8Array(1), 1);
+    const result = service.classifyImage(BACKGROUND, 'tiny', new Uint8Array(1), 1);
     await settle();
     await served.unload();
     gate.resolve(undefined);
@@ -307,7 +310,7 @@ describe('InferenceService.classifyImage', () => {
     const service = new InferenceService(codec(), LIMITS);
     service.add((await readyModel('tiny')).served);
     service.startDraining();
-    const result = await service.classifyImage(undefined, new Uint8Array(1), 1);
+    const result = await service.classifyImage(BACKGROUND, undefined, new Uint8Array(1), 1);
     assert.equal(result.predictions[0]?.label, 'goldfish');
   });
 
@@ -318,7 +321,7 @@ describe('InferenceService.classifyImage', () => {
     const service = new InferenceService(images, LIMITS);
     service.add((await readyModel('tiny')).served);
     await assert.rejects(
-      service.classifyImage(undefined, new Uint8Array(1), 1),
+      service.classifyImage(BACKGROUND, undefined, new Uint8Array(1), 1),
       (thrown: unknown) => thrown === error,
     );
   });
@@ -326,20 +329,29 @@ describe('InferenceService.classifyImage', () => {
   test('a model that does not return the classifier output is SKIFF_INFERENCE_FAILED', async () => {
     const service = new InferenceService(codec(), LIMITS);
     service.add((await readyModel('tiny', answer({ other: LOGITS.logits }))).served);
-    await assert.rejects(service.classifyImage(undefined, new Uint8Array(1), 1), {
+    await assert.rejects(service.classifyImage(BACKGROUND, undefined, new Uint8Array(1), 1), {
       code: 'SKIFF_INFERENCE_FAILED',
       message: 'the model returned no output "logits"',
     });
   });
 });
 
-describe('InferenceService.infer', () => {
+describe('InferenceService.inferTensors', () => {
   test('passes tensors and output names to the named ready model', async () => {
     const service = new InferenceService(codec(), LIMITS);
     const { served, fake } = await readyModel('tiny');
     service.add(served);
     const x = makeTensor('FP32', [1, 3, 2, 2], new Float32Array(12));
-    assert.deepEqual(await service.infer('tiny', { input: x }, ['logits']), LOGITS);
+    assert.deepEqual(
+      (
+        await service.inferTensors(BACKGROUND, {
+          model: 'tiny',
+          inputs: { input: x },
+          outputs: [{ name: 'logits' }],
+        })
+      ).outputs.map((o) => o.tensor)[0],
+      LOGITS.logits,
+    );
     assert.equal(fake.calls[1]?.inputs.input, x);
     assert.deepEqual(fake.calls[1].outputNames, ['logits']);
   });
@@ -347,7 +359,11 @@ describe('InferenceService.infer', () => {
   test('an unknown model is SKIFF_MODEL_NOT_FOUND; a model not ready is SKIFF_MODEL_NOT_READY', async () => {
     const service = new InferenceService(codec(), LIMITS);
     service.add(unloadedModel('tiny'));
-    await assert.rejects(service.infer('nope', {}), { code: 'SKIFF_MODEL_NOT_FOUND' });
-    await assert.rejects(service.infer('tiny', {}), { code: 'SKIFF_MODEL_NOT_READY' });
+    await assert.rejects(service.inferTensors(BACKGROUND, { model: 'nope', inputs: {} }), {
+      code: 'SKIFF_MODEL_NOT_FOUND',
+    });
+    await assert.rejects(service.inferTensors(BACKGROUND, { model: 'tiny', inputs: {} }), {
+      code: 'SKIFF_MODEL_NOT_READY',
+    });
   });
 });

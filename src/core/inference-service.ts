@@ -9,11 +9,16 @@ import type {
   RequestedOutput,
   ServerMetadata,
 } from './inference-types.js';
-import type { Tensor, TensorInfo } from './tensor/tensor.js';
+import type { TensorInfo } from './tensor/tensor.js';
+import type { RequestContext } from './request/request-context.js';
+import type { RequestLimits } from './request/request-limits.js';
 import { topK } from './model/classification.js';
 import { classifyOutput } from './model/classify-output.js';
 import { imagesToTensor } from './preprocess/image-to-tensor.js';
 import { SkiffError } from './errors.js';
+import { throwIfEnded } from './request/request-context.js';
+import { PixelBudget } from './request/pixel-budget.js';
+import { checkInputs, checkOutputs } from './request/check-request.js';
 
 const STATE_WORDS = {
   loading: 'is loading',
@@ -23,15 +28,6 @@ const STATE_WORDS = {
   unloading: 'is unloading',
 } as const satisfies Record<ServedModel['state'], string>;
 
-export interface InferenceLimits {
-  /** Decoded images may have at most this many pixels (width x height). */
-  readonly maxImagePixels: number;
-  /** Largest top_k a request may ask for. */
-  readonly maxTopK: number;
-  /** Most elements one input tensor may have; adapters check it before converting the data. */
-  readonly maxTensorElements: number;
-}
-
 export interface Classification {
   readonly model: string;
   readonly predictions: Prediction[];
@@ -39,11 +35,14 @@ export interface Classification {
 
 /**
  * The data plane every protocol adapter calls: health, the models served, image classification and raw
- * tensor inference. Adapters only translate wire formats to these calls and errors back.
+ * tensor inference. Adapters only translate wire formats to these calls and errors back. Every request
+ * carries its RequestContext: a request whose client left or whose deadline passed stops at the next step,
+ * and each costly step (decoding, queueing) is admitted before it is paid for.
  */
 export class InferenceService {
   private readonly models = new Map<string, ServedModel[]>();
   private draining = false;
+  private readonly decoding: PixelBudget;
   /** True with a single `--model`: a model that failed to load makes the whole server unready. */
   failedModelsBlockReadiness = true;
   /** The repository behind `--model-repository`, and whether its load/unload API is switched on. */
@@ -53,12 +52,14 @@ export class InferenceService {
 
   constructor(
     private readonly codec: ImageCodec,
-    readonly limits: InferenceLimits,
+    readonly limits: RequestLimits,
     private readonly server: { readonly name: string; readonly version: string } = {
       name: 'skiff',
       version: '0.0.0',
     },
-  ) {}
+  ) {
+    this.decoding = new PixelBudget(limits.maxDecodePixels);
+  }
 
   serverMetadata(): ServerMetadata {
     return {
@@ -90,32 +91,37 @@ export class InferenceService {
   }
 
   /**
+   * Refuses (SKIFF_QUEUE_FULL) a request that would find this model's queue full: adapters ask before
+   * reading a body, so an overloaded server answers 503 without paying for the upload. Unknown and unready
+   * models are left to the route, which names the problem. The place is only probed, not kept.
+   */
+  refuseIfFull(name: string | undefined): void {
+    let model: ServedModel;
+    try {
+      model = this.model(name);
+    } catch {
+      return;
+    }
+    if (model.state === 'ready' && model.full) model.reserve().release();
+  }
+
+  /**
    * Tensor inference, the Open Inference Protocol way: inputs are checked against the model's declared
    * names, types and fixed dimensions before anything runs, so a bad request gets a precise 400 rather
-   * than a runtime error.
+   * than a runtime error; outputs must exist and be named once each.
    */
-  async inferTensors(request: InferRequest): Promise<InferResponse> {
+  async inferTensors(context: RequestContext, request: InferRequest): Promise<InferResponse> {
     const model = this.readyModel(request.model, request.version);
     checkInputs(model.name, model.inputs, request.inputs);
     const requested: readonly RequestedOutput[] =
       request.outputs ?? model.outputs.map((o) => ({ name: o.name }));
-    for (const output of requested) {
-      if (!model.outputs.some((o) => o.name === output.name)) {
-        throw new SkiffError(
-          'SKIFF_BAD_TENSOR',
-          `model "${model.name}" has no output "${output.name}"; outputs: ${model.outputs.map((o) => o.name).join(', ')}`,
-        );
-      }
-      const n = output.classification;
-      if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
-        throw new SkiffError(
-          'SKIFF_BAD_PARAMETER',
-          `output "${output.name}": classification must be a positive integer`,
-        );
-      }
-    }
-    const names = [...new Set(requested.map((o) => o.name))];
-    const results = await model.infer(request.inputs, names);
+    checkOutputs(model.name, model.outputs, requested);
+    throwIfEnded(context);
+    const results = await model.infer(
+      request.inputs,
+      requested.map((o) => o.name),
+      context,
+    );
     const labels = model.classifier.ok ? model.classifier.contract : undefined;
     return {
       model: model.name,
@@ -138,6 +144,108 @@ export class InferenceService {
         };
       }),
     };
+  }
+
+  /** One image (`/predict`, Seldon binData): classifyImages for a single image. */
+  async classifyImage(
+    context: RequestContext,
+    modelName: string | undefined,
+    bytes: Uint8Array,
+    k: number,
+  ): Promise<Classification> {
+    const [result] = await this.classifyImages(context, modelName, [bytes], k);
+    if (result === undefined) throw new SkiffError('SKIFF_INTERNAL', 'no classification came back');
+    return result;
+  }
+
+  /**
+   * Classifies each image in turn (KServe V1 instances, Seldon binData, /predict). Each one takes a place in
+   * the model's queue, then its share of the decoding budget, before it is decoded; the request stops at the
+   * next image once its client has left or its deadline passed.
+   */
+  async classifyImages(
+    context: RequestContext,
+    modelName: string | undefined,
+    images: readonly Uint8Array[],
+    k: number,
+  ): Promise<Classification[]> {
+    if (!Number.isInteger(k) || k < 1 || k > this.limits.maxTopK) {
+      throw new SkiffError(
+        'SKIFF_BAD_PARAMETER',
+        `top_k must be an integer from 1 to ${this.limits.maxTopK}`,
+      );
+    }
+    if (images.length > this.limits.maxInstances) {
+      throw new SkiffError(
+        'SKIFF_TOO_MANY_INSTANCES',
+        `${images.length} images in one request; the limit is ${this.limits.maxInstances} (--max-instances)`,
+      );
+    }
+    const results: Classification[] = [];
+    for (const bytes of images) {
+      throwIfEnded(context);
+      results.push(await this.classifyOne(context, modelName, bytes, k));
+    }
+    return results;
+  }
+
+  private async classifyOne(
+    context: RequestContext,
+    modelName: string | undefined,
+    bytes: Uint8Array,
+    k: number,
+    retried = false,
+  ): Promise<Classification> {
+    const model = this.readyModel(modelName);
+    if (!model.classifier.ok) {
+      throw new SkiffError(
+        'SKIFF_NOT_AN_IMAGE_MODEL',
+        `model "${model.name}" does not take images: ${model.classifier.reason}`,
+      );
+    }
+    const { input, output, labels } = model.classifier.contract;
+    const reservation = model.reserve();
+    let tensor;
+    try {
+      const header = await this.codec.probe(bytes);
+      const pixels = header.width * header.height;
+      if (pixels > this.limits.maxImagePixels) {
+        throw new SkiffError(
+          'SKIFF_IMAGE_TOO_LARGE',
+          `the image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${this.limits.maxImagePixels} pixels (--max-image-pixels)`,
+        );
+      }
+      throwIfEnded(context);
+      const release = this.decoding.take(pixels);
+      try {
+        const image = await this.codec.decode({
+          bytes,
+          header,
+          width: input.width,
+          height: input.height,
+          resizeMode: input.resizeMode,
+          resizeShorterSide: input.resizeShorterSide,
+          maxPixels: this.limits.maxImagePixels,
+        });
+        tensor = imagesToTensor([image], input);
+      } finally {
+        release();
+      }
+      throwIfEnded(context);
+    } catch (error) {
+      reservation.release();
+      throw error;
+    }
+    // The model may have been reloaded while the image was decoding: start over on the version serving now.
+    if (!retried && this.readyModel(model.name) !== model) {
+      reservation.release();
+      return this.classifyOne(context, model.name, bytes, k, true);
+    }
+    const outputs = await model.infer({ [input.name]: tensor }, [output.name], context, reservation);
+    const scores = outputs[output.name];
+    if (scores === undefined)
+      throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
+    return { model: model.name, predictions: topK(scores, 0, output, labels, k) };
   }
 
   /** Serves a model version; a version already served under the same name and version is replaced. */
@@ -223,7 +331,8 @@ export class InferenceService {
 
   /**
    * The model named, at the version given or else its newest ready version (newest of all when none is
-   * ready); with no name, the only model served. Throws not_found.
+   * ready); with no name, the only model served. Throws not_found. Messages never list the other models:
+   * which models a server holds is for the repository index, behind its own switch.
    */
   model(name: string | undefined, version?: string): ServedModel {
     const versions = this.versionsOf(name);
@@ -232,7 +341,7 @@ export class InferenceService {
       if (exact === undefined) {
         throw new SkiffError(
           'SKIFF_MODEL_NOT_FOUND',
-          `model "${versions[0]?.name ?? String(name)}" has no version "${version}"; served: ${versions.map((m) => m.version).join(', ')}`,
+          `model "${versions[0]?.name ?? String(name)}" has no version "${version}"`,
         );
       }
       return exact;
@@ -255,113 +364,25 @@ export class InferenceService {
       if (rest.length > 0) {
         throw new SkiffError(
           'SKIFF_BAD_PARAMETER',
-          `several models are served (${[...this.models.keys()].join(', ')}); name one with ?model=`,
+          'several models are served; name one (?model= on /predict, or the model in the path)',
         );
       }
       return only;
     }
     const versions = this.models.get(name);
-    if (versions === undefined) {
-      throw new SkiffError(
-        'SKIFF_MODEL_NOT_FOUND',
-        `no model named "${name}"; served: ${[...this.models.keys()].join(', ')}`,
-      );
-    }
+    if (versions === undefined) throw new SkiffError('SKIFF_MODEL_NOT_FOUND', `no model named "${name}"`);
     return versions;
-  }
-
-  async classifyImage(modelName: string | undefined, bytes: Uint8Array, k: number): Promise<Classification> {
-    if (!Number.isInteger(k) || k < 1 || k > this.limits.maxTopK) {
-      throw new SkiffError(
-        'SKIFF_BAD_PARAMETER',
-        `top_k must be an integer from 1 to ${this.limits.maxTopK}`,
-      );
-    }
-    const model = this.readyModel(modelName);
-    if (!model.classifier.ok) {
-      throw new SkiffError(
-        'SKIFF_NOT_AN_IMAGE_MODEL',
-        `model "${model.name}" does not take images: ${model.classifier.reason}`,
-      );
-    }
-    model.checkAdmission();
-    const { input, output, labels } = model.classifier.contract;
-    const image = await this.codec.decode({
-      bytes,
-      width: input.width,
-      height: input.height,
-      resizeMode: input.resizeMode,
-      resizeShorterSide: input.resizeShorterSide,
-      maxPixels: this.limits.maxImagePixels,
-    });
-    // The model may have been reloaded while the image was decoding: start over on the version serving now.
-    if (this.readyModel(model.name) !== model) return this.classifyImage(model.name, bytes, k);
-    const outputs = await model.infer({ [input.name]: imagesToTensor([image], input) }, [output.name]);
-    const scores = outputs[output.name];
-    if (scores === undefined)
-      throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
-    return { model: model.name, predictions: topK(scores, 0, output, labels, k) };
-  }
-
-  async infer(
-    modelName: string,
-    inputs: Readonly<Record<string, Tensor>>,
-    outputNames?: readonly string[],
-  ): Promise<Record<string, Tensor>> {
-    return this.readyModel(modelName).infer(inputs, outputNames);
   }
 
   private readyModel(name: string | undefined, version?: string): ServedModel {
     const model = this.model(name, version);
-    this.checkAccepting(model);
-    return model;
-  }
-
-  // Draining only takes readiness away: requests still arriving while endpoints update are served.
-  private checkAccepting(model: ServedModel): void {
     if (model.state !== 'ready') {
       throw new SkiffError(
         'SKIFF_MODEL_NOT_READY',
         `model "${model.name}" is not ready (${model.state}: ${model.reason})`,
       );
     }
-  }
-}
-
-function checkInputs(
-  modelName: string,
-  declared: readonly TensorInfo[],
-  given: Readonly<Record<string, Tensor>>,
-): void {
-  for (const name of Object.keys(given)) {
-    if (!declared.some((d) => d.name === name)) {
-      throw new SkiffError(
-        'SKIFF_BAD_TENSOR',
-        `model "${modelName}" has no input "${name}"; inputs: ${declared.map((d) => d.name).join(', ')}`,
-      );
-    }
-  }
-  for (const info of declared) {
-    const tensor = given[info.name];
-    if (tensor === undefined)
-      throw new SkiffError(
-        'SKIFF_BAD_TENSOR',
-        `input "${info.name}" is missing; model "${modelName}" needs ${declared.map((d) => d.name).join(', ')}`,
-      );
-    if (tensor.type !== info.type) {
-      throw new SkiffError(
-        'SKIFF_BAD_TENSOR',
-        `input "${info.name}" must be ${info.type}, got ${tensor.type}`,
-      );
-    }
-    const fits =
-      tensor.shape.length === info.shape.length && info.shape.every((d, i) => d < 0 || d === tensor.shape[i]);
-    if (!fits) {
-      throw new SkiffError(
-        'SKIFF_BAD_TENSOR',
-        `input "${info.name}" has shape [${tensor.shape.join(',')}] but the model takes [${info.shape.map((d) => (d < 0 ? '-1' : String(d))).join(',')}]`,
-      );
-    }
+    return model;
   }
 }
 

@@ -103,6 +103,7 @@ describe('skiff build / push / run with podman', { timeout: 600_000 }, () => {
     appDir = path.join(work, 'app');
     mkdirSync(appDir);
     cpSync(path.join(repoRoot(), 'dist', 'src'), path.join(appDir, 'dist', 'src'), { recursive: true });
+    cpSync(path.join(repoRoot(), 'models'), path.join(appDir, 'models'), { recursive: true });
     cpSync(path.join(repoRoot(), 'src'), path.join(appDir, 'src'), { recursive: true });
     for (const file of ['package.json', 'package-lock.json'])
       copyFileSync(path.join(repoRoot(), file), path.join(appDir, file));

@@ -83,6 +83,7 @@ describe('podman kube play runs the rendered Deployment', { skip, timeout: 600_0
     const appDir = path.join(work, 'app');
     mkdirSync(appDir);
     cpSync(path.join(repoRoot(), 'dist', 'src'), path.join(appDir, 'dist', 'src'), { recursive: true });
+    cpSync(path.join(repoRoot(), 'models'), path.join(appDir, 'models'), { recursive: true });
     for (const file of ['package.json', 'package-lock.json'])
       copyFileSync(path.join(repoRoot(), file), path.join(appDir, file));
     symlinkSync(path.join(repoRoot(), 'node_modules'), path.join(appDir, 'node_modules'));

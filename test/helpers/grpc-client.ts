@@ -1,5 +1,18 @@
-import { InterceptingCall, credentials, loadPackageDefinition } from '@grpc/grpc-js';
-import type { Client, ClientOptions, Interceptor, Metadata, ServiceError, StatusObject } from '@grpc/grpc-js';
+import {
+  InterceptingCall,
+  Metadata as GrpcMetadata,
+  credentials,
+  loadPackageDefinition,
+} from '@grpc/grpc-js';
+import type {
+  CallOptions,
+  Client,
+  ClientOptions,
+  Interceptor,
+  Metadata,
+  ServiceError,
+  StatusObject,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { inferenceProtoPath } from '../../src/adapters/grpc/inference-proto.js';
 
@@ -14,8 +27,10 @@ export interface InferenceClient {
     method: M,
     request: object,
   ): Promise<{ response: Responses[M]; headers: Metadata | undefined; trailers: Metadata }>;
-  /** Expects the call to fail; resolves with the error. */
-  fail(method: string, request: object): Promise<ServiceError>;
+  /** Expects the call to fail; resolves with the error. `deadlineMs`: the call's deadline from now. */
+  fail(method: string, request: object, deadlineMs?: number): Promise<ServiceError>;
+  /** Starts a call and returns a function that cancels it, as a client that gives up does. */
+  abandon(method: string, request: object): () => void;
   close(): void;
 }
 
@@ -63,13 +78,22 @@ interface Responses {
 
 export type Method = keyof Responses;
 
-type UnaryMethod = (
-  request: object,
-  callback: (error: ServiceError | null, response?: unknown) => void,
-) => {
-  on(event: 'status', listener: (status: StatusObject) => void): void;
-  on(event: 'metadata', listener: (metadata: Metadata) => void): void;
-};
+interface UnaryMethod {
+  (
+    request: object,
+    callback: (error: ServiceError | null, response?: unknown) => void,
+  ): {
+    on(event: 'status', listener: (status: StatusObject) => void): void;
+    on(event: 'metadata', listener: (metadata: Metadata) => void): void;
+    cancel(): void;
+  };
+  (
+    request: object,
+    metadata: Metadata,
+    options: CallOptions,
+    callback: (error: ServiceError | null, response?: unknown) => void,
+  ): { cancel(): void };
+}
 
 /**
  * `token`: sent on every call as metadata `authorization: Bearer <token>`; `metadata`: more keys sent on
@@ -146,13 +170,21 @@ export function inferenceClient(
   return {
     call: async (name, request) => (await callWithTrailers(name, request)).response,
     callWithTrailers,
-    fail: (name, request) =>
+    fail: (name, request, deadlineMs) =>
       new Promise((resolve, reject) => {
-        method(name)(request, (error) => {
+        const callback = (error: ServiceError | null): void => {
           if (error === null) reject(new Error(`${name} succeeded but was expected to fail`));
           else resolve(error);
-        });
+        };
+        if (deadlineMs === undefined) method(name)(request, callback);
+        else method(name)(request, new GrpcMetadata(), { deadline: Date.now() + deadlineMs }, callback);
       }),
+    abandon: (name, request) => {
+      const call = method(name)(request, () => undefined);
+      return () => {
+        call.cancel();
+      };
+    },
     close: () => client.close(),
   };
 }

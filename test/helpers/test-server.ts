@@ -5,6 +5,8 @@ import type { ServeConfig } from '../../src/config/serve-options.js';
 import type { RunningServer, StartOptions } from '../../src/server.js';
 import { startServer } from '../../src/server.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { SERVE_OPTIONS } from '../../src/config/serve-options.js';
+import { loadConfig } from '../../src/config/load-config.js';
 
 /**
  * Starts the real server (real runtime, real codec) on 127.0.0.1, port 0, with test-sized defaults; `extra`
@@ -15,6 +17,8 @@ export async function startTestServer(
   extra: Partial<Pick<StartOptions, 'logger' | 'runtime' | 'tracing'>> = {},
 ): Promise<RunningServer> {
   const full: ServeConfig = {
+    // Every option's documented default first, so that new limits apply in tests as they do in production.
+    ...loadConfig<ServeConfig>(SERVE_OPTIONS, { flags: {}, env: {}, file: undefined }),
     host: '127.0.0.1',
     port: 0,
     grpcPort: -1,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { SERVE_OPTIONS } from '../../src/config/serve-options.js';
 import { renderConfigDoc } from '../../src/config/render-config-doc.js';
-import { HTTP_STATUS } from '../../src/adapters/http/http-status.js';
+import { ERROR_TABLE, GRPC_CODE } from '../../src/adapters/error-table.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const read = (file: string): string => readFileSync(path.join(repoRoot(), file), 'utf8');
@@ -17,10 +17,32 @@ test('docs/errors.md lists every error code with its kind, and no code that does
   assert.deepEqual(Object.fromEntries(rows), { ...ERROR_CODES });
 });
 
-test('docs/errors.md gives each kind the status the HTTP adapter uses', () => {
+test('docs/errors.md has the error table: each kind with its HTTP status, gRPC code, what clients see and what is logged', () => {
   const doc = read('docs/errors.md');
-  for (const [kind, status] of Object.entries(HTTP_STATUS)) {
-    assert.match(doc, new RegExp(`^\\|\\s*${kind}\\s*\\|\\s*${status}\\b`, 'm'), kind);
+  const grpcName = (code: number): string =>
+    Object.entries(GRPC_CODE).find(([, value]) => value === code)?.[0] ?? String(code);
+  const rows = [
+    ...doc.matchAll(
+      /^\|\s*([a-z_]+)\s*\|\s*(\d{3})[^|]*\|\s*([A-Z_]+)\s*\|\s*(message|masked)\s*\|\s*(debug|error \+ stack)\s*\|/gm,
+    ),
+  ];
+  const documented: Record<string, unknown> = Object.fromEntries(
+    rows.map((m) => [m[1] ?? '', [Number(m[2]), m[3], m[4], m[5]]]),
+  );
+  const expected = Object.fromEntries(
+    Object.entries(ERROR_TABLE).map(([kind, row]) => [
+      kind,
+      [row.http, grpcName(row.grpc), row.client, row.log === 'debug' ? 'debug' : 'error + stack'],
+    ]),
+  );
+  assert.deepEqual(documented, expected);
+  for (const [kind, row] of Object.entries(ERROR_TABLE)) {
+    const retry = '503 + `Retry-After`';
+    if (row.retryAfter)
+      assert.ok(
+        doc.split('\n').some((line) => line.startsWith(`| ${kind} `) && line.includes(retry)),
+        kind,
+      );
   }
 });
 

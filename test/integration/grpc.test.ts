@@ -14,7 +14,7 @@ import type { RunningGrpcServer } from '../../src/adapters/grpc/grpc-server.js';
 import type { InferenceClient, InferResponseMessage } from '../helpers/grpc-client.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { startGrpcServer } from '../../src/adapters/grpc/grpc-server.js';
-import { GRPC_STATUS } from '../../src/adapters/grpc/grpc-status.js';
+import { ERROR_TABLE } from '../../src/adapters/error-table.js';
 import { fixtureModel, repoRoot, sharedImage, sharedModel, SYNSET_LABELS } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { float32ToRaw, inferenceClient, rawToFloat32, rawToStrings } from '../helpers/grpc-client.js';
@@ -180,22 +180,39 @@ describe('gRPC: tabular-linear (X FP32 [N,4] -> score FP32 [N,1])', () => {
     assert.deepEqual(response.outputs[0]?.contents?.fp32_contents, [10.5, 4.5]);
   });
 
-  test('outputs selection: the outputs asked for, in the order asked, one of them classified', async () => {
-    const response = await client.call('ModelInfer', {
+  test('outputs selection: the output asked for, classified or not; the same output twice is refused', async () => {
+    const classified = await client.call('ModelInfer', {
       model_name: 'tabular-linear',
       inputs: [typedX()],
-      outputs: [{ name: 'score', parameters: { classification: { int64_param: 1 } } }, { name: 'score' }],
+      outputs: [{ name: 'score', parameters: { classification: { int64_param: 1 } } }],
     });
     assert.deepEqual(
-      response.outputs.map((o) => [o.name, o.datatype, o.shape]),
-      [
-        ['score', 'BYTES', ['2', '1']],
-        ['score', 'FP32', ['2', '1']],
-      ],
+      classified.outputs.map((o) => [o.name, o.datatype, o.shape]),
+      [['score', 'BYTES', ['2', '1']]],
     );
     // No labels: "value:index".
-    assert.deepEqual(rawToStrings(response.raw_output_contents[0] ?? Buffer.alloc(0)), ['10.5:0', '4.5:0']);
-    assert.deepEqual(rawToFloat32(response.raw_output_contents[1] ?? Buffer.alloc(0)), [10.5, 4.5]);
+    assert.deepEqual(rawToStrings(classified.raw_output_contents[0] ?? Buffer.alloc(0)), ['10.5:0', '4.5:0']);
+    const plain = await client.call('ModelInfer', {
+      model_name: 'tabular-linear',
+      inputs: [typedX()],
+      outputs: [{ name: 'score' }],
+    });
+    assert.deepEqual(
+      plain.outputs.map((o) => [o.name, o.datatype, o.shape]),
+      [['score', 'FP32', ['2', '1']]],
+    );
+    assert.deepEqual(rawToFloat32(plain.raw_output_contents[0] ?? Buffer.alloc(0)), [10.5, 4.5]);
+    const error = await client
+      .call('ModelInfer', {
+        model_name: 'tabular-linear',
+        inputs: [typedX()],
+        outputs: [{ name: 'score', parameters: { classification: { int64_param: 1 } } }, { name: 'score' }],
+      })
+      .then(
+        () => assert.fail('a repeated output was accepted'),
+        (thrown: unknown) => thrown as ServiceError,
+      );
+    assertError(error, status.INVALID_ARGUMENT, 'output "score" is requested more than once');
   });
 
   test('the same request gives the same answer through REST and gRPC', async () => {
@@ -237,7 +254,7 @@ describe('gRPC: tabular-linear (X FP32 [N,4] -> score FP32 [N,1])', () => {
   });
 
   test('unknown model: NOT_FOUND on ModelInfer, ModelMetadata and ModelReady', async () => {
-    const message = 'no model named "nope"; served: tabular-linear';
+    const message = 'no model named "nope"';
     assertError(
       await client.fail('ModelInfer', { model_name: 'nope', inputs: [typedX()] }),
       status.NOT_FOUND,
@@ -248,7 +265,7 @@ describe('gRPC: tabular-linear (X FP32 [N,4] -> score FP32 [N,1])', () => {
     assertError(
       await client.fail('ModelReady', { name: 'tabular-linear', version: '7' }),
       status.NOT_FOUND,
-      'model "tabular-linear" has no version "7"; served: 1',
+      'model "tabular-linear" has no version "7"',
     );
     assertError(
       await client.fail('ModelInfer', {
@@ -257,7 +274,7 @@ describe('gRPC: tabular-linear (X FP32 [N,4] -> score FP32 [N,1])', () => {
         inputs: [typedX()],
       }),
       status.NOT_FOUND,
-      'model "tabular-linear" has no version "7"; served: 1',
+      'model "tabular-linear" has no version "7"',
     );
   });
 
@@ -503,24 +520,34 @@ describe('gRPC: classification on MobileNet V2 with ImageNet labels', () => {
 
   test('REST and gRPC give the same classification strings and the same logits', async () => {
     assert.ok(served);
-    const rest = await restInfer(served, 'mobilenet', {
-      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224], data: Array.from(photo) }],
-      outputs: [{ name: 'logits', parameters: { classification: 5 } }, { name: 'logits' }],
+    const input = { name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224] };
+    const contents = { contents: { fp32_contents: Array.from(photo) } };
+    const restClasses = await restInfer(served, 'mobilenet', {
+      inputs: [{ ...input, data: Array.from(photo) }],
+      outputs: [{ name: 'logits', parameters: { classification: 5 } }],
     });
-    const grpc = await served.client.call('ModelInfer', {
+    const restLogits = await restInfer(served, 'mobilenet', {
+      inputs: [{ ...input, data: Array.from(photo) }],
+      outputs: [{ name: 'logits' }],
+    });
+    const grpcClasses = await served.client.call('ModelInfer', {
       model_name: 'mobilenet',
-      inputs: [
-        {
-          name: 'input',
-          datatype: 'FP32',
-          shape: [1, 3, 224, 224],
-          contents: { fp32_contents: Array.from(photo) },
-        },
-      ],
-      outputs: [{ name: 'logits', parameters: { classification: { int64_param: 5 } } }, { name: 'logits' }],
+      inputs: [{ ...input, ...contents }],
+      outputs: [{ name: 'logits', parameters: { classification: { int64_param: 5 } } }],
     });
-    assert.deepEqual(rawToStrings(grpc.raw_output_contents[0] ?? Buffer.alloc(0)), rest.outputs[0]?.data);
-    assert.deepEqual(rawToFloat32(grpc.raw_output_contents[1] ?? Buffer.alloc(0)), rest.outputs[1]?.data);
+    const grpcLogits = await served.client.call('ModelInfer', {
+      model_name: 'mobilenet',
+      inputs: [{ ...input, ...contents }],
+      outputs: [{ name: 'logits' }],
+    });
+    assert.deepEqual(
+      rawToStrings(grpcClasses.raw_output_contents[0] ?? Buffer.alloc(0)),
+      restClasses.outputs[0]?.data,
+    );
+    assert.deepEqual(
+      rawToFloat32(grpcLogits.raw_output_contents[0] ?? Buffer.alloc(0)),
+      restLogits.outputs[0]?.data,
+    );
   });
 });
 
@@ -607,7 +634,7 @@ describe('gRPC: repository RPCs on a --model-repository server', () => {
 
 test('docs/protocol.md gives each error kind the gRPC status the adapter uses', () => {
   const doc = readFileSync(path.join(repoRoot(), 'docs', 'protocol.md'), 'utf8');
-  for (const [kind, code] of Object.entries(GRPC_STATUS)) {
-    assert.match(doc, new RegExp(`^\\|\\s*${kind}\\s*\\|\\s*${status[code]}\\b`, 'm'), kind);
+  for (const [kind, row] of Object.entries(ERROR_TABLE)) {
+    assert.match(doc, new RegExp(`^\\|\\s*${kind}\\s*\\|\\s*${status[row.grpc]}\\b`, 'm'), kind);
   }
 });

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import type { Tensor } from '../../core/tensor/tensor.js';
 import type { InferResponse } from '../../core/inference-types.js';
 import { tensorToRaw } from '../../core/tensor/raw-tensor.js';
+import { testLimits } from '../../core/testing/test-limits.js';
 import { decodeModelInfer, encodeModelInfer } from './grpc-codec.js';
 
 /** --max-tensor-elements for these tests: a million, so a shape just over it is refused. */
-const LIMIT = 1_000_000;
+const LIMIT = testLimits({ maxTensorElements: 1_000_000 });
 
 const raw = (tensor: Tensor): Buffer => Buffer.from(tensorToRaw(tensor));
 
@@ -119,7 +120,7 @@ test('responses: raw contents in output order by default, typed contents when as
       },
     ],
   };
-  const rawMessage = encodeModelInfer(response, false);
+  const rawMessage = encodeModelInfer(response, false, 1 << 20);
   assert.deepEqual(rawMessage, {
     model_name: 'm',
     model_version: '1',
@@ -134,7 +135,7 @@ test('responses: raw contents in output order by default, typed contents when as
       Buffer.from([10, 0, 0, 0, ...Buffer.from('0.75:1:cat')]),
     ],
   });
-  const typed = encodeModelInfer(response, true);
+  const typed = encodeModelInfer(response, true, 1 << 20);
   assert.deepEqual(typed.raw_output_contents, []);
   assert.deepEqual(
     typed.outputs.map((o) => o.contents),

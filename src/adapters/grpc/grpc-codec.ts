@@ -5,7 +5,11 @@ import type { InferRequest, InferResponse, RequestedOutput } from '../../core/in
 import type { TensorContentsMessage } from './tensor-contents.js';
 import { SkiffError } from '../../core/errors.js';
 import { tensorFromRaw, tensorToRaw } from '../../core/tensor/raw-tensor.js';
-import { checkElementCount, elementCount } from '../../core/tensor/tensor.js';
+import type { RequestLimits } from '../../core/request/request-limits.js';
+import { elementCount } from '../../core/tensor/tensor.js';
+import { ElementBudget } from '../../core/request/element-budget.js';
+import { checkResponseSize } from '../response-size.js';
+import { rawByteLength } from '../../core/tensor/raw-tensor.js';
 import { tensorFromContents, tensorToContents } from './tensor-contents.js';
 
 /** `InferParameter` as decoded with `oneofs: true, longs: String`. */
@@ -70,12 +74,13 @@ export const BINARY_DATA_OUTPUT = 'binary_data_output';
 /**
  * Converts a ModelInferRequest into the neutral request. Inputs come either all as typed `contents` or
  * all as `raw_input_contents` (one entry per input, in order), as the spec requires. Each input's shape is
- * checked against `maxTensorElements` before its contents are converted.
+ * added to the request's element budget before its contents are converted.
  */
 export function decodeModelInfer(
   message: ModelInferRequestMessage,
-  maxTensorElements: number,
+  limits: RequestLimits,
 ): DecodedModelInfer {
+  const budget = new ElementBudget(limits);
   const model = message.model_name ?? '';
   if (model === '') throw new SkiffError('SKIFF_BAD_REQUEST', 'model_name is required');
   const inputs = message.inputs ?? [];
@@ -95,7 +100,7 @@ export function decodeModelInfer(
       throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" is given twice`);
     const type = dataType(input.datatype, name);
     const shape = shapeOf(input.shape ?? [], name);
-    checkElementCount(name, shape, maxTensorElements);
+    budget.add(name, type, shape);
     const bytes = raw[index];
     if (bytes !== undefined) {
       if (hasContents(input.contents)) {
@@ -147,8 +152,19 @@ export function decodeModelInfer(
   };
 }
 
-/** The ModelInferResponse: outputs in raw_output_contents (Triton's way), or typed contents when asked. */
-export function encodeModelInfer(response: InferResponse, typedOutputs: boolean): ModelInferResponseMessage {
+/**
+ * The ModelInferResponse: outputs in raw_output_contents (Triton's way), or typed contents when asked. A
+ * response over `maxResponseBytes` is refused before it is built.
+ */
+export function encodeModelInfer(
+  response: InferResponse,
+  typedOutputs: boolean,
+  maxResponseBytes: number,
+): ModelInferResponseMessage {
+  checkResponseSize(
+    response.outputs.reduce((sum, { tensor }) => sum + rawByteLength(tensor), 0),
+    maxResponseBytes,
+  );
   const raw: Buffer[] = [];
   const outputs = response.outputs.map(({ name, tensor }): InferOutputMessage => {
     const base = { name, datatype: tensor.type, shape: [...tensor.shape], parameters: {} };

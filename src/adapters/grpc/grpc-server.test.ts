@@ -16,6 +16,7 @@ import { FakeLoadedModel, fail } from '../../core/testing/fake-loaded-model.js';
 import { FakeRuntime } from '../../core/testing/fake-runtime.js';
 import { tensorToRaw } from '../../core/tensor/raw-tensor.js';
 import { tensorFromContents } from './tensor-contents.js';
+import { testLimits } from '../../core/testing/test-limits.js';
 import { ERROR_CODE_KEY, NOT_READY_REASON_KEY, startGrpcServer } from './grpc-server.js';
 import { inferenceClient } from '../../../test/helpers/grpc-client.js';
 
@@ -87,7 +88,7 @@ describe('gRPC adapter with an echo model of every datatype', () => {
   };
   const service = new InferenceService(
     new FakeImageCodec({ width: 1, height: 1, pixels: new Uint8Array(3) }),
-    { maxImagePixels: 100, maxTopK: 10, maxTensorElements: 1000 },
+    testLimits({ maxImagePixels: 100, maxTopK: 10, maxTensorElements: 1000 }),
   );
   let server: RunningGrpcServer;
   let client: InferenceClient;

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { testLimits } from '../../core/testing/test-limits.js';
 import { decodeInferBody } from './oip-codec.js';
 import { isSkiffError } from '../../core/errors.js';
 import { tensorFromJson } from '../../core/tensor/json-tensor.js';
@@ -55,7 +56,9 @@ test('decodeInferBody: random JSON requests, with and without binary sections', 
         const json = Buffer.from(JSON.stringify(request));
         const body = Buffer.concat([json, binary]);
         const headerLength = headerShift === null ? undefined : json.length + (headerShift % 7);
-        clientErrorOrNothing(() => decodeInferBody('m', undefined, body, headerLength, 1_000_000));
+        clientErrorOrNothing(() =>
+          decodeInferBody('m', undefined, body, headerLength, testLimits({ maxTensorElements: 1_000_000 })),
+        );
       },
     ),
     { numRuns: 3000 },
@@ -69,7 +72,13 @@ test('decodeInferBody: random bytes', () => {
       fc.option(fc.integer({ min: -5, max: 400 })),
       (bytes, header) => {
         clientErrorOrNothing(() =>
-          decodeInferBody('m', undefined, Buffer.from(bytes), header ?? undefined, 1_000_000),
+          decodeInferBody(
+            'm',
+            undefined,
+            Buffer.from(bytes),
+            header ?? undefined,
+            testLimits({ maxTensorElements: 1_000_000 }),
+          ),
         );
       },
     ),

@@ -3,9 +3,12 @@ import { DATA_TYPES } from '../../core/tensor/data-type.js';
 import type { Tensor } from '../../core/tensor/tensor.js';
 import type { InferRequest, InferResponse, RequestedOutput } from '../../core/inference-types.js';
 import { SkiffError } from '../../core/errors.js';
-import { checkElementCount } from '../../core/tensor/tensor.js';
+import type { RequestLimits } from '../../core/request/request-limits.js';
+import { ElementBudget } from '../../core/request/element-budget.js';
+import { parseJsonBody } from './json-body.js';
+import { checkResponseSize, estimateJsonBytes } from '../response-size.js';
 import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
-import { tensorFromRaw, tensorToRaw } from '../../core/tensor/raw-tensor.js';
+import { rawByteLength, tensorFromRaw, tensorToRaw } from '../../core/tensor/raw-tensor.js';
 
 /** Most bytes of JSON header the binary extension may declare; the rest of the body is tensor data. */
 type Json = Record<string, unknown>;
@@ -18,15 +21,15 @@ export interface DecodedInfer {
 
 /**
  * Parses an OIP v2 REST infer body: JSON, or with the binary tensor extension a JSON header of
- * `headerLength` bytes followed by the inputs' raw bytes in input order. Each input's shape is checked
- * against `maxTensorElements` before its data is converted.
+ * `headerLength` bytes followed by the inputs' raw bytes in input order. The JSON's nesting is checked
+ * before it is parsed, and each input's shape against the element limits before its data is converted.
  */
 export function decodeInferBody(
   model: string,
   version: string | undefined,
   body: Buffer,
   headerLength: number | undefined,
-  maxTensorElements: number,
+  limits: RequestLimits,
 ): DecodedInfer {
   if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
     throw new SkiffError(
@@ -37,15 +40,16 @@ export function decodeInferBody(
   const jsonBytes = headerLength === undefined ? body : body.subarray(0, headerLength);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(jsonBytes.toString('utf8')) as unknown;
-  } catch {
+    parsed = parseJsonBody(jsonBytes, limits.maxJsonDepth);
+  } catch (error) {
+    if (headerLength === undefined || !(error instanceof SkiffError) || error.code !== 'SKIFF_BAD_REQUEST')
+      throw error;
     throw new SkiffError(
       'SKIFF_BAD_REQUEST',
-      headerLength === undefined
-        ? 'the request body is not valid JSON'
-        : 'the JSON header of the request is not valid JSON (check Inference-Header-Content-Length)',
+      'the JSON header of the request is not valid JSON (check Inference-Header-Content-Length)',
     );
   }
+  const budget = new ElementBudget(limits);
   const root = object(parsed, 'the request');
   const inputs = root.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0)
@@ -61,7 +65,7 @@ export function decodeInferBody(
       throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" is given twice`);
     const datatype = dataType(input.datatype, `input "${name}"`);
     const shape = shapeOf(input.shape, name);
-    checkElementCount(name, shape, maxTensorElements);
+    budget.add(name, datatype, shape);
     const parameters =
       input.parameters === undefined ? {} : object(input.parameters, `input "${name}".parameters`);
     const binarySize = parameters.binary_data_size;
@@ -132,15 +136,27 @@ export function decodeInferBody(
   };
 }
 
-/** The response body: JSON, or JSON header + binary outputs (and the header length to send). */
+/**
+ * The response body: JSON, or JSON header + binary outputs (and the header length to send). Its size is
+ * estimated from the outputs first, and a body over `maxResponseBytes` is refused before it is built.
+ */
 export function encodeInferResponse(
   response: InferResponse,
   binaryOutputs: ReadonlySet<string>,
+  maxResponseBytes: number,
 ): { body: Buffer; headerLength?: number } {
+  const binary = (name: string): boolean => binaryOutputs.has(name) || binaryOutputs.has('*');
+  checkResponseSize(
+    response.outputs.reduce(
+      (sum, { name, tensor }) => sum + (binary(name) ? rawByteLength(tensor) : estimateJsonBytes(tensor)),
+      0,
+    ),
+    maxResponseBytes,
+  );
   const chunks: Uint8Array[] = [];
   const outputs = response.outputs.map(({ name, tensor }) => {
     const base = { name, datatype: tensor.type, shape: [...tensor.shape] };
-    if (binaryOutputs.has(name) || binaryOutputs.has('*')) {
+    if (binary(name)) {
       const raw = tensorToRaw(tensor);
       chunks.push(raw);
       return { ...base, parameters: { binary_data_size: raw.byteLength } };

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { InferenceService } from '../../core/inference-service.js';
 import { SkiffError } from '../../core/errors.js';
+import type { RequestContext } from '../../core/request/request-context.js';
 import { decodeInferBody, encodeInferResponse } from './oip-codec.js';
+import { contextOf } from './http-context.js';
 
 interface ModelParams {
   readonly model: string;
@@ -47,14 +49,25 @@ export async function registerOipRoutes(app: FastifyInstance, service: Inference
       },
     );
     for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
-      scope.post<{ Params: ModelParams }>(`${prefix}/infer`, async (request, reply) =>
-        infer(service, request.params, request.body, request.headers[HEADER_LENGTH], reply),
+      scope.post<{ Params: ModelParams }>(
+        `${prefix}/infer`,
+        { config: { inference: true } },
+        async (request, reply) =>
+          infer(
+            contextOf(request),
+            service,
+            request.params,
+            request.body,
+            request.headers[HEADER_LENGTH],
+            reply,
+          ),
       );
     }
   });
 }
 
 async function infer(
+  context: RequestContext,
   service: InferenceService,
   params: ModelParams,
   body: unknown,
@@ -76,15 +89,9 @@ async function infer(
       );
     headerLength = Number(text);
   }
-  const decoded = decodeInferBody(
-    params.model,
-    params.version,
-    body,
-    headerLength,
-    service.limits.maxTensorElements,
-  );
-  const response = await service.inferTensors(decoded.request);
-  const encoded = encodeInferResponse(response, decoded.binaryOutputs);
+  const decoded = decodeInferBody(params.model, params.version, body, headerLength, service.limits);
+  const response = await service.inferTensors(context, decoded.request);
+  const encoded = encodeInferResponse(response, decoded.binaryOutputs, service.limits.maxResponseBytes);
   if (encoded.headerLength === undefined) return reply.type('application/json').send(encoded.body);
   return reply
     .type('application/octet-stream')

@@ -2,7 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpAppOptions } from './http-app.js';
 import type { InferenceService } from '../../core/inference-service.js';
 import { SkiffError } from '../../core/errors.js';
+import type { RequestContext } from '../../core/request/request-context.js';
 import { rowsToTensor, tensorToRows } from './tensor-rows.js';
+import { contextOf } from './http-context.js';
+import { ElementBudget } from '../../core/request/element-budget.js';
 
 export const PREDICT_USAGE =
   'send the image as a multipart/form-data file field named "image" (curl -F image=@dog.jpg), or as the raw body with Content-Type image/*';
@@ -18,25 +21,30 @@ interface PredictQuery {
  * `?details=1` adds each class index and its full label without changing the seed's fields.
  */
 export function registerPredictRoute(app: FastifyInstance, options: HttpAppOptions): void {
-  app.post<{ Querystring: PredictQuery }>('/predict', async (request, reply) => {
-    const { top_k: topKText, model, details } = request.query;
-    if (/^application\/json/i.test(request.headers['content-type'] ?? '')) {
-      return reply.send(await scoreRows(options.service, model, request.body));
-    }
-    const k = topKText === undefined ? options.defaultTopK : parseTopK(topKText);
-    const image = await readImage(request);
-    const result = await options.service.classifyImage(model, image, k);
-    const withDetails = details === '1' || details === 'true';
-    return reply.send({
-      success: true,
-      predictions: result.predictions.map((p) =>
-        withDetails
-          ? { label: p.label, probability: p.probability, index: p.index, full_label: p.fullLabel }
-          : { label: p.label, probability: p.probability },
-      ),
-      ...(withDetails ? { model: result.model } : {}),
-    });
-  });
+  app.post<{ Querystring: PredictQuery }>(
+    '/predict',
+    { config: { inference: true } },
+    async (request, reply) => {
+      const { top_k: topKText, model, details } = request.query;
+      const context = contextOf(request);
+      if (/^application\/json/i.test(request.headers['content-type'] ?? '')) {
+        return reply.send(await scoreRows(context, options.service, model, request.body));
+      }
+      const k = topKText === undefined ? options.defaultTopK : parseTopK(topKText);
+      const image = await readImage(request);
+      const result = await options.service.classifyImage(context, model, image, k);
+      const withDetails = details === '1' || details === 'true';
+      return reply.send({
+        success: true,
+        predictions: result.predictions.map((p) =>
+          withDetails
+            ? { label: p.label, probability: p.probability, index: p.index, full_label: p.fullLabel }
+            : { label: p.label, probability: p.probability },
+        ),
+        ...(withDetails ? { model: result.model } : {}),
+      });
+    },
+  );
 }
 
 function parseTopK(text: string): number {
@@ -95,6 +103,7 @@ async function readMultipartImage(request: FastifyRequest): Promise<Uint8Array> 
  * value per row answers numbers, otherwise lists.
  */
 async function scoreRows(
+  context: RequestContext,
   service: InferenceService,
   modelName: string | undefined,
   body: unknown,
@@ -119,9 +128,9 @@ async function scoreRows(
     );
   }
   const single = !Array.isArray(x[0]);
-  const response = await service.inferTensors({
+  const response = await service.inferTensors(context, {
     model: model.name,
-    inputs: { [input.name]: rowsToTensor(input, single ? [x] : x, service.limits.maxTensorElements) },
+    inputs: { [input.name]: rowsToTensor(input, single ? [x] : x, new ElementBudget(service.limits)) },
   });
   const output = response.outputs[0];
   if (output === undefined) throw new SkiffError('SKIFF_INFERENCE_FAILED', 'the model returned no output');

@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { InferenceService } from '../../core/inference-service.js';
 import { SkiffError } from '../../core/errors.js';
 import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
-import { checkElementCount } from '../../core/tensor/tensor.js';
+import { ElementBudget } from '../../core/request/element-budget.js';
 import { rowsToTensor, tensorToRows } from './tensor-rows.js';
+import { contextOf } from './http-context.js';
 
 interface SeldonMessage {
   readonly data?: unknown;
@@ -49,7 +50,9 @@ export function registerSeldonRoutes(
 
   app.post<{ Querystring: { model?: string }; Body: SeldonMessage }>(
     '/api/v1.0/predictions',
+    { config: { inference: true } },
     async (request) => {
+      const context = contextOf(request);
       const body: unknown = request.body;
       if (body === null || typeof body !== 'object')
         throw new SkiffError(
@@ -60,6 +63,7 @@ export function registerSeldonRoutes(
       const model = service.model(request.query.model);
       if (typeof message.binData === 'string') {
         const result = await service.classifyImage(
+          context,
           model.name,
           Buffer.from(message.binData, 'base64'),
           defaultTopK,
@@ -101,12 +105,15 @@ export function registerSeldonRoutes(
             'SKIFF_BAD_TENSOR',
             'data.tensor.shape must be a list of non-negative integers',
           );
-        checkElementCount(input.name, shape, service.limits.maxTensorElements);
+        new ElementBudget(service.limits).add(input.name, input.datatype, shape);
         tensor = tensorFromJson(input.name, input.datatype, shape, tensorSpec.values);
       } else {
-        tensor = rowsToTensor(input, data.ndarray, service.limits.maxTensorElements);
+        tensor = rowsToTensor(input, data.ndarray, new ElementBudget(service.limits));
       }
-      const response = await service.inferTensors({ model: model.name, inputs: { [input.name]: tensor } });
+      const response = await service.inferTensors(context, {
+        model: model.name,
+        inputs: { [input.name]: tensor },
+      });
       const output = response.outputs[0];
       if (output === undefined)
         throw new SkiffError('SKIFF_INFERENCE_FAILED', 'the model returned no output');

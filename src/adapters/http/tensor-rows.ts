@@ -2,19 +2,19 @@ import type { TensorMetadata } from '../../core/inference-types.js';
 import type { Tensor } from '../../core/tensor/tensor.js';
 import { SkiffError } from '../../core/errors.js';
 import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
-import { checkElementCount } from '../../core/tensor/tensor.js';
+import type { ElementBudget } from '../../core/request/element-budget.js';
 
 /**
  * Row-oriented JSON (KServe V1 `instances`, Seldon `ndarray`, the seed's `X`) as a batch tensor for one
  * model input: the batch is the number of rows, the rest of the shape comes from the first row's nesting.
- * The shape is checked against `maxTensorElements` before the rows are flattened.
+ * The shape is added to the request's element budget before the rows are flattened.
  */
-export function rowsToTensor(input: TensorMetadata, rows: unknown, maxTensorElements: number): Tensor {
+export function rowsToTensor(input: TensorMetadata, rows: unknown, budget: ElementBudget): Tensor {
   if (!Array.isArray(rows) || rows.length === 0) {
     throw new SkiffError('SKIFF_BAD_TENSOR', `input "${input.name}": expected a non-empty list of rows`);
   }
   const shape = [rows.length, ...nesting(rows[0])];
-  checkElementCount(input.name, shape, maxTensorElements);
+  budget.add(input.name, input.datatype, shape);
   return tensorFromJson(input.name, input.datatype, shape, rows);
 }
 

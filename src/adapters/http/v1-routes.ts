@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { InferenceService } from '../../core/inference-service.js';
 import type { Tensor } from '../../core/tensor/tensor.js';
 import { SkiffError } from '../../core/errors.js';
+import { ElementBudget } from '../../core/request/element-budget.js';
 import { rowsToTensor, tensorToRows } from './tensor-rows.js';
+import { contextOf } from './http-context.js';
 
 interface V1Body {
   readonly instances?: unknown;
@@ -27,26 +29,31 @@ export function registerV1Routes(app: FastifyInstance, service: InferenceService
   // out of the name; without it the parameter would be called "model::predict" and `model` be undefined.
   app.post<{ Params: { model: string }; Body: V1Body }>(
     '/v1/models/:model([^:/]+)::predict',
+    { config: { inference: true } },
     async (request) => {
       const model = request.params.model;
+      const context = contextOf(request);
       const raw: unknown = request.body;
       if (raw === null || typeof raw !== 'object')
         throw new SkiffError('SKIFF_BAD_REQUEST', 'expected a JSON object with "instances" or "inputs"');
       const body = raw as V1Body;
+      if (Array.isArray(body.instances) && body.instances.length > service.limits.maxInstances) {
+        throw new SkiffError(
+          'SKIFF_TOO_MANY_INSTANCES',
+          `${body.instances.length} instances in one request; the limit is ${service.limits.maxInstances} (--max-instances)`,
+        );
+      }
       const images = imageInstances(body.instances);
       if (images !== undefined) {
-        const predictions = [];
-        for (const image of images)
-          predictions.push(
-            (await service.classifyImage(model, image, defaultTopK)).predictions.map((p) => ({
-              label: p.label,
-              probability: p.probability,
-            })),
-          );
-        return { predictions };
+        const results = await service.classifyImages(context, model, images, defaultTopK);
+        return {
+          predictions: results.map((result) =>
+            result.predictions.map((p) => ({ label: p.label, probability: p.probability })),
+          ),
+        };
       }
       const metadata = service.modelMetadata(model);
-      const limit = service.limits.maxTensorElements;
+      const limit = new ElementBudget(service.limits);
       const inputs: Record<string, Tensor> = {};
       if (body.instances !== undefined) {
         const rows = body.instances;
@@ -82,7 +89,7 @@ export function registerV1Routes(app: FastifyInstance, service: InferenceService
       } else {
         throw new SkiffError('SKIFF_BAD_REQUEST', 'the request needs "instances" or "inputs"');
       }
-      const response = await service.inferTensors({ model, inputs });
+      const response = await service.inferTensors(context, { model, inputs });
       const [first, ...others] = response.outputs;
       if (first === undefined) return { predictions: [] };
       if (others.length === 0) return { predictions: tensorToRows(first.tensor) };

@@ -68,9 +68,21 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
       'SKIFF_MODEL_FILE_MISSING',
       `the model repository ${config.modelRepository} holds no model folders`,
     );
+  // Only loaded and described here, never asked to infer: the codec and limits are never reached.
+  const unused = (): Promise<never> => Promise.reject(new Error('not used'));
   const service = new InferenceService(
-    { decode: () => Promise.reject(new Error('not used')) },
-    { maxImagePixels: 1, maxTopK: 1, maxTensorElements: 1 },
+    { probe: unused, decode: unused },
+    {
+      maxImagePixels: 1,
+      maxDecodePixels: 1,
+      maxTopK: 1,
+      maxTensorElements: 1,
+      maxRequestElements: 1,
+      maxBytesElements: 1,
+      maxResponseBytes: 1,
+      maxInstances: 1,
+      maxJsonDepth: 1,
+    },
   );
   service.failedModelsBlockReadiness = false;
   const repository = new ModelRepository(source, service, new OnnxRuntime(silentLogger), {
@@ -89,7 +101,8 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
         versions: versions.map((v) => v.version),
         inputs: [],
         outputs: [],
-        expects: `failed to load: ${model?.reason ?? 'unknown'}`,
+        // The person at this terminal runs the server: the whole failure, not the clients' sentence.
+        expects: `failed to load: ${model?.failure instanceof Error ? model.failure.message : (model?.reason ?? 'unknown')}`,
       };
     }
     const describe = (infos: readonly { name: string; type: string; shape: readonly number[] }[]): string[] =>

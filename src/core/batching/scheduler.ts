@@ -3,14 +3,14 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { TensorData } from '../tensor/data-type.js';
 import type { InferenceObserver } from '../inference-observer.js';
 import { SkiffError } from '../errors.js';
+import type { RequestContext } from '../request/request-context.js';
+import { endReason } from '../request/request-context.js';
 
 export interface SchedulerOptions {
   /** Requests allowed to wait for a free model instance; the next one is refused at once (queue full). */
   readonly maxQueueSize: number;
   /** Requests handed to the model at once; more would only queue inside the runtime. */
   readonly concurrency: number;
-  /** Longest a request may take, queue included, before it is answered with a timeout; 0 = no limit. */
-  readonly timeoutMs?: number;
   /** Longest a request may wait in the queue before it is refused with SKIFF_TIMEOUT; 0 = no limit. */
   readonly queueTimeoutMs?: number;
   /** Told about every admitted request once it ends (metrics). */
@@ -28,6 +28,24 @@ export interface BatchingOptions {
   readonly preferredBatchSizes: readonly number[];
 }
 
+/** How one request is submitted; all optional. */
+export interface SubmitOptions {
+  /** The request's deadline and cancellation: aborted while queued, it leaves the queue and never runs. */
+  readonly context?: RequestContext | undefined;
+  /** A place taken earlier with `reserve()`, before the request's inputs were prepared. */
+  readonly reservation?: Reservation | undefined;
+  /** The load-time inference: not counted, not timed, not refused for a full queue. */
+  readonly warmUp?: boolean | undefined;
+}
+
+/**
+ * A place in the scheduler held for a request that is still preparing its inputs (decoding an image), so
+ * that the work is only done for requests the model will take. Pass it to `submit`, or `release` it.
+ */
+export interface Reservation {
+  release(): void;
+}
+
 interface Pending {
   readonly inputs: Readonly<Record<string, Tensor>>;
   readonly outputNames: readonly string[] | undefined;
@@ -39,15 +57,20 @@ interface Pending {
   readonly warmUp: boolean;
   /** The observer's handle on the submitting request (see InferenceObserver.requestContext). */
   readonly context: unknown;
-  timer?: ReturnType<typeof setTimeout>;
+  readonly signal: AbortSignal | undefined;
+  /** Settled already (answered, or ended early by its context): later outcomes are dropped. */
+  done: boolean;
+  onAbort?: () => void;
   /** Refuses the request if it is still queued after the model's queueTimeoutMs. */
   queueTimer?: ReturnType<typeof setTimeout>;
 }
 
 /**
  * Admission and scheduling in front of one model: a bounded FIFO queue (the next request past
- * maxQueueSize is refused at once), at most `concurrency` executions at a time, request and queue
- * timeouts. Excess load is refused fast instead of piling up in memory.
+ * maxQueueSize is refused at once), at most `concurrency` executions at a time, a queue timeout, and each
+ * request's own deadline and cancellation: a request whose client left or whose deadline passed leaves the
+ * queue and never runs; if it was running, its caller is answered at once and the result is dropped.
+ * Excess load is refused fast instead of piling up in memory.
  *
  * With `batching`, Triton-style dynamic batching: whenever a model instance is free the queue's head is
  * merged with the requests behind it that have the same inputs (names, types and non-batch dimensions) and
@@ -57,6 +80,7 @@ interface Pending {
  */
 export class Scheduler {
   private running = 0;
+  private reserved = 0;
   private readonly queue: Pending[] = [];
   private closed = false;
   private wakeUp: ReturnType<typeof setTimeout> | undefined;
@@ -77,18 +101,45 @@ export class Scheduler {
 
   /** A request submitted now would be refused with SKIFF_QUEUE_FULL. */
   get full(): boolean {
-    return this.running >= this.options.concurrency && this.queue.length >= this.options.maxQueueSize;
+    return (
+      this.running + this.queue.length + this.reserved >= this.options.concurrency + this.options.maxQueueSize
+    );
+  }
+
+  /**
+   * Takes a place for a request before its inputs are prepared, so a full model refuses it before any
+   * decoding is paid for. Throws SKIFF_QUEUE_FULL or SKIFF_SHUTTING_DOWN.
+   */
+  reserve(): Reservation {
+    this.checkOpen();
+    if (this.full) throw this.queueFull();
+    this.reserved++;
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.reserved--;
+      },
+    };
   }
 
   submit(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],
-    warmUp = false,
+    options: SubmitOptions = {},
   ): Promise<Record<string, Tensor>> {
-    if (this.closed)
-      return Promise.reject(
-        new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica'),
-      );
+    const warmUp = options.warmUp === true;
+    const signal = warmUp ? undefined : options.context?.signal;
+    // The reservation's place becomes the queue entry's, whatever happens next.
+    const reserved = options.reservation !== undefined;
+    options.reservation?.release();
+    try {
+      this.checkOpen();
+      if (signal?.aborted === true) throw endReason(signal);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const first = Object.values(inputs)[0];
     const rows = first?.shape[0] ?? 1;
     if (this.batching !== undefined && rows > this.batching.maxBatchSize) {
@@ -99,14 +150,7 @@ export class Scheduler {
         ),
       );
     }
-    if (this.full) {
-      return Promise.reject(
-        new SkiffError(
-          'SKIFF_QUEUE_FULL',
-          `the model's queue is full (${this.options.maxQueueSize} requests waiting); retry later`,
-        ),
-      );
-    }
+    if (!warmUp && !reserved && this.full) return Promise.reject(this.queueFull());
     return new Promise((resolve, reject) => {
       const pending: Pending = {
         inputs,
@@ -119,23 +163,25 @@ export class Scheduler {
         reject,
         warmUp,
         context: warmUp ? undefined : this.options.observer?.requestContext?.(),
+        signal,
+        done: false,
       };
-      const timeoutMs = warmUp ? 0 : (this.options.timeoutMs ?? 0);
-      if (timeoutMs > 0) {
-        pending.timer = setTimeout(() => {
-          const at = this.queue.indexOf(pending);
-          if (at !== -1) this.queue.splice(at, 1);
-          reject(new SkiffError('SKIFF_TIMEOUT', `the inference did not finish within ${timeoutMs} ms`));
-        }, timeoutMs);
+      if (signal !== undefined) {
+        pending.onAbort = () => {
+          this.leave(pending);
+          this.settle(pending, () => {
+            reject(endReason(signal));
+          });
+        };
+        signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       const queueTimeoutMs = warmUp ? 0 : (this.options.queueTimeoutMs ?? 0);
       if (queueTimeoutMs > 0) {
         pending.queueTimer = setTimeout(() => {
-          const at = this.queue.indexOf(pending);
-          if (at === -1) return;
-          this.queue.splice(at, 1);
-          clearTimeout(pending.timer);
-          reject(queueTimeout(queueTimeoutMs));
+          if (!this.leave(pending)) return;
+          this.settle(pending, () => {
+            reject(queueTimeout(queueTimeoutMs));
+          });
         }, queueTimeoutMs);
       }
       this.queue.push(pending);
@@ -157,10 +203,41 @@ export class Scheduler {
   close(): void {
     this.closed = true;
     for (const pending of this.queue.splice(0)) {
-      clearTimeout(pending.timer);
-      clearTimeout(pending.queueTimer);
-      pending.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded before this request ran'));
+      this.settle(pending, () => {
+        pending.reject(
+          new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded before this request ran'),
+        );
+      });
     }
+  }
+
+  private checkOpen(): void {
+    if (this.closed)
+      throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is unloading; retry on another replica');
+  }
+
+  private queueFull(): SkiffError {
+    return new SkiffError(
+      'SKIFF_QUEUE_FULL',
+      `the model's queue is full (${this.options.maxQueueSize} requests waiting); retry later`,
+    );
+  }
+
+  /** Takes a request out of the queue; false when it had already left it. */
+  private leave(pending: Pending): boolean {
+    const at = this.queue.indexOf(pending);
+    if (at === -1) return false;
+    this.queue.splice(at, 1);
+    return true;
+  }
+
+  /** Answers a request once: timers and the abort listener go, later outcomes are ignored. */
+  private settle(pending: Pending, answer: () => void): void {
+    if (pending.done) return;
+    pending.done = true;
+    clearTimeout(pending.queueTimer);
+    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
+    answer();
   }
 
   /** Starts every batch that is due while a model instance is free; arms a timer for the next one. */
@@ -217,8 +294,10 @@ export class Scheduler {
       for (const [index, pending] of batch.entries()) {
         const own = batch.length === 1 ? outputs : sliceOutputs(outputs, offset, pending.rows, rows);
         offset += pending.rows;
-        this.finish(pending, index === 0, rows, started, 'success');
-        pending.resolve(own);
+        this.report(pending, index === 0, rows, started, 'success');
+        this.settle(pending, () => {
+          pending.resolve(own);
+        });
       }
     } catch (error) {
       // A request that ran alone gets the runtime's own error (the adapters log its cause); callers sharing
@@ -228,8 +307,10 @@ export class Scheduler {
           ? error
           : new SkiffError('SKIFF_INFERENCE_FAILED', 'the batched inference failed', { cause: error });
       for (const [index, pending] of batch.entries()) {
-        this.finish(pending, index === 0, rows, started, 'failure');
-        pending.reject(failure);
+        this.report(pending, index === 0, rows, started, 'failure');
+        this.settle(pending, () => {
+          pending.reject(failure);
+        });
       }
     } finally {
       this.running--;
@@ -237,14 +318,13 @@ export class Scheduler {
     }
   }
 
-  private finish(
+  private report(
     pending: Pending,
     firstOfBatch: boolean,
     rows: number,
     started: number,
     outcome: 'success' | 'failure',
   ): void {
-    clearTimeout(pending.timer);
     if (pending.warmUp) return;
     const observer: InferenceObserver | undefined = this.options.observer;
     observer?.inferenceDone({

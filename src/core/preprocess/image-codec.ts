@@ -1,7 +1,18 @@
 import type { ResizeMode } from '../model/model-config.js';
 
+/** What an image's header says, read without decoding its pixels. */
+export interface ImageHeader {
+  readonly format: string;
+  /** Upright size: EXIF orientation applied. */
+  readonly width: number;
+  readonly height: number;
+  readonly hasAlpha: boolean;
+}
+
 export interface DecodeRequest {
   readonly bytes: Uint8Array;
+  /** From `probe` on the same bytes. */
+  readonly header: ImageHeader;
   readonly width: number;
   readonly height: number;
   readonly resizeMode: ResizeMode;
@@ -19,10 +30,13 @@ export interface RgbImage {
 
 /**
  * Decodes an encoded image (JPEG, PNG, WebP, GIF, TIFF, AVIF...) and brings it to the model's size: orientation
- * from EXIF applied, grey-scale expanded to RGB, alpha dropped. Called once per request, concurrently; the
- * work must not run on the caller's event loop. Throws SkiffError SKIFF_UNDECODABLE_IMAGE for bytes that are
- * not a supported image, SKIFF_IMAGE_TOO_LARGE when the header claims more than maxPixels.
+ * from EXIF applied, grey-scale expanded to RGB, alpha dropped. Called once or twice per request (probe, then
+ * decode), concurrently; neither may do its pixel work on the caller's event loop.
+ * `probe` reads only the header: it throws SKIFF_EMPTY_IMAGE or SKIFF_UNDECODABLE_IMAGE (not an image, a format
+ * not accepted). `decode` throws SKIFF_UNDECODABLE_IMAGE (corrupt or truncated) or SKIFF_IMAGE_TOO_LARGE (the
+ * pixels exceed maxPixels after all).
  */
 export interface ImageCodec {
+  probe(bytes: Uint8Array): Promise<ImageHeader>;
   decode(request: DecodeRequest): Promise<RgbImage>;
 }

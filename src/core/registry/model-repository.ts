@@ -7,6 +7,7 @@ import type { InferenceObserver } from '../inference-observer.js';
 import { ServedModel } from './served-model.js';
 import { SkiffError } from '../errors.js';
 import { compareVersions } from '../inference-service.js';
+import { publicFailureReason } from './public-reason.js';
 
 export interface RepositoryEntry {
   readonly name: string;
@@ -36,7 +37,6 @@ export interface RepositoryIndexEntry {
 export interface ModelRepositoryOptions {
   readonly runtimeOptions: RuntimeLoadOptions;
   readonly maxQueueSize: number;
-  readonly requestTimeoutMs?: number;
   readonly observer?: InferenceObserver;
   readonly logger: Logger;
   readonly now: () => number;
@@ -101,7 +101,6 @@ export class ModelRepository {
             labels: entry.labels,
             runtimeOptions: this.options.runtimeOptions,
             maxQueueSize: this.options.maxQueueSize,
-            requestTimeoutMs: this.options.requestTimeoutMs,
             observer: this.options.observer,
           }),
       );
@@ -137,7 +136,15 @@ export class ModelRepository {
           version: first.model?.version,
           error: errorText(first.error),
         });
-        throw first.error;
+        // The caller of the load API is a client: it gets the public reason, the log the whole error.
+        const code = first.error instanceof SkiffError ? first.error.code : 'SKIFF_MODEL_LOAD_FAILED';
+        throw new SkiffError(
+          code,
+          `model "${name}" could not be loaded: ${publicFailureReason(first.error)}`,
+          {
+            cause: first.error,
+          },
+        );
       }
       this.options.logger.info('model loaded', { model: name, versions: selected });
     });
@@ -196,7 +203,8 @@ export class ModelRepository {
       maxQueueSize: this.options.maxQueueSize,
     });
     failed.state = 'failed';
-    failed.reason = errorText(error);
+    failed.failure = error;
+    failed.reason = publicFailureReason(error);
     if (this.service.versions(name).length === 0) this.service.add(failed);
   }
 

@@ -11,6 +11,7 @@ import { makeTensor } from '../tensor/tensor.js';
 import { labelsFromList } from '../model/labels.js';
 import { SkiffError } from '../errors.js';
 import { ServedModel } from './served-model.js';
+import { BACKGROUND } from '../request/request-context.js';
 
 const IMAGE_INPUTS: readonly TensorInfo[] = [{ name: 'input', type: 'FP32', shape: [-1, 3, 2, 2] }];
 const IMAGE_OUTPUTS: readonly TensorInfo[] = [{ name: 'logits', type: 'FP32', shape: [-1, 3] }];
@@ -154,7 +155,14 @@ describe('ServedModel.load', () => {
       served.load(new FakeRuntime(() => Promise.reject(error)), clock(0)),
       (thrown: unknown) => thrown === error,
     );
-    assert.deepEqual([served.state, served.reason], ['failed', 'model.onnx is not an ONNX model']);
+    assert.deepEqual(
+      [served.state, served.reason],
+      [
+        'failed',
+        'it did not load: not a model ONNX Runtime can run, an operator it lacks, or a load that did not finish [SKIFF_MODEL_LOAD_FAILED]; the server log has the details',
+      ],
+    );
+    assert.equal((served.failure as Error).message, 'model.onnx is not an ONNX model');
     assert.deepEqual(served.inputs, []);
     assert.equal(served.timings, undefined);
   });
@@ -188,7 +196,11 @@ describe('ServedModel.load', () => {
       code: 'SKIFF_INFERENCE_FAILED',
       message: 'kernel exploded',
     });
-    assert.deepEqual([served.state, served.reason], ['failed', 'kernel exploded']);
+    assert.deepEqual(
+      [served.state, served.reason],
+      ['failed', 'its warm-up inference failed [SKIFF_INFERENCE_FAILED]; the server log has the details'],
+    );
+    assert.equal((served.failure as Error).message, 'kernel exploded');
     assert.equal(fake.closeCount, 1);
   });
 });
@@ -196,7 +208,7 @@ describe('ServedModel.load', () => {
 describe('ServedModel.infer and unload', () => {
   test('infer before load rejects', async () => {
     const served = new ServedModel(spec());
-    await assert.rejects(served.infer({}), { message: 'model not loaded' });
+    await assert.rejects(served.infer({}, undefined, BACKGROUND), { code: 'SKIFF_MODEL_NOT_READY' });
   });
 
   test('infer goes through the scheduler to the model', async () => {
@@ -208,11 +220,11 @@ describe('ServedModel.infer and unload', () => {
     await served.load(runtimeFor(fake), clock(0));
     fake.respond = held.respond;
     const x: Tensor = makeTensor('FP32', [1], Float32Array.of(1));
-    const first = served.infer({ x }, ['y']);
-    const second = served.infer({ x });
+    const first = served.infer({ x }, ['y'], BACKGROUND);
+    const second = served.infer({ x }, undefined, BACKGROUND);
     await settle();
     assert.deepEqual(served.queueDepth, { inFlight: 1, queued: 1 });
-    await assert.rejects(served.infer({ x }), { code: 'SKIFF_QUEUE_FULL' });
+    await assert.rejects(served.infer({ x }, undefined, BACKGROUND), { code: 'SKIFF_QUEUE_FULL' });
     assert.deepEqual(fake.calls[1]?.outputNames, ['y']);
     held.finish(0, { y: x });
     await settle();
@@ -235,13 +247,13 @@ describe('ServedModel.infer and unload', () => {
     await served.load(runtimeFor(fake), clock(0));
     fake.respond = held.respond;
     const x: Tensor = makeTensor('FP32', [1], Float32Array.of(1));
-    const first = served.infer({ x });
+    const first = served.infer({ x }, undefined, BACKGROUND);
     await settle();
-    assert.throws(() => served.checkAdmission(), {
+    assert.throws(() => served.reserve(), {
       code: 'SKIFF_QUEUE_FULL',
       message: "the model's queue is full (0 requests waiting); retry later",
     });
-    await assert.rejects(served.infer({ x }), { code: 'SKIFF_QUEUE_FULL' });
+    await assert.rejects(served.infer({ x }, undefined, BACKGROUND), { code: 'SKIFF_QUEUE_FULL' });
     held.finish(0, { y: x });
     assert.deepEqual(await first, { y: x });
   });
@@ -252,14 +264,14 @@ describe('ServedModel.infer and unload', () => {
     const served = new ServedModel(spec({ runtimeOptions: { workers: 1, threadsPerWorker: 1 } }));
     await served.load(runtimeFor(fake), clock(0));
     fake.respond = held.respond;
-    const running = served.infer({});
-    const queued = served.infer({});
+    const running = served.infer({}, undefined, BACKGROUND);
+    const queued = served.infer({}, undefined, BACKGROUND);
     await settle();
     await served.unload();
     assert.deepEqual([served.state, served.reason], ['unloading', 'unloading']);
     assert.equal(fake.closeCount, 1);
     await assert.rejects(queued, { code: 'SKIFF_SHUTTING_DOWN' });
-    await assert.rejects(served.infer({}), { code: 'SKIFF_SHUTTING_DOWN' });
+    await assert.rejects(served.infer({}, undefined, BACKGROUND), { code: 'SKIFF_SHUTTING_DOWN' });
     held.finish(0, {});
     assert.deepEqual(await running, {});
   });

@@ -6,10 +6,13 @@ import type { Tensor, TensorInfo } from '../tensor/tensor.js';
 import { resolveImageContract } from '../model/resolve-image-contract.js';
 import { imagesToTensor } from '../preprocess/image-to-tensor.js';
 import { Scheduler } from '../batching/scheduler.js';
+import type { Reservation } from '../batching/scheduler.js';
+import type { RequestContext } from '../request/request-context.js';
 import { SkiffError } from '../errors.js';
 import type { InferenceObserver } from '../inference-observer.js';
 import { NO_OBSERVER } from '../inference-observer.js';
 import { zeroTensor } from '../tensor/raw-tensor.js';
+import { publicFailureReason } from './public-reason.js';
 
 export type ModelState = 'loading' | 'warming-up' | 'ready' | 'failed' | 'unloading';
 
@@ -22,8 +25,6 @@ export interface ServedModelSpec {
   readonly labels: Labels | undefined;
   readonly runtimeOptions: RuntimeLoadOptions;
   readonly maxQueueSize: number;
-  /** Longest a request may take, queue included (0: no limit). */
-  readonly requestTimeoutMs?: number | undefined;
   readonly observer?: InferenceObserver | undefined;
 }
 
@@ -39,7 +40,10 @@ export interface LoadTimings {
 /** One model as the server sees it: its state (and why), the loaded instance, and how images map onto it. */
 export class ServedModel {
   state: ModelState = 'loading';
+  /** Why the model is not ready, in words fit for any client: no paths, no runtime text. */
   reason = 'loading the model';
+  /** What made the load fail, whole, for the server log and the local CLI; never sent to clients. */
+  failure: unknown;
   classifier: ContractResolution = { ok: false, reason: 'the model is not loaded yet' };
   timings: LoadTimings | undefined;
   private loaded: LoadedModel | undefined;
@@ -68,16 +72,18 @@ export class ServedModel {
   }
 
   /**
-   * Refuses at once when the queue is already full, so callers can skip costly preparation (decoding an
-   * image) for a request the scheduler would refuse anyway. The scheduler still checks on submit.
+   * Takes a place in the model's queue before a request prepares its inputs (decodes an image), so work is
+   * only done for requests the model will take. Throws SKIFF_MODEL_NOT_READY, SKIFF_QUEUE_FULL.
    */
-  checkAdmission(): void {
-    if (this.scheduler?.full === true) {
-      throw new SkiffError(
-        'SKIFF_QUEUE_FULL',
-        `the model's queue is full (${this.maxQueueSize} requests waiting); retry later`,
-      );
-    }
+  reserve(): Reservation {
+    if (this.scheduler === undefined || this.state !== 'ready')
+      throw new SkiffError('SKIFF_MODEL_NOT_READY', `model "${this.name}" is not ready (${this.state})`);
+    return this.scheduler.reserve();
+  }
+
+  /** A request submitted now would be refused at once (the adapters check before reading a body). */
+  get full(): boolean {
+    return this.scheduler?.full === true;
   }
 
   /** model.json's batching.maxQueueSize, else the server's --max-queue-size. */
@@ -109,7 +115,6 @@ export class ServedModel {
       const schedulerOptions = {
         maxQueueSize: this.maxQueueSize,
         concurrency: this.spec.runtimeOptions.workers,
-        timeoutMs: this.spec.requestTimeoutMs ?? 0,
         queueTimeoutMs: this.spec.config.batching?.queueTimeoutMs ?? 0,
         observer: this.spec.observer ?? NO_OBSERVER,
         model: this.spec.name,
@@ -136,7 +141,7 @@ export class ServedModel {
       if (loaded.warmedUp !== true) {
         const warmUps = Array.from({ length: this.spec.runtimeOptions.workers }, () =>
           // Warm-up may be slow (first-run allocations); the request timeout is for requests.
-          scheduler.submit(this.warmUpInputs(), undefined, true),
+          scheduler.submit(this.warmUpInputs(), undefined, { warmUp: true }),
         );
         await Promise.all(warmUps);
       }
@@ -149,7 +154,8 @@ export class ServedModel {
       this.reason = 'ready';
     } catch (error) {
       this.state = 'failed';
-      this.reason = error instanceof Error ? error.message : String(error);
+      this.failure = error;
+      this.reason = publicFailureReason(error);
       await this.loaded?.close();
       this.loaded = undefined;
       throw error;
@@ -158,10 +164,15 @@ export class ServedModel {
 
   infer(
     inputs: Readonly<Record<string, Tensor>>,
-    outputNames?: readonly string[],
+    outputNames: readonly string[] | undefined,
+    context: RequestContext,
+    reservation?: Reservation,
   ): Promise<Record<string, Tensor>> {
-    if (this.scheduler === undefined) return Promise.reject(new Error('model not loaded'));
-    return this.scheduler.submit(inputs, outputNames);
+    if (this.scheduler === undefined) {
+      reservation?.release();
+      return Promise.reject(new SkiffError('SKIFF_MODEL_NOT_READY', `model "${this.name}" is not loaded`));
+    }
+    return this.scheduler.submit(inputs, outputNames, { context, reservation });
   }
 
   /**

@@ -67,6 +67,13 @@ export function zeroTensor(info: TensorInfo): Tensor {
   return tensorFromRaw(info.name, info.type, shape, new Uint8Array(elementCount(shape) * size));
 }
 
+/** How many bytes `tensorToRaw` will produce, without producing them. */
+export function rawByteLength(tensor: Tensor): number {
+  const data = tensor.data;
+  if (Array.isArray(data)) return data.reduce((sum, element) => sum + 4 + element.byteLength, 0);
+  return data.byteLength;
+}
+
 /** Encodes a tensor in the same layout; the result may share memory with the tensor. */
 export function tensorToRaw(tensor: Tensor): Uint8Array {
   const data = tensor.data;
@@ -90,6 +97,13 @@ function splitBytes(name: string, bytes: Uint8Array, count: number): Uint8Array[
   const elements: Uint8Array[] = [];
   let at = 0;
   while (at < bytes.byteLength) {
+    // Checked as it goes: data claiming far more elements than the shape must not build them all first.
+    if (elements.length === count) {
+      throw new SkiffError(
+        'SKIFF_BAD_TENSOR',
+        `input "${name}": the BYTES data holds more elements than a shape with ${count} elements`,
+      );
+    }
     if (at + 4 > bytes.byteLength)
       throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": BYTES data ends inside a length prefix`);
     const length = view.getUint32(at, true);

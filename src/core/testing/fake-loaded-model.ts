@@ -34,12 +34,26 @@ export class Held {
     return result.promise;
   };
 
+  private readonly settled = new Set<number>();
+
+  /** Calls held and not yet finished or failed. */
+  get open(): number {
+    return this.held.length - this.settled.size;
+  }
+
   finish(index: number, outputs: Record<string, Tensor>): void {
+    this.settled.add(index);
     this.at(index).result.resolve(outputs);
   }
 
   fail(index: number, error: unknown): void {
+    this.settled.add(index);
     this.at(index).result.reject(error);
+  }
+
+  /** Finishes every call still held with the same outputs. */
+  finishOpen(outputs: Record<string, Tensor>): void {
+    for (let i = 0; i < this.held.length; i++) if (!this.settled.has(i)) this.finish(i, outputs);
   }
 
   private at(index: number): { readonly call: FakeCall; readonly result: Deferred<Record<string, Tensor>> } {

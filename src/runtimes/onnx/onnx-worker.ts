@@ -225,8 +225,14 @@ async function run(session: ort.InferenceSession, message: ToWorker): Promise<vo
   let feeds: Record<string, ort.Tensor>;
   try {
     feeds = Object.fromEntries(Object.entries(message.inputs).map(([name, t]) => [name, toOrt(t)]));
-  } catch (error) {
-    post({ kind: 'failed', id: message.id, code: 'SKIFF_BAD_TENSOR', message: errorText(error) });
+  } catch {
+    // The client sees this one (a bad tensor is its mistake): our words, not the runtime's.
+    post({
+      kind: 'failed',
+      id: message.id,
+      code: 'SKIFF_BAD_TENSOR',
+      message: 'an input tensor does not fit its declared type and shape',
+    });
     return;
   }
   let results: ort.InferenceSession.ReturnType;
@@ -236,8 +242,8 @@ async function run(session: ort.InferenceSession, message: ToWorker): Promise<vo
         ? await session.run(feeds)
         : await session.run(feeds, [...message.outputNames]);
   } catch (error) {
-    // ORT rejects bad shapes and types with its own message; it names inputs, never host paths.
-    post({ kind: 'failed', id: message.id, code: 'SKIFF_BAD_TENSOR', message: errorText(error) });
+    // ORT's message names its build paths and C++ internals: logged by the adapters, never sent.
+    post({ kind: 'failed', id: message.id, code: 'SKIFF_INFERENCE_FAILED', message: errorText(error) });
     return;
   }
   const outputs: Record<string, WireTensor> = {};
@@ -273,7 +279,7 @@ async function warmUp(session: ort.InferenceSession, inputs: readonly TensorInfo
 }
 
 function errorText(error: unknown): string {
-  return message(error).split('\n')[0] ?? 'inference failed';
+  return message(error).slice(0, 4000);
 }
 
 await main();

@@ -4,6 +4,15 @@ import type { TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
 import type { InstanceLoadTimings } from '../../core/model/runtime.js';
 import { SkiffError } from '../../core/errors.js';
+import type { ErrorCode } from '../../core/errors.js';
+
+/** What clients read of a failed run (the runtime's own text goes to the log only). */
+const PUBLIC_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  SKIFF_INFERENCE_FAILED:
+    'the model failed on these inputs: ONNX Runtime refused them (often a dynamic dimension the graph cannot take)',
+  SKIFF_WORKER_CRASHED:
+    'the inference worker running this request crashed; it has been replaced, retry the request',
+};
 
 interface Job {
   readonly id: number;
@@ -149,7 +158,8 @@ export class WorkerPool {
             ? new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded while this request ran')
             : new SkiffError(
                 'SKIFF_WORKER_CRASHED',
-                'the inference worker running this request crashed; it has been replaced, retry the request',
+                `the inference worker running this request crashed; it has been replaced, retry the request (exit code ${code})`,
+                { publicMessage: PUBLIC_MESSAGES.SKIFF_WORKER_CRASHED },
               ),
         );
         if (!settled) {
@@ -197,7 +207,14 @@ export class WorkerPool {
     slot.job = undefined;
     if (job !== undefined && job.id === message.id) {
       if (message.kind === 'result') job.resolve(message.outputs);
-      else job.reject(new SkiffError(message.code, message.message));
+      else
+        job.reject(
+          new SkiffError(
+            message.code,
+            message.code === 'SKIFF_INFERENCE_FAILED' ? `ONNX Runtime: ${message.message}` : message.message,
+            { publicMessage: PUBLIC_MESSAGES[message.code] },
+          ),
+        );
     }
     this.dispatch();
   }

@@ -51,8 +51,9 @@ describe('JPEG headers read from markers agree with libvips', () => {
 
 describe('SharpImageCodec', () => {
   const codec = new SharpImageCodec();
-  const request = (bytes: Buffer): DecodeRequest => ({
+  const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
     bytes,
+    header: await codec.probe(bytes),
     width: 96,
     height: 64,
     resizeMode: 'shorter-side-then-center-crop',
@@ -65,8 +66,8 @@ describe('SharpImageCodec', () => {
       const jpeg = await wide().withMetadata({ orientation }).jpeg().toBuffer();
       // The same pixels, turned upright and stored losslessly: this one goes through libvips' own header.
       const upright = await sharp(jpeg).autoOrient().png().toBuffer();
-      const fast = await codec.decode(request(jpeg));
-      const reference = await codec.decode(request(upright));
+      const fast = await codec.decode(await request(jpeg));
+      const reference = await codec.decode(await request(upright));
       assert.equal(fast.pixels.length, reference.pixels.length);
       let worst = 0;
       fast.pixels.forEach(
@@ -79,7 +80,7 @@ describe('SharpImageCodec', () => {
   test('the pixel limit holds on the marker path, before decoding', async () => {
     const jpeg = await wide().jpeg().toBuffer();
     await assert.rejects(
-      codec.decode({ ...request(jpeg), maxPixels: 320 * 200 - 1 }),
+      codec.decode({ ...(await request(jpeg)), maxPixels: 320 * 200 - 1 }),
       (error: Error & { code?: string }) => error.code === 'SKIFF_IMAGE_TOO_LARGE',
     );
   });

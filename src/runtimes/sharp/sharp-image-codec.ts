@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
-import type { DecodeRequest, ImageCodec, RgbImage } from '../../core/preprocess/image-codec.js';
+import type { DecodeRequest, ImageCodec, ImageHeader, RgbImage } from '../../core/preprocess/image-codec.js';
 import { SkiffError } from '../../core/errors.js';
 import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
 
@@ -12,20 +12,23 @@ sharp.cache(false);
 
 /** ImageCodec on libvips (sharp): decoding and resizing run on libuv's thread pool, never on the event loop. */
 export class SharpImageCodec implements ImageCodec {
-  async decode(request: DecodeRequest): Promise<RgbImage> {
-    const { bytes, maxPixels } = request;
+  async probe(bytes: Uint8Array): Promise<ImageHeader> {
     if (bytes.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the image is empty (0 bytes)');
-    const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const metadata = headerFromMarkers(input) ?? (await readMetadata(input));
-    const format = metadata.format;
-    if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format)) {
+    const input = asBuffer(bytes);
+    const header = headerFromMarkers(input) ?? (await readMetadata(input));
+    if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(header.format)) {
       throw new SkiffError(
         'SKIFF_UNDECODABLE_IMAGE',
-        `images in ${format} format are not accepted; send one of ${SUPPORTED_IMAGE_FORMATS.join(', ')}`,
+        `images in ${header.format} format are not accepted; send one of ${SUPPORTED_IMAGE_FORMATS.join(', ')}`,
       );
     }
-    const width = metadata.autoOrient.width;
-    const height = metadata.autoOrient.height;
+    return header;
+  }
+
+  async decode(request: DecodeRequest): Promise<RgbImage> {
+    const { header, maxPixels } = request;
+    const input = asBuffer(request.bytes);
+    const { width, height } = header;
     if (width * height > maxPixels) {
       throw new SkiffError(
         'SKIFF_IMAGE_TOO_LARGE',
@@ -33,7 +36,7 @@ export class SharpImageCodec implements ImageCodec {
       );
     }
     // Alpha is dropped as PIL's convert("RGB") does, before resizing, so libvips never premultiplies by it.
-    const source = metadata.hasAlpha
+    const source = header.hasAlpha
       ? await run(
           sharp(input, options(maxPixels))
             .autoOrient()
@@ -44,11 +47,10 @@ export class SharpImageCodec implements ImageCodec {
       : input;
     const plan = planResize(width, height, request);
     let pipeline = sharp(source, options(maxPixels));
-    if (!metadata.hasAlpha) pipeline = pipeline.autoOrient();
-    pipeline = pipeline
-      .removeAlpha()
-      .toColourspace('srgb')
-      .resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'linear' });
+    if (!header.hasAlpha) pipeline = pipeline.autoOrient();
+    pipeline = pipeline.removeAlpha().toColourspace('srgb');
+    if (plan.preCrop !== undefined) pipeline = pipeline.extract(plan.preCrop);
+    pipeline = pipeline.resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'linear' });
     if (plan.crop !== undefined) pipeline = pipeline.extract(plan.crop);
     const pixels = await run(pipeline.raw());
     const expected = request.width * request.height * 3;
@@ -63,20 +65,41 @@ export class SharpImageCodec implements ImageCodec {
   }
 }
 
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export interface ResizePlan {
+  /** For extreme aspect ratios only: the part of the source that the final crop will show, cut first. */
+  readonly preCrop?: Region;
   readonly resizeWidth: number;
   readonly resizeHeight: number;
-  readonly crop?: { left: number; top: number; width: number; height: number };
+  readonly crop?: Region;
+}
+
+interface Region {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
 }
 
 /**
+ * Beyond this many times the final crop's pixels, the resized intermediate is not made: a 1 x 400000 strip
+ * would otherwise be stretched to 256 x 102 million pixels before being cropped.
+ */
+const MAX_INTERMEDIATE_FACTOR = 16;
+
+/**
  * Same arithmetic as torchvision's Resize(shorter side) + CenterCrop on PIL images, so results line up with
- * models trained that way: the longer side is truncated, the crop offset rounded half to even.
+ * models trained that way: the longer side is truncated, the crop offset rounded half to even. For an image
+ * so elongated that the resized intermediate would be huge, the source region the crop shows is cut first
+ * and resized straight to the crop (the same picture, up to edge interpolation).
  */
 export function planResize(
   width: number,
   height: number,
-  request: Omit<DecodeRequest, 'bytes' | 'maxPixels'>,
+  request: Pick<DecodeRequest, 'width' | 'height' | 'resizeMode' | 'resizeShorterSide'>,
 ): ResizePlan {
   if (request.resizeMode === 'stretch') return { resizeWidth: request.width, resizeHeight: request.height };
   const shorter = request.resizeShorterSide;
@@ -90,15 +113,27 @@ export function planResize(
     // The shorter side was set below the crop size: stretch instead of answering with a partial image.
     return { resizeWidth: request.width, resizeHeight: request.height };
   }
+  const crop = {
+    left: roundHalfEven((resizeWidth - cropWidth) / 2),
+    top: roundHalfEven((resizeHeight - cropHeight) / 2),
+    width: cropWidth,
+    height: cropHeight,
+  };
+  if (resizeWidth * resizeHeight <= MAX_INTERMEDIATE_FACTOR * shorter * shorter)
+    return { resizeWidth, resizeHeight, crop };
+  const preCrop = sourceRegion(crop, width / resizeWidth, height / resizeHeight, width, height);
+  return { preCrop, resizeWidth: cropWidth, resizeHeight: cropHeight };
+}
+
+/** The source pixels a crop of the resized image covers, at least one pixel each way, inside the image. */
+function sourceRegion(crop: Region, scaleX: number, scaleY: number, width: number, height: number): Region {
+  const left = Math.min(width - 1, Math.floor(crop.left * scaleX));
+  const top = Math.min(height - 1, Math.floor(crop.top * scaleY));
   return {
-    resizeWidth,
-    resizeHeight,
-    crop: {
-      left: roundHalfEven((resizeWidth - cropWidth) / 2),
-      top: roundHalfEven((resizeHeight - cropHeight) / 2),
-      width: cropWidth,
-      height: cropHeight,
-    },
+    left,
+    top,
+    width: Math.max(1, Math.min(width - left, Math.round(crop.width * scaleX))),
+    height: Math.max(1, Math.min(height - top, Math.round(crop.height * scaleY))),
   };
 }
 
@@ -114,12 +149,6 @@ function options(maxPixels: number): SharpOptions {
   return { limitInputPixels: maxPixels, failOn: 'warning', sequentialRead: true, pages: 1 };
 }
 
-interface ImageHeader {
-  readonly format: string;
-  readonly hasAlpha: boolean;
-  readonly autoOrient: { readonly width: number; readonly height: number };
-}
-
 /**
  * Most uploads are plain JPEGs whose markers already say what readMetadata would: reading them here saves
  * libvips a second pass over the file and the event loop the cost of a native call (about 1 ms of CPU per
@@ -133,9 +162,8 @@ function headerFromMarkers(input: Buffer): ImageHeader | undefined {
   return {
     format: 'jpeg',
     hasAlpha: false,
-    autoOrient: turned
-      ? { width: jpeg.height, height: jpeg.width }
-      : { width: jpeg.width, height: jpeg.height },
+    width: turned ? jpeg.height : jpeg.width,
+    height: turned ? jpeg.width : jpeg.height,
   };
 }
 
@@ -157,11 +185,7 @@ async function readMetadata(input: Buffer): Promise<ImageHeader> {
   if (format === undefined || oriented?.width === undefined || oriented.height === undefined) {
     throw new SkiffError('SKIFF_UNDECODABLE_IMAGE', 'the image has no readable size');
   }
-  return {
-    format,
-    hasAlpha: metadata.hasAlpha,
-    autoOrient: { width: oriented.width, height: oriented.height },
-  };
+  return { format, hasAlpha: metadata.hasAlpha, width: oriented.width, height: oriented.height };
 }
 
 async function run(pipeline: Sharp): Promise<Buffer> {

@@ -1,0 +1,135 @@
+import { Metadata } from '@grpc/grpc-js';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { InferenceService } from '../../core/inference-service.js';
+import type { ModelInferRequestMessage, ModelInferResponseMessage } from './grpc-codec.js';
+import type { Answer, CallOptions } from './grpc-call.js';
+import { SkiffError } from '../../core/errors.js';
+import { decodeModelInfer, encodeModelInfer } from './grpc-codec.js';
+import { NOT_READY_REASON_KEY, callWrapper } from './grpc-call.js';
+import { scanModelInfer } from './model-infer-scan.js';
+import { RawMessage } from './raw-message.js';
+
+interface ModelRef {
+  name?: string;
+  version?: string;
+}
+
+interface RepositoryRequest {
+  repository_name?: string;
+  model_name?: string;
+  ready?: boolean;
+  parameters?: Record<string, unknown>;
+}
+
+/**
+ * The methods of `inference.GRPCInferenceService`: each only converts its message and calls the
+ * InferenceService; callWrapper (grpc-call.ts) does the rest.
+ */
+export function grpcHandlers(
+  service: InferenceService,
+  options: CallOptions,
+  decodeInfer: (raw: Uint8Array) => ModelInferRequestMessage,
+): UntypedServiceImplementation {
+  const unary = callWrapper(options);
+  const readiness =
+    (check: (request: ModelRef) => { ready: boolean; reason: string | undefined }) =>
+    (request: ModelRef): Answer<{ ready: boolean }> => {
+      const { ready, reason } = check(request);
+      const trailers = new Metadata();
+      if (!ready && reason !== undefined) trailers.set(NOT_READY_REASON_KEY, asciiHeader(reason));
+      return { response: { ready }, trailers };
+    };
+  const repository =
+    <Res>(handle: (request: RepositoryRequest) => Promise<Res>) =>
+    (request: RepositoryRequest): Promise<Res> => {
+      if ((request.repository_name ?? '') !== '') {
+        throw new SkiffError(
+          'SKIFF_MODEL_NOT_FOUND',
+          `no repository named "${request.repository_name ?? ''}"; Skiff has one: leave repository_name empty`,
+        );
+      }
+      return handle(request);
+    };
+
+  return {
+    ServerLive: unary('ServerLive', () => ({ live: service.live() })),
+    ServerReady: unary(
+      'ServerReady',
+      readiness(() => ({ ready: service.ready(), reason: service.notReadyReason() })),
+      'with-trailers',
+    ),
+    ModelReady: unary(
+      'ModelReady',
+      readiness((request) => service.modelReadiness(modelName(request), versionOf(request))),
+      'with-trailers',
+    ),
+    ServerMetadata: unary('ServerMetadata', () => service.serverMetadata()),
+    ModelMetadata: unary('ModelMetadata', (request: ModelRef) =>
+      service.modelMetadata(modelName(request), versionOf(request)),
+    ),
+    ModelInfer: unary(
+      'ModelInfer',
+      async (request: RawMessage, context): Promise<ModelInferResponseMessage> => {
+        // Counted on the wire before anything is decoded: a small message may hold millions of elements.
+        scanModelInfer(request.bytes, service.limits);
+        const decoded = decodeModelInfer(decodeInfer(request.bytes), service.limits);
+        const response = await service.inferTensors(context, decoded.request);
+        return encodeModelInfer(response, decoded.typedOutputs, service.limits.maxResponseBytes);
+      },
+    ),
+    RepositoryIndex: unary(
+      'RepositoryIndex',
+      repository(async (request) => {
+        const entries = await service.repositoryIndex();
+        return {
+          models: entries
+            .filter((entry) => request.ready !== true || entry.state === 'READY')
+            .map(({ name, version, state, reason }) => ({ name, version: version ?? '', state, reason })),
+        };
+      }),
+    ),
+    RepositoryModelLoad: unary(
+      'RepositoryModelLoad',
+      repository(async (request) => {
+        // Triton's load parameters replace the model's config or files; Skiff loads what the repository holds.
+        const given = Object.keys(request.parameters ?? {});
+        if (given.length > 0) {
+          throw new SkiffError(
+            'SKIFF_BAD_PARAMETER',
+            `RepositoryModelLoad takes no parameters (got ${given.join(', ')}); Skiff loads the model as the repository holds it`,
+          );
+        }
+        await service.loadModel(repositoryModel(request));
+        return {};
+      }),
+    ),
+    RepositoryModelUnload: unary(
+      'RepositoryModelUnload',
+      repository(async (request) => {
+        await service.unloadModel(repositoryModel(request));
+        return {};
+      }),
+    ),
+  };
+}
+
+function modelName(request: ModelRef): string {
+  const name = request.name ?? '';
+  if (name === '') throw new SkiffError('SKIFF_BAD_REQUEST', 'name (the model name) is required');
+  return name;
+}
+
+function repositoryModel(request: RepositoryRequest): string {
+  const name = request.model_name ?? '';
+  if (name === '') throw new SkiffError('SKIFF_BAD_REQUEST', 'model_name is required');
+  return name;
+}
+
+function versionOf(request: ModelRef): string | undefined {
+  return request.version === undefined || request.version === '' ? undefined : request.version;
+}
+
+// Metadata values must be printable ASCII; a label or a model name may not be.
+function asciiHeader(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+}

@@ -1,0 +1,124 @@
+import type { RequestLimits } from '../../core/request/request-limits.js';
+import { SkiffError } from '../../core/errors.js';
+
+/**
+ * Field numbers of grpc_predict_v2.proto that hold repeated data: what a ModelInferRequest can make the
+ * server build. ModelInferRequest: inputs = 5, outputs = 6, raw_input_contents = 7; InferInputTensor:
+ * contents = 5; InferTensorContents: bool 1, int 2, int64 3, uint 4, uint64 5, fp32 6, fp64 7, bytes 8.
+ */
+const REQUEST_INPUTS = 5;
+const REQUEST_OUTPUTS = 6;
+const INPUT_CONTENTS = 5;
+const BYTES_CONTENTS = 8;
+/** Bytes per element of the packed fixed-width contents (fp32, fp64); the others are varints. */
+const FIXED_WIDTH: Readonly<Record<number, number>> = { 6: 4, 7: 8 };
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LENGTH = 2;
+const WIRE_FIXED32 = 5;
+
+/** At most this many requested outputs: a model has a handful; thousands are an attack on the answer. */
+export const MAX_REQUESTED_OUTPUTS = 256;
+
+/**
+ * Reads a serialized ModelInferRequest's wire format without decoding it, and counts what decoding would
+ * build: typed content elements, BYTES elements (one object each) and requested outputs. Refuses before the
+ * cost (SKIFF_TENSOR_TOO_LARGE, SKIFF_BAD_TENSOR for too many outputs, SKIFF_BAD_REQUEST for a message that
+ * is not valid protobuf). Linear in the message size and allocation-free.
+ */
+export function scanModelInfer(message: Uint8Array, limits: RequestLimits): void {
+  const counts = { elements: 0, strings: 0, outputs: 0 };
+  forEachField(message, 0, message.length, (field, wire, start, end) => {
+    if (field === REQUEST_OUTPUTS && wire === WIRE_LENGTH) counts.outputs++;
+    if (field !== REQUEST_INPUTS || wire !== WIRE_LENGTH) return;
+    forEachField(message, start, end, (inputField, inputWire, from, to) => {
+      if (inputField !== INPUT_CONTENTS || inputWire !== WIRE_LENGTH) return;
+      forEachField(message, from, to, (contentsField, contentsWire, a, b) => {
+        if (contentsField === BYTES_CONTENTS) counts.strings++;
+        else if (contentsWire === WIRE_LENGTH) counts.elements += packedCount(message, a, b, contentsField);
+        else counts.elements++;
+      });
+    });
+  });
+  counts.elements += counts.strings;
+  if (counts.outputs > MAX_REQUESTED_OUTPUTS) {
+    throw new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `the request names ${counts.outputs} outputs; at most ${MAX_REQUESTED_OUTPUTS} (each output once)`,
+    );
+  }
+  if (counts.elements > limits.maxRequestElements) {
+    throw new SkiffError(
+      'SKIFF_TENSOR_TOO_LARGE',
+      `the request's contents hold ${counts.elements} elements, more than the limit of ${limits.maxRequestElements} (--max-request-elements)`,
+    );
+  }
+  if (counts.strings > limits.maxBytesElements) {
+    throw new SkiffError(
+      'SKIFF_TENSOR_TOO_LARGE',
+      `the request has ${counts.strings} BYTES elements, more than the limit of ${limits.maxBytesElements} (--max-bytes-elements); send fewer, longer strings`,
+    );
+  }
+}
+
+type FieldVisitor = (field: number, wire: number, start: number, end: number) => void;
+
+/** Calls `visit` for each field of the message in bytes [from, to): for length-delimited ones, their body. */
+function forEachField(bytes: Uint8Array, from: number, to: number, visit: FieldVisitor): void {
+  let at = from;
+  while (at < to) {
+    const [key, afterKey] = readVarint(bytes, at, to);
+    const field = Math.floor(key / 8);
+    const wire = key % 8;
+    let end: number;
+    let start = afterKey;
+    switch (wire) {
+      case WIRE_VARINT:
+        end = readVarint(bytes, afterKey, to)[1];
+        break;
+      case WIRE_FIXED64:
+        end = afterKey + 8;
+        break;
+      case WIRE_FIXED32:
+        end = afterKey + 4;
+        break;
+      case WIRE_LENGTH: {
+        const [length, afterLength] = readVarint(bytes, afterKey, to);
+        start = afterLength;
+        end = afterLength + length;
+        break;
+      }
+      default:
+        throw malformed();
+    }
+    if (end > to || field === 0) throw malformed();
+    visit(field, wire, start, end);
+    at = end;
+  }
+}
+
+/** Elements in a packed repeated field: fixed-width ones by size, varints by their final bytes. */
+function packedCount(bytes: Uint8Array, from: number, to: number, field: number): number {
+  const width = FIXED_WIDTH[field];
+  if (width !== undefined) return Math.floor((to - from) / width);
+  let count = 0;
+  for (let i = from; i < to; i++) if ((bytes[i] ?? 0) < 0x80) count++;
+  return count;
+}
+
+function readVarint(bytes: Uint8Array, at: number, to: number): [number, number] {
+  let value = 0;
+  let scale = 1;
+  for (let i = at; i < to && i < at + 10; i++) {
+    const byte = bytes[i] ?? 0;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return [value, i + 1];
+    scale *= 128;
+  }
+  throw malformed();
+}
+
+function malformed(): SkiffError {
+  return new SkiffError('SKIFF_BAD_REQUEST', 'the ModelInferRequest is not a valid protobuf message');
+}
