@@ -15,19 +15,30 @@ export function prettyLine(jsonLine: string): string {
   } catch {
     return jsonLine;
   }
-  const time = typeof record.time === 'string' ? record.time.slice(11, 23) : '';
-  const level = (typeof record.level === 'string' ? record.level : String(record.level)).toUpperCase();
-  const message = typeof record.msg === 'string' ? record.msg : '';
+  const time = typeof record.time === 'string' ? visible(record.time.slice(11, 23)) : '';
+  const level = visible(typeof record.level === 'string' ? record.level : String(record.level)).toUpperCase();
+  const message = typeof record.msg === 'string' ? visible(record.msg) : '';
   const pairs: string[] = [];
   const blocks: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (PREFIX_KEYS.has(key) || value === undefined) continue;
     if (typeof value === 'string' && value.includes('\n')) {
-      blocks.push(`    ${key}: ${value.replace(/\n/g, '\n    ')}`);
+      blocks.push(`    ${visible(key)}: ${value.split('\n').map(visible).join('\n    ')}`);
       continue;
     }
-    pairs.push(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    pairs.push(`${visible(key)}=${typeof value === 'string' ? visible(value) : JSON.stringify(value)}`);
   }
   const head = [time, level.padEnd(5), message, ...pairs].filter((part) => part !== '').join(' ');
   return `${[head, ...blocks].join('\n')}\n`;
+}
+
+/**
+ * Control characters and bidirectional overrides shown as escapes: a model name or path a client chose can
+ * then neither forge a line (CR), recolour or rewrite the terminal (ESC, BEL), nor reorder what is read.
+ */
+function visible(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
