@@ -29,6 +29,7 @@ import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { ModelRepository } from './core/registry/model-repository.js';
 import { FileModelRepository } from './store/file-model-repository.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
+import { DecodePool } from './adapters/decode/decode-pool.js';
 
 export const SKIFF_VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -36,6 +37,11 @@ export const SKIFF_VERSION = (
 
 /** Most predictions one request may ask for; more would only be a bigger response. */
 export const MAX_TOP_K = 1000;
+
+/** Bodies below this are decoded on the event loop (a millisecond or so); larger ones in the decode worker. */
+const DECODE_INLINE_BELOW_BYTES = 64 * 1024;
+/** Large bodies waiting for the decode worker, each held whole meanwhile; beyond it a fast 503. */
+const DECODE_MAX_WAITING = 4;
 
 /** Every per-request limit, from the options that set them (docs/config.md). */
 export function requestLimits(config: ServeConfig): RequestLimits {
@@ -283,8 +289,16 @@ async function openListeners(
 ): Promise<Listeners> {
   const { config, logger } = options;
   const { metrics, tracer } = telemetry;
+  const decoder = new DecodePool({
+    limits: service.limits,
+    logger,
+    inlineBelowBytes: DECODE_INLINE_BELOW_BYTES,
+    memoryMb: config.decodeMemoryMb,
+    maxWaiting: DECODE_MAX_WAITING,
+  });
   const app = await buildHttpApp({
     service,
+    decoder,
     logger,
     maxBodyBytes: config.maxBodyBytes,
     defaultTopK: config.topK,
@@ -304,6 +318,7 @@ async function openListeners(
   try {
     port = await listen(app, config.host, config.port);
   } catch (error) {
+    await decoder.close();
     await tracer.shutdown();
     throw error;
   }
@@ -313,6 +328,7 @@ async function openListeners(
       // gRPC's stack (grpc-js, protobufjs, the parsed proto) is ~0.1 s of start-up: only loaded when it serves.
       const { startGrpcServer } = await import('./adapters/grpc/grpc-server.js');
       grpc = await startGrpcServer(service, {
+        decoder,
         host: config.host,
         port: config.grpcPort,
         logger,
@@ -325,6 +341,7 @@ async function openListeners(
       });
     } catch (error) {
       await app.close();
+      await decoder.close();
       await tracer.shutdown();
       throw error;
     }
@@ -343,6 +360,7 @@ async function openListeners(
     // The tracer goes last: spans of the requests that were still finishing are flushed too.
     close: async () => {
       await Promise.all([app.close(), grpc?.close()]);
+      await decoder.close();
       await tracer.shutdown();
     },
   };

@@ -238,6 +238,14 @@ export const SERVE_OPTIONS = [
     schema: positiveInt.max(1000).default(32),
   },
   {
+    key: 'decodeMemoryMb',
+    type: 'integer',
+    description:
+      'heap of the worker thread that decodes large request bodies (JSON, protobuf); a body that needs more gets 413 and the worker is replaced',
+    defaultLabel: '256',
+    schema: positiveInt.min(32).max(16_384).default(256),
+  },
+  {
     key: 'maxUrlBytes',
     type: 'integer',
     description: 'longest request URL (414 beyond)',
@@ -387,6 +395,7 @@ export interface ServeConfig {
   readonly maxResponseBytes: number;
   readonly maxInstances: number;
   readonly maxJsonDepth: number;
+  readonly decodeMemoryMb: number;
   readonly maxUrlBytes: number;
   readonly maxHeaderBytes: number;
   readonly maxPipelinedRequests: number;

@@ -36,9 +36,10 @@ export function prettyLine(jsonLine: string): string {
  * Control characters and bidirectional overrides shown as escapes: a model name or path a client chose can
  * then neither forge a line (CR), recolour or rewrite the terminal (ESC, BEL), nor reorder what is read.
  */
+// Matching control characters is the point here.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
 function visible(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

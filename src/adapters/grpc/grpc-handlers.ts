@@ -1,13 +1,13 @@
 import { Metadata } from '@grpc/grpc-js';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { InferenceService } from '../../core/inference-service.js';
-import type { ModelInferRequestMessage, ModelInferResponseMessage } from './grpc-codec.js';
+import type { ModelInferResponseMessage } from './grpc-codec.js';
+import type { DecodePool } from '../decode/decode-pool.js';
 import type { Answer, CallOptions } from './grpc-call.js';
 import { SkiffError } from '../../core/errors.js';
-import { decodeModelInfer, encodeModelInfer } from './grpc-codec.js';
+import { encodeModelInfer } from './grpc-codec.js';
 import { NOT_READY_REASON_KEY, callWrapper } from './grpc-call.js';
-import { scanModelInfer } from './model-infer-scan.js';
-import { RawMessage } from './raw-message.js';
+import type { RawMessage } from './raw-message.js';
 
 interface ModelRef {
   name?: string;
@@ -27,8 +27,8 @@ interface RepositoryRequest {
  */
 export function grpcHandlers(
   service: InferenceService,
+  decoder: DecodePool,
   options: CallOptions,
-  decodeInfer: (raw: Uint8Array) => ModelInferRequestMessage,
 ): UntypedServiceImplementation {
   const unary = callWrapper(options);
   const readiness =
@@ -70,9 +70,7 @@ export function grpcHandlers(
     ModelInfer: unary(
       'ModelInfer',
       async (request: RawMessage, context): Promise<ModelInferResponseMessage> => {
-        // Counted on the wire before anything is decoded: a small message may hold millions of elements.
-        scanModelInfer(request.bytes, service.limits);
-        const decoded = decodeModelInfer(decodeInfer(request.bytes), service.limits);
+        const decoded = await decoder.decode({ kind: 'grpc-infer', body: request.bytes });
         const response = await service.inferTensors(context, decoded.request);
         return encodeModelInfer(response, decoded.typedOutputs, service.limits.maxResponseBytes);
       },

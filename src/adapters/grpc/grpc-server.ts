@@ -1,6 +1,7 @@
 import { Server, ServerCredentials, setLogger } from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/grpc-js';
 import type { InferenceService } from '../../core/inference-service.js';
+import { DecodePool } from '../decode/decode-pool.js';
 import type { Logger } from '../../core/logger.js';
 import type { RequestTracer } from '../../telemetry/request-tracer.js';
 import type { ModelInferRequestMessage } from './grpc-codec.js';
@@ -22,6 +23,8 @@ export interface GrpcServerOptions {
   readonly maxConcurrentStreams?: number | undefined;
   /** The server's bound on one call, queue included (0: none); a call's own deadline may be earlier. */
   readonly requestTimeoutMs?: number | undefined;
+  /** Where ModelInfer bodies become tensors (shared with the HTTP adapter); absent: one of its own. */
+  readonly decoder?: DecodePool | undefined;
   /** When set, every RPC but ServerLive needs metadata `authorization: Bearer <token>`. */
   readonly authToken?: string | undefined;
   /** One log line per call (default true). */
@@ -46,6 +49,17 @@ export async function startGrpcServer(
   service: InferenceService,
   options: GrpcServerOptions,
 ): Promise<RunningGrpcServer> {
+  // A server of its own (tests) decodes with a pool of its own, closed with it.
+  const decoder =
+    options.decoder ??
+    new DecodePool({
+      limits: service.limits,
+      logger: options.logger,
+      inlineBelowBytes: 256 * 1024,
+      memoryMb: 256,
+      maxWaiting: 4,
+    });
+  const ownDecoder = options.decoder === undefined;
   // grpc-js writes its own lines to stderr (e.g. on a taken port); route them into our log instead.
   setLogger({
     error: (...args: unknown[]) => options.logger.debug('grpc-js', { message: args.map(String).join(' ') }),
@@ -59,24 +73,21 @@ export async function startGrpcServer(
   // ModelInfer arrives undecoded (RawMessage): its handler counts what it holds before decoding it.
   const infer = definition.ModelInfer as MethodDefinition<ModelInferRequestMessage, unknown> | undefined;
   if (infer === undefined) throw new Error('grpc_predict_v2.proto defines no ModelInfer');
-  const decodeInfer = infer.requestDeserialize;
+  const deserialize = infer.requestDeserialize;
+  decoder.useProtobuf((bytes) => deserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
   const rawInfer = {
     ...infer,
     requestDeserialize: (bytes: Buffer) => new RawMessage(bytes),
   } as unknown as MethodDefinition<unknown, unknown>;
   server.addService(
     { ...definition, ModelInfer: rawInfer },
-    grpcHandlers(
-      service,
-      {
-        logger: options.logger,
-        accessLog: options.accessLog !== false,
-        tracer: options.tracer ?? NO_TRACER,
-        authToken: options.authToken,
-        requestTimeoutMs: options.requestTimeoutMs ?? 0,
-      },
-      (bytes) => decodeInfer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
-    ),
+    grpcHandlers(service, decoder, {
+      logger: options.logger,
+      accessLog: options.accessLog !== false,
+      tracer: options.tracer ?? NO_TRACER,
+      authToken: options.authToken,
+      requestTimeoutMs: options.requestTimeoutMs ?? 0,
+    }),
   );
 
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
@@ -114,6 +125,8 @@ export async function startGrpcServer(
           clearTimeout(timer);
           resolve();
         });
+      }).then(async () => {
+        if (ownDecoder) await decoder.close();
       }),
   };
 }

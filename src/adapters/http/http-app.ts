@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { InferenceService } from '../../core/inference-service.js';
+import type { DecodePool } from '../decode/decode-pool.js';
 import type { Logger } from '../../core/logger.js';
 import type { RequestTracer } from '../../telemetry/request-tracer.js';
 import { SkiffError } from '../../core/errors.js';
@@ -16,7 +17,6 @@ import { registerOpenApiRoutes } from './openapi.js';
 import { answerClientError } from './client-error.js';
 import { installRequestHooks } from './request-hooks.js';
 import { RouteMethods } from './route-methods.js';
-import { parseJsonBody } from './json-body.js';
 import { pathOf, sendError } from './error-reply.js';
 import { isPublicUiPath, registerUiRoutes } from './ui/ui-routes.js';
 import { loadUiAssets } from './ui/ui-assets.js';
@@ -25,6 +25,8 @@ import { HISTORY_CAPACITY, HISTORY_INTERVAL_MS, MetricsHistory } from './ui/metr
 
 export interface HttpAppOptions {
   readonly service: InferenceService;
+  /** Where request bodies become tensors: inline when small, in a worker thread when large. */
+  readonly decoder: DecodePool;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly defaultTopK: number;
@@ -109,7 +111,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       path === '/metrics' ||
       (uiAssets !== undefined && isPublicUiPath(path)),
   });
-  registerBodyParsers(app, options.service.limits.maxJsonDepth);
+  registerBodyParsers(app);
   await app.register(multipart, {
     limits: {
       fileSize: options.maxBodyBytes,
@@ -151,9 +153,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   // Routes come after the handlers: scopes registered later inherit them.
   registerPredictRoute(app, options);
   registerHealthRoutes(app, options.service);
-  await registerOipRoutes(app, options.service);
-  registerV1Routes(app, options.service, options.defaultTopK);
-  registerSeldonRoutes(app, options.service, options.defaultTopK);
+  await registerOipRoutes(app, options.service, options.decoder);
+  registerV1Routes(app, options);
+  registerSeldonRoutes(app, options);
   if (metrics !== undefined) {
     app.get('/metrics', async (_request, reply) =>
       reply.type(metrics.contentType).send(await metrics.text()),
@@ -177,10 +179,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
 }
 
 /**
- * Images and octet streams arrive as one Buffer (Fastify's bodyLimit counts every byte); JSON is parsed by
- * our own reader, which refuses a body nested deeper than the limit before it builds anything.
+ * Bodies arrive as one Buffer, counted whole against Fastify's bodyLimit (--max-body-bytes). JSON is not
+ * parsed here: the routes hand its bytes to the decoders (decode/), which check its nesting first and parse
+ * large bodies off the event loop.
  */
-function registerBodyParsers(app: FastifyInstance, maxJsonDepth: number): void {
+function registerBodyParsers(app: FastifyInstance): void {
   app.addContentTypeParser(
     /^(image\/|application\/octet-stream)/,
     { parseAs: 'buffer' },
@@ -190,10 +193,6 @@ function registerBodyParsers(app: FastifyInstance, maxJsonDepth: number): void {
   );
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(body as Buffer, maxJsonDepth));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
+    done(null, body);
   });
 }

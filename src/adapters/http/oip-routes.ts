@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { InferenceService } from '../../core/inference-service.js';
 import { SkiffError } from '../../core/errors.js';
 import type { RequestContext } from '../../core/request/request-context.js';
-import { decodeInferBody, encodeInferResponse } from './oip-codec.js';
+import type { DecodePool } from '../decode/decode-pool.js';
+import { encodeInferResponse } from '../decode/oip-codec.js';
 import { contextOf } from './http-context.js';
 
 interface ModelParams {
@@ -17,7 +18,11 @@ const HEADER_LENGTH = 'inference-header-content-length';
  * inference with the binary tensor data and classification extensions. Registered in its own scope so the
  * infer body is read raw (a JSON header may be followed by binary tensor data).
  */
-export async function registerOipRoutes(app: FastifyInstance, service: InferenceService): Promise<void> {
+export async function registerOipRoutes(
+  app: FastifyInstance,
+  service: InferenceService,
+  decoder: DecodePool,
+): Promise<void> {
   app.get('/v2', async () => service.serverMetadata());
 
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
@@ -56,6 +61,7 @@ export async function registerOipRoutes(app: FastifyInstance, service: Inference
           infer(
             contextOf(request),
             service,
+            decoder,
             request.params,
             request.body,
             request.headers[HEADER_LENGTH],
@@ -69,6 +75,7 @@ export async function registerOipRoutes(app: FastifyInstance, service: Inference
 async function infer(
   context: RequestContext,
   service: InferenceService,
+  decoder: DecodePool,
   params: ModelParams,
   body: unknown,
   header: string | string[] | undefined,
@@ -89,7 +96,16 @@ async function infer(
       );
     headerLength = Number(text);
   }
-  const decoded = decodeInferBody(params.model, params.version, body, headerLength, service.limits);
+  // The model first: an unknown one is 404 whatever the body holds.
+  const model = service.model(params.model, params.version);
+  const decoded = await decoder.decode({
+    kind: 'oip',
+    body,
+    model: params.model,
+    version: params.version,
+    headerLength,
+    declared: model.state === 'ready' ? model.inputs : undefined,
+  });
   const response = await service.inferTensors(context, decoded.request);
   const encoded = encodeInferResponse(response, decoded.binaryOutputs, service.limits.maxResponseBytes);
   if (encoded.headerLength === undefined) return reply.type('application/json').send(encoded.body);

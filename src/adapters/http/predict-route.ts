@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpAppOptions } from './http-app.js';
-import type { InferenceService } from '../../core/inference-service.js';
 import { SkiffError } from '../../core/errors.js';
 import type { RequestContext } from '../../core/request/request-context.js';
-import { rowsToTensor, tensorToRows } from './tensor-rows.js';
-import { contextOf } from './http-context.js';
-import { ElementBudget } from '../../core/request/element-budget.js';
+import { tensorToRows } from '../decode/tensor-rows.js';
+import { contextOf, jsonBytes } from './http-context.js';
 
 export const PREDICT_USAGE =
   'send the image as a multipart/form-data file field named "image" (curl -F image=@dog.jpg), or as the raw body with Content-Type image/*';
@@ -28,7 +26,7 @@ export function registerPredictRoute(app: FastifyInstance, options: HttpAppOptio
       const { top_k: topKText, model, details } = request.query;
       const context = contextOf(request);
       if (/^application\/json/i.test(request.headers['content-type'] ?? '')) {
-        return reply.send(await scoreRows(context, options.service, model, request.body));
+        return reply.send(await scoreRows(context, options, model, request.body));
       }
       const k = topKText === undefined ? options.defaultTopK : parseTopK(topKText);
       const image = await readImage(request);
@@ -104,20 +102,11 @@ async function readMultipartImage(request: FastifyRequest): Promise<Uint8Array> 
  */
 async function scoreRows(
   context: RequestContext,
-  service: InferenceService,
+  options: HttpAppOptions,
   modelName: string | undefined,
   body: unknown,
 ): Promise<{ score: unknown }> {
-  const x =
-    body !== null && typeof body === 'object' && !Array.isArray(body)
-      ? (body as Record<string, unknown>).X
-      : undefined;
-  if (!Array.isArray(x) || x.length === 0) {
-    throw new SkiffError(
-      'SKIFF_BAD_REQUEST',
-      '"X" cannot be found in the JSON payload: send {"X": [features]} or {"X": [[row], [row]]}',
-    );
-  }
+  const { service, decoder } = options;
   const model = service.model(modelName);
   const metadata = service.modelMetadata(model.name);
   const [input, ...more] = metadata.inputs;
@@ -127,10 +116,10 @@ async function scoreRows(
       `{"X": ...} needs a model with one 2-D input [rows, features]; model "${model.name}" has ${metadata.inputs.map((i) => `${i.name} [${i.shape.join(',')}]`).join(', ')}`,
     );
   }
-  const single = !Array.isArray(x[0]);
+  const { tensor, single } = await decoder.decode({ kind: 'rows', body: jsonBytes(body), input });
   const response = await service.inferTensors(context, {
     model: model.name,
-    inputs: { [input.name]: rowsToTensor(input, single ? [x] : x, new ElementBudget(service.limits)) },
+    inputs: { [input.name]: tensor },
   });
   const output = response.outputs[0];
   if (output === undefined) throw new SkiffError('SKIFF_INFERENCE_FAILED', 'the model returned no output');

@@ -2,6 +2,27 @@ import type { RequestedOutput } from '../inference-types.js';
 import type { Tensor, TensorInfo } from '../tensor/tensor.js';
 import { SkiffError } from '../errors.js';
 
+/**
+ * One input as soon as its name and type are read, before its data is converted: decoders call this so that
+ * a request for the wrong model costs nothing beyond its header.
+ */
+export function checkInputType(
+  modelName: string,
+  declared: readonly TensorInfo[],
+  name: string,
+  type: Tensor['type'],
+): void {
+  const info = declared.find((d) => d.name === name);
+  if (info === undefined) {
+    throw new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `model "${modelName}" has no input "${name}"; inputs: ${declared.map((d) => d.name).join(', ')}`,
+    );
+  }
+  if (info.type !== type)
+    throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" must be ${info.type}, got ${type}`);
+}
+
 /** The inputs must be exactly the model's, each of its type, with its fixed dimensions. */
 export function checkInputs(
   modelName: string,

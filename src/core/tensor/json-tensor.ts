@@ -85,11 +85,13 @@ export function tensorFromJson(
             return v ? 1 : 0;
           }),
         );
-      case 'BYTES':
+      case 'BYTES': {
+        const encoder = new TextEncoder();
         return flat.map((v, i) => {
           if (typeof v !== 'string') throw bad(i, 'a string');
-          return new TextEncoder().encode(v);
+          return encoder.encode(v);
         });
+      }
       case 'FP16':
         return Uint16Array.from(floats(FP16_MAX), numberToFloat16);
       case 'FP32':

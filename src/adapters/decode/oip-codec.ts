@@ -1,6 +1,7 @@
 import type { DataType } from '../../core/tensor/data-type.js';
 import { DATA_TYPES } from '../../core/tensor/data-type.js';
-import type { Tensor } from '../../core/tensor/tensor.js';
+import type { Tensor, TensorInfo } from '../../core/tensor/tensor.js';
+import { checkInputType } from '../../core/request/check-request.js';
 import type { InferRequest, InferResponse, RequestedOutput } from '../../core/inference-types.js';
 import { SkiffError } from '../../core/errors.js';
 import type { RequestLimits } from '../../core/request/request-limits.js';
@@ -30,6 +31,7 @@ export function decodeInferBody(
   body: Buffer,
   headerLength: number | undefined,
   limits: RequestLimits,
+  declared?: readonly TensorInfo[],
 ): DecodedInfer {
   if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
     throw new SkiffError(
@@ -64,6 +66,8 @@ export function decodeInferBody(
     if (tensors[name] !== undefined)
       throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" is given twice`);
     const datatype = dataType(input.datatype, `input "${name}"`);
+    // A wrong name or type is refused from the header, before the data is converted.
+    if (declared !== undefined) checkInputType(model, declared, name, datatype);
     const shape = shapeOf(input.shape, name);
     budget.add(name, datatype, shape);
     const parameters =

@@ -1,0 +1,63 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLogger } from '../../core/logger.js';
+import { testLimits } from '../../core/testing/test-limits.js';
+import { DecodePool } from './decode-pool.js';
+
+const input = { name: 'x', datatype: 'FP32' as const, shape: [-1, 4] };
+
+describe('DecodePool', () => {
+  const pool = new DecodePool({
+    limits: testLimits({ maxTensorElements: 2 ** 24, maxRequestElements: 2 ** 24 }),
+    logger: silentLogger,
+    inlineBelowBytes: 1024,
+    memoryMb: 32,
+    maxWaiting: 1,
+  });
+  after(() => pool.close());
+
+  test('a large body is decoded in the worker, to the same tensors as inline', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => [i, i + 0.5, -i, 1e-3]);
+    const body = Buffer.from(JSON.stringify({ X: rows }));
+    assert.ok(body.length > 1024);
+    const decoded = await pool.decode({ kind: 'rows', body, input });
+    assert.deepEqual(decoded.tensor.shape, [20_000, 4]);
+    assert.ok(decoded.tensor.data instanceof Float32Array);
+    assert.deepEqual([...decoded.tensor.data.slice(4, 8)], [1, 1.5, -1, Math.fround(1e-3)]);
+    const small = await pool.decode({ kind: 'rows', body: Buffer.from('{"X": [1, 2, 3, 4]}'), input });
+    assert.equal(small.single, true);
+  });
+
+  test("the decoders' refusals come back with their codes", async () => {
+    const deep = Buffer.from(`{"X": ${'['.repeat(40)}1${']'.repeat(40)}, "pad": "${'p'.repeat(2000)}"}`);
+    await assert.rejects(pool.decode({ kind: 'rows', body: deep, input }), {
+      code: 'SKIFF_BAD_TENSOR',
+      message: /nested too deeply/,
+    });
+    const notJson = Buffer.from(`{"X": [${'1,'.repeat(2000)}`);
+    await assert.rejects(pool.decode({ kind: 'rows', body: notJson, input }), { code: 'SKIFF_BAD_REQUEST' });
+  });
+
+  test('a body that needs more heap than the worker has is 413, and the next body is decoded by a new worker', async () => {
+    // About 3 million numbers: far more than 32 MB of heap once parsed.
+    const huge = Buffer.from(`{"X": [${Array.from({ length: 750_000 }, () => '[1,2,3,4]').join(',')}]}`);
+    await assert.rejects(pool.decode({ kind: 'rows', body: huge, input }), {
+      code: 'SKIFF_BODY_TOO_LARGE',
+      message: /more memory than the decoder may use \(--decode-memory-mb\)/,
+    });
+    const rows = Array.from({ length: 1000 }, () => [1, 2, 3, 4]);
+    const again = await pool.decode({ kind: 'rows', body: Buffer.from(JSON.stringify({ X: rows })), input });
+    assert.deepEqual(again.tensor.shape, [1000, 4]);
+  });
+
+  test('beyond maxWaiting, a large body gets a fast SKIFF_DECODE_BUSY', async () => {
+    const rows = Buffer.from(JSON.stringify({ X: Array.from({ length: 50_000 }, () => [1, 2, 3, 4]) }));
+    const first = pool.decode({ kind: 'rows', body: Buffer.from(rows), input });
+    const second = pool.decode({ kind: 'rows', body: Buffer.from(rows), input });
+    await assert.rejects(pool.decode({ kind: 'rows', body: Buffer.from(rows), input }), {
+      code: 'SKIFF_DECODE_BUSY',
+      kind: 'resource_exhausted',
+    });
+    await Promise.all([first, second]);
+  });
+});

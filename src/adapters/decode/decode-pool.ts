@@ -1,0 +1,150 @@
+import { Worker } from 'node:worker_threads';
+import type { RequestLimits } from '../../core/request/request-limits.js';
+import type { Logger } from '../../core/logger.js';
+import type { DecodeJob, DecodeResults, JobOf, ProtobufDecoder } from './decode-job.js';
+import type { ErrorCode } from '../../core/errors.js';
+import { ERROR_CODES, SkiffError } from '../../core/errors.js';
+import { runDecodeJob } from './decode-job.js';
+import { transferablesOf } from './transferables.js';
+
+export interface DecodePoolOptions {
+  readonly limits: RequestLimits;
+  readonly logger: Logger;
+  /** Bodies smaller than this are decoded on the event loop: a hop to the worker would cost more. */
+  readonly inlineBelowBytes: number;
+  /** Heap a decode worker may use; a body that needs more fails (413) and the worker is replaced. */
+  readonly memoryMb: number;
+  /** Bodies waiting for the worker; more get a fast 503 (each holds its whole body meanwhile). */
+  readonly maxWaiting: number;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly job: DecodeJob;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type FromDecoder =
+  | { readonly id: number; readonly result: unknown }
+  | { readonly id: number; readonly error: { readonly code: string; readonly message: string } };
+
+/**
+ * Where request bodies become tensors. JSON.parse of a 20 MB body takes the event loop ~150 ms, and a
+ * protobuf message of millions of small elements seconds: large bodies go to a worker thread instead, whose
+ * heap is capped, so that a body built to exhaust memory costs the worker (replaced) and not the server.
+ * One job at a time, FIFO; the body moves to the worker and the tensors back without copies where they can.
+ */
+export class DecodePool {
+  private worker: Worker | undefined;
+  private readonly waiting: Pending[] = [];
+  private current: Pending | undefined;
+  private nextId = 1;
+  private closed = false;
+  private protobuf: ProtobufDecoder = () => {
+    throw new SkiffError('SKIFF_INTERNAL', 'no protobuf decoder: gRPC is not being served');
+  };
+
+  constructor(private readonly options: DecodePoolOptions) {}
+
+  /** The gRPC adapter's deserializer, for ModelInfer messages small enough to decode inline. */
+  useProtobuf(decoder: ProtobufDecoder): void {
+    this.protobuf = decoder;
+  }
+
+  async decode<K extends DecodeJob['kind']>(job: JobOf<K>): Promise<DecodeResults[K]> {
+    if (job.body.byteLength < this.options.inlineBelowBytes)
+      return runDecodeJob(job, this.options.limits, this.protobuf);
+    if (this.closed) throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the server is shutting down');
+    if (this.waiting.length >= this.options.maxWaiting) {
+      throw new SkiffError(
+        'SKIFF_DECODE_BUSY',
+        `${this.waiting.length} large bodies are already waiting to be decoded; retry shortly`,
+      );
+    }
+    return new Promise<DecodeResults[K]>((resolve, reject) => {
+      this.waiting.push({
+        id: this.nextId++,
+        job,
+        resolve: resolve as (result: unknown) => void,
+        reject,
+      });
+      this.next();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.waiting.splice(0))
+      pending.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the server is shutting down'));
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private next(): void {
+    if (this.current !== undefined || this.closed) return;
+    const pending = this.waiting.shift();
+    if (pending === undefined) return;
+    this.current = pending;
+    const worker = this.worker ?? this.spawn();
+    // Kept alive only while it works: an idle decoder must not hold a closing process open.
+    worker.ref();
+    const body = exclusive(pending.job.body);
+    worker.postMessage({ id: pending.id, job: { ...pending.job, body } }, [body.buffer as ArrayBuffer]);
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), {
+      workerData: { limits: this.options.limits },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.options.memoryMb,
+        maxYoungGenerationSizeMb: Math.max(16, Math.floor(this.options.memoryMb / 8)),
+      },
+    });
+    worker.unref();
+    worker.on('message', (message: FromDecoder) => {
+      const pending = this.current;
+      if (pending?.id !== message.id) return;
+      this.current = undefined;
+      worker.unref();
+      if ('result' in message) pending.resolve(message.result);
+      else pending.reject(fromWorker(message.error));
+      this.next();
+    });
+    worker.on('error', (error: Error & { code?: string }) => {
+      this.options.logger.warn('decode worker failed', { error: error.message, code: error.code });
+    });
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = undefined;
+      const pending = this.current;
+      this.current = undefined;
+      pending?.reject(
+        new SkiffError(
+          'SKIFF_BODY_TOO_LARGE',
+          'decoding this request body needs more memory than the decoder may use (--decode-memory-mb); send a smaller or simpler body',
+        ),
+      );
+      this.next();
+    });
+    this.worker = worker;
+    return worker;
+  }
+}
+
+/** A view that owns its whole buffer can be moved to the worker; anything else is copied first. */
+function exclusive(bytes: Uint8Array): Uint8Array {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+  )
+    return bytes;
+  return Uint8Array.prototype.slice.call(bytes);
+}
+
+function fromWorker(error: { readonly code: string; readonly message: string }): SkiffError {
+  const code = Object.hasOwn(ERROR_CODES, error.code) ? (error.code as ErrorCode) : 'SKIFF_INTERNAL';
+  return new SkiffError(code, error.message);
+}
+
+export { transferablesOf };
