@@ -228,11 +228,16 @@ test('skiff serve with SKIFF_OTLP_ENDPOINT exports, and flushes on SIGTERM', asy
   const cli = await startCli(['--model', fixtureModel('tiny-color'), '--host', '127.0.0.1', '--port', '0'], {
     env: { SKIFF_OTLP_ENDPOINT: collectorUrl, SKIFF_OTLP_SERVICE_NAME: 'from-cli' },
   });
-  const response = await fetch(`${cli.url}/v2/models/tiny-color`, {
-    headers: { traceparent: `00-${trace}-1234567812345678-01` },
-  });
-  assert.equal(response.status, 200);
-  assert.equal(await cli.stop('SIGTERM'), 0);
+  let code: number | null;
+  try {
+    const response = await fetch(`${cli.url}/v2/models/tiny-color`, {
+      headers: { traceparent: `00-${trace}-1234567812345678-01` },
+    });
+    assert.equal(response.status, 200);
+  } finally {
+    code = await cli.stop('SIGTERM');
+  }
+  assert.equal(code, 0);
   const span = collector.spans().find((s) => s.traceId === trace);
   assert.equal(span?.name, 'GET /v2/models/:model');
   assert.equal(span.parentSpanId, '1234567812345678');
