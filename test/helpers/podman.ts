@@ -64,7 +64,7 @@ export function createPodman(): Podman {
   // overlay is several times faster than vfs (which copies every layer in full); fall back where the kernel
   // or sandbox does not allow it.
   storage('overlay');
-  if (spawnSync('podman', ['info'], { env, stdio: 'ignore' }).status !== 0) storage('vfs');
+  if (spawnSync('podman', ['info'], { env, stdio: 'ignore', timeout: 60_000 }).status !== 0) storage('vfs');
   const run = (args: readonly string[], timeoutMs?: number): Promise<CommandResult> =>
     runCommand('podman', args, env, timeoutMs);
   return {

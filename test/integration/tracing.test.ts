@@ -259,7 +259,8 @@ test('with tracing off (the default) the OpenTelemetry SDK and exporter are neve
     // A file, not `node -e`: the inference worker threads inherit the parent's exec arguments.
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'skiff-otel-probe-')), 'probe.mjs');
     writeFileSync(file, script);
-    const run = spawnSync(process.execPath, [file], { encoding: 'utf8' });
+    // Its own limit: a synchronous child blocks this process's timers, the test timeout included.
+    const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, run.stderr);
     return run.stdout.trim().split('\n');
   };
