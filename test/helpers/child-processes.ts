@@ -15,17 +15,27 @@ export interface TrackedChild {
 const alive = new Set<ChildProcess>();
 let hooked = false;
 
+function killAll(): void {
+  for (const running of alive) running.kill('SIGKILL');
+}
+
 /**
- * Registers `child` to be killed (SIGKILL) when this process exits, whatever ends it: a test that fails
- * between start and stop, a cancelled test, `--test-force-exit`. Without it, a server or registry left
- * running keeps the test file's process alive, and `node --test` waits for it for ever.
+ * Registers `child` to be killed (SIGKILL) when this process ends, whatever ends it: a test that fails
+ * between start and stop, `--test-force-exit`, or the signal `node --test` sends a file that ran past
+ * `--test-timeout` (SIGTERM, which skips 'exit' handlers and, unhandled, would leave the child orphaned).
+ * Without it, a server or registry left running keeps the test file's process alive, and `node --test`
+ * waits for it for ever.
  */
 export function trackChild(child: ChildProcess): TrackedChild {
   if (!hooked) {
     hooked = true;
-    process.on('exit', () => {
-      for (const running of alive) running.kill('SIGKILL');
-    });
+    process.on('exit', killAll);
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
+      process.once(signal, () => {
+        killAll();
+        // Our listener is gone: the same signal now ends this process as it would have without us.
+        process.kill(process.pid, signal);
+      });
   }
   alive.add(child);
   const closed = new Promise<number | null>((resolve) => {
