@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { resolveCacheDir } from '../src/store/resolve-model-source.js';
 import { findZooEntry } from '../src/store/zoo.js';
-import { sharedDir } from '../test/helpers/paths.js';
+import { sharedDir } from './shared-paths.js';
 import { makeResnet50 } from './make-resnet50.js';
 import { makeResnet50Int8 } from './make-resnet50-int8.js';
 import { PYTHON, torchAvailable } from './peer-servers.js';

@@ -8,7 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cliPath, sharedImage, sharedModel, SYNSET_LABELS } from '../test/helpers/paths.js';
+import { cliPath } from '../test/helpers/paths.js';
+import { SYNSET_LABELS, sharedImage, sharedModel } from './shared-paths.js';
 import { formatWindow, soak, WINDOW_TABLE_HEAD } from './soak-windows.js';
 import { readyLine } from './ready-line.js';
 

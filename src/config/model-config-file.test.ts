@@ -7,7 +7,7 @@ import type { TensorInfo } from '../core/tensor/tensor.js';
 import { resolveImageContract } from '../core/model/resolve-image-contract.js';
 import { parseModelConfig, readModelConfig } from './model-config-file.js';
 
-// model.json files as a user would write them for the real models in ../shared/models.
+// model.json files as a user would write them for the real MobileNet and SqueezeNet ONNX files (no file is read).
 const REAL_CONFIGS: readonly {
   readonly title: string;
   readonly json: unknown;

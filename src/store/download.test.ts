@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,14 +8,13 @@ import { SkiffError } from '../core/errors.js';
 import { cachedFilePath, download, redactUrl } from './download.js';
 import { startFixtureServer } from '../../test/helpers/fixture-server.js';
 import type { FixtureServer } from '../../test/helpers/fixture-server.js';
-import { sharedDir } from '../../test/helpers/paths.js';
+import { defaultModel } from '../../test/helpers/paths.js';
 import { skiffErrorMatcher } from '../../test/helpers/skiff-error-matcher.js';
 
-const MOBILENET = 'mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant_imagenet.onnx';
+// The committed default model (MobileNet V2 int8, 3.6 MB): large enough to arrive in many chunks.
+const mobilenetFile = defaultModel();
 const MOBILENET_SHA256 = 'de0be279154ebd0b40f33b7bc0d1390cb353725ee14f4508d0b37ef8dc224888';
 const MOBILENET_BYTES = 3563808;
-const modelsDir = path.join(sharedDir(), 'models');
-const mobilenetFile = path.join(modelsDir, MOBILENET);
 
 /** Every file below `dir`, relative, hidden ones included: the cache must hold nothing after a failure. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -47,6 +47,12 @@ describe('download', () => {
     return mkdtemp(path.join(tempRoot, 'cache-'));
   }
 
+  it('serves the committed model whose sha256 and size the tests pin', async () => {
+    const bytes = await readFile(mobilenetFile);
+    assert.equal(bytes.length, MOBILENET_BYTES);
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), MOBILENET_SHA256);
+  });
+
   it('downloads once, verifies, and reuses the cached file with no network access', async () => {
     const cacheDir = await freshCache();
     const url = `${server.url}/models/mobilenet.onnx`;
@@ -70,10 +76,15 @@ describe('download', () => {
     const cacheDir = await freshCache();
     const own = await startFixtureServer({ '/m/model.onnx': { file: mobilenetFile } });
     const url = `${own.url}/m/model.onnx`;
-    const first = await download(url, { cacheDir });
-    assert.equal(own.requests.length, 1);
-    assert.equal(path.dirname(path.dirname(path.relative(cacheDir, first))), 'url');
-    await own.close();
+    let first: string;
+    try {
+      first = await download(url, { cacheDir });
+      assert.equal(own.requests.length, 1);
+      assert.equal(path.dirname(path.dirname(path.relative(cacheDir, first))), 'url');
+    } finally {
+      // Left open by a failure above, this server would keep the test process alive for ever.
+      await own.close();
+    }
 
     assert.equal(await download(url, { cacheDir }), first);
     assert.equal(own.requests.length, 1);

@@ -1,25 +1,36 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SkiffError } from '../core/errors.js';
 import { startFixtureServer } from '../../test/helpers/fixture-server.js';
 import type { FixtureServer } from '../../test/helpers/fixture-server.js';
-import { sharedDir } from '../../test/helpers/paths.js';
+import { IMAGENET_LABELS, defaultModel, testModel } from '../../test/helpers/paths.js';
 import { skiffErrorMatcher } from '../../test/helpers/skiff-error-matcher.js';
 import { modelPathIfAtHand, resolveCacheDir, resolveModelSource } from './resolve-model-source.js';
 import { ZOO } from './zoo.js';
 
-const modelsDir = path.join(sharedDir(), 'models');
-const mobilenetFile = path.join(
-  modelsDir,
-  'mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant_imagenet.onnx',
-);
+const mobilenetFile = defaultModel();
 const MOBILENET_SHA256 = 'de0be279154ebd0b40f33b7bc0d1390cb353725ee14f4508d0b37ef8dc224888';
-const squeezenetFile = path.join(modelsDir, 'squeezenet1.1/squeezenet1.1_imagenet.onnx');
-// Byte-identical to the zoo's synset.txt (same sha256), so the labels download can succeed for real.
-const synsetFile = path.join(modelsDir, 'imagenet-labels/synset_words.txt');
+const squeezenetFile = testModel('SqueezeNet_fp16.onnx');
+// The same 1000 classes as the zoo's synset.txt, but not that file (no WordNet ids): its sha256 differs from the pin.
+const labelsFile = IMAGENET_LABELS();
+
+async function sha256Of(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+}
+
+/** Every file below `dir`, relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(path.relative(dir, entry.parentPath), entry.name));
+}
 
 describe('resolveModelSource', () => {
   let server: FixtureServer;
@@ -28,10 +39,14 @@ describe('resolveModelSource', () => {
   before(async () => {
     tempRoot = await mkdtemp(path.join(os.tmpdir(), 'skiff-resolve-'));
     server = await startFixtureServer({
-      '/files/mobilenet_v2_1.0_224_quant_imagenet.onnx': { file: mobilenetFile },
+      '/files/mobilenetv2-int8.onnx': { file: mobilenetFile },
       // A mirror whose resnet50 is really SqueezeNet: the zoo pin must catch it.
       '/zoo/validated/vision/classification/resnet/model/resnet50-v1-12.onnx': { file: squeezenetFile },
-      '/zoo/validated/vision/classification/synset.txt': { file: synsetFile },
+      // A mirror whose synset.txt is another labels file: the labels pin must catch it, before the model.
+      '/bad-labels/validated/vision/classification/synset.txt': { file: labelsFile },
+      '/bad-labels/validated/vision/classification/resnet/model/resnet50-v1-12.onnx': {
+        file: squeezenetFile,
+      },
     });
   });
 
@@ -42,39 +57,57 @@ describe('resolveModelSource', () => {
 
   it('downloads an http URL, named after the file', async () => {
     const cacheDir = await mkdtemp(path.join(tempRoot, 'cache-'));
-    const source = await resolveModelSource(`${server.url}/files/mobilenet_v2_1.0_224_quant_imagenet.onnx`, {
+    const source = await resolveModelSource(`${server.url}/files/mobilenetv2-int8.onnx`, {
       cacheDir,
       sha256: MOBILENET_SHA256,
     });
     assert.deepEqual(source, {
-      modelPath: path.join(cacheDir, 'sha256', MOBILENET_SHA256, 'mobilenet_v2_1.0_224_quant_imagenet.onnx'),
-      defaultName: 'mobilenet_v2_1.0_224_quant_imagenet',
+      modelPath: path.join(cacheDir, 'sha256', MOBILENET_SHA256, 'mobilenetv2-int8.onnx'),
+      defaultName: 'mobilenetv2-int8',
       origin: 'url',
     });
   });
 
   it('refuses a zoo download whose content is not the pinned file', async () => {
     const cacheDir = await mkdtemp(path.join(tempRoot, 'cache-'));
+    // The pinned synset.txt is not committed, so its download cannot succeed here: it is in the cache
+    // already, as an earlier run leaves it (a cached file is used without a transfer, see download.test.ts).
+    const labelsInCache = path.join('sha256', ZOO.resnet50.labels.sha256, 'synset.txt');
+    await mkdir(path.join(cacheDir, path.dirname(labelsInCache)), { recursive: true });
+    await copyFile(labelsFile, path.join(cacheDir, labelsInCache));
     const start = server.requests.length;
     await assert.rejects(
       resolveModelSource('resnet50', { cacheDir, zooBaseUrl: `${server.url}/zoo/` }),
       skiffErrorMatcher(
         'SKIFF_CHECKSUM_MISMATCH',
-        new RegExp(`resnet50-v1-12\\.onnx .*expected sha256 ${ZOO.resnet50.model.sha256}`),
+        new RegExp(
+          `resnet50-v1-12\\.onnx .*expected sha256 ${ZOO.resnet50.model.sha256}.*, got ${await sha256Of(squeezenetFile)}`,
+        ),
       ),
     );
     assert.deepEqual(server.requests.slice(start), [
-      '/zoo/validated/vision/classification/synset.txt',
       '/zoo/validated/vision/classification/resnet/model/resnet50-v1-12.onnx',
     ]);
-    // The verified labels stay cached; nothing of the wrong model does.
-    const files = await readdir(cacheDir, { recursive: true, withFileTypes: true });
-    assert.deepEqual(
-      files
-        .filter((entry) => entry.isFile())
-        .map((entry) => path.join(path.relative(cacheDir, entry.parentPath), entry.name)),
-      [path.join('sha256', ZOO.resnet50.labels.sha256, 'synset.txt')],
+    // The labels stay cached; nothing of the wrong model does.
+    assert.deepEqual(await filesUnder(cacheDir), [labelsInCache]);
+  });
+
+  it('refuses a zoo mirror whose labels are not the pinned file, before any model transfer', async () => {
+    const cacheDir = await mkdtemp(path.join(tempRoot, 'cache-'));
+    const start = server.requests.length;
+    await assert.rejects(
+      resolveModelSource('resnet50', { cacheDir, zooBaseUrl: `${server.url}/bad-labels/` }),
+      skiffErrorMatcher(
+        'SKIFF_CHECKSUM_MISMATCH',
+        new RegExp(
+          `synset\\.txt .*expected sha256 ${ZOO.resnet50.labels.sha256}, got ${await sha256Of(labelsFile)}`,
+        ),
+      ),
     );
+    assert.deepEqual(server.requests.slice(start), [
+      '/bad-labels/validated/vision/classification/synset.txt',
+    ]);
+    assert.deepEqual(await filesUnder(cacheDir), []);
   });
 
   it('refuses a sha256 option that contradicts the zoo pin before any download', async () => {
@@ -129,7 +162,7 @@ describe('resolveModelSource', () => {
   it('resolves a local file without model.json, and verifies a given sha256', async () => {
     assert.deepEqual(await resolveModelSource(squeezenetFile, { cacheDir: tempRoot }), {
       modelPath: squeezenetFile,
-      defaultName: 'squeezenet1.1_imagenet',
+      defaultName: 'SqueezeNet_fp16',
       origin: 'file',
     });
     await assert.rejects(

@@ -2,7 +2,7 @@
 // the JSON report's structure and sanity, v2 random tensors, the engine-alone figure, and failures counted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureModel, sharedImage } from '../helpers/paths.js';
+import { fixtureModel, testImage } from '../helpers/paths.js';
 import { runCli, startCli } from '../helpers/run-cli.js';
 import type { ServingCli } from '../helpers/run-cli.js';
 
@@ -60,15 +60,7 @@ describe('skiff bench against a real server', () => {
     runCli(['bench', '--url', server.url, '--warmup', '0.3', ...args]);
 
   test('--json at c=1,2 with an image: one step per level, req/s > 0, no errors, p50 <= p99 <= max', async () => {
-    const result = await bench(
-      '--json',
-      '-c',
-      '1,2',
-      '-d',
-      '2',
-      '--image',
-      sharedImage('golden_retriever_puppy.jpg'),
-    );
+    const result = await bench('--json', '-c', '1,2', '-d', '2', '--image', testImage('hotdog.jpg'));
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '', 'no progress line when stderr is not a terminal');
     const report = JSON.parse(result.stdout) as Report;

@@ -11,17 +11,13 @@ import { MEDIA_TYPES } from '../../src/deploy/image/media-types.js';
 import { freePort, requireCommands, startLocalRegistry } from '../helpers/local-registry.js';
 import type { LocalRegistry } from '../helpers/local-registry.js';
 import { pushNodeBase, pushNodeBuilder } from '../helpers/node-base-image.js';
-import { SYNSET_LABELS, sharedModel } from '../helpers/paths.js';
+import { IMAGENET_LABELS, defaultModel } from '../helpers/paths.js';
 import { createPodman } from '../helpers/podman.js';
 import type { Podman } from '../helpers/podman.js';
 import { runCli } from '../helpers/run-cli.js';
-import {
-  assertServesAsNonRootAndDrains,
-  predictsGoldenRetriever,
-  waitReady,
-} from '../helpers/container-checks.js';
+import { assertServesAsNonRootAndDrains, predictsHotdog, waitReady } from '../helpers/container-checks.js';
 
-const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
+const MODEL = defaultModel();
 // npm ci of 315 packages inside the build is most of it: about 90 s with an empty npm cache on 2 shared cores.
 const ENGINE_BUILD_TIMEOUT_MS = 300_000;
 
@@ -129,7 +125,7 @@ describe('the Containerfile, built with buildah and run with podman', { timeout:
     assert.deepEqual(found.sources, []);
   });
 
-  test('podman runs it as non-root with the model mounted: POST /predict says golden_retriever, podman stop exits 0', async () => {
+  test('podman runs it as non-root with the model mounted: POST /predict says hotdog, podman stop exits 0', async () => {
     assert.ok(podman);
     const port = await freePort();
     const name = 'skiff-containerfile-e2e';
@@ -143,7 +139,7 @@ describe('the Containerfile, built with buildah and run with podman', { timeout:
       '-v',
       `${MODEL}:/models/model.onnx:ro`,
       '-v',
-      `${SYNSET_LABELS()}:/models/labels.txt:ro`,
+      `${IMAGENET_LABELS()}:/models/labels.txt:ro`,
       tag,
       '--model',
       '/models/model.onnx',
@@ -153,7 +149,7 @@ describe('the Containerfile, built with buildah and run with podman', { timeout:
     const url = `http://127.0.0.1:${port}`;
     const engine = podman;
     await waitReady(url, async () => (await engine.run(['logs', name])).stderr);
-    await predictsGoldenRetriever(url);
+    await predictsHotdog(url);
     await assertServesAsNonRootAndDrains(podman, name);
   });
 });

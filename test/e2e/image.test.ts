@@ -14,17 +14,14 @@ import { parseImageReference } from '../../src/deploy/image/image-reference.js';
 import { freePort, requireCommands, startLocalRegistry } from '../helpers/local-registry.js';
 import type { LocalRegistry } from '../helpers/local-registry.js';
 import { pushNodeBase } from '../helpers/node-base-image.js';
-import { SYNSET_LABELS, repoRoot, sharedModel } from '../helpers/paths.js';
+import { IMAGENET_LABELS, defaultModel, repoRoot } from '../helpers/paths.js';
 import { createPodman, runCommand } from '../helpers/podman.js';
 import type { Podman } from '../helpers/podman.js';
 import { runCli } from '../helpers/run-cli.js';
-import {
-  assertServesAsNonRootAndDrains,
-  predictsGoldenRetriever,
-  waitReady,
-} from '../helpers/container-checks.js';
+import { assertServesAsNonRootAndDrains, predictsHotdog, waitReady } from '../helpers/container-checks.js';
 
-const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
+// The committed default model, baked with the model.json beside it.
+const MODEL = defaultModel();
 const BUILD_TIMEOUT_MS = 120_000;
 
 describe('skiff build / push: help and one-line errors', () => {
@@ -128,7 +125,7 @@ describe('skiff build / push / run with podman', { timeout: 600_000 }, () => {
         '--model',
         MODEL,
         '--labels',
-        SYNSET_LABELS(),
+        IMAGENET_LABELS(),
         '--cache-dir',
         cacheDir,
         '--app-dir',
@@ -171,7 +168,7 @@ describe('skiff build / push / run with podman', { timeout: 600_000 }, () => {
     assert.deepEqual(run.Entrypoint, ['node', '/app/dist/src/cli/main.js', 'serve']);
     assert.deepEqual(run.ExposedPorts, { '5000/tcp': {}, '8081/tcp': {} });
     assert.equal(run.Labels?.['org.opencontainers.image.title'], 'skiff');
-    assert.ok(run.Env?.includes('SKIFF_MODEL=/app/model/mobilenet_v2_1.0_224_quant_imagenet.onnx'));
+    assert.ok(run.Env?.includes('SKIFF_MODEL=/app/model/model.onnx'));
     assert.equal(config.rootfs.diff_ids.length, 4);
   });
 
@@ -387,7 +384,7 @@ describe('skiff build / push / run with podman', { timeout: 600_000 }, () => {
     }
   });
 
-  test('podman runs it as non-root: POST /predict says golden_retriever, podman stop exits 0', async () => {
+  test('podman runs it as non-root: POST /predict says hotdog, podman stop exits 0', async () => {
     podman = createPodman();
     await podman.ok(['pull', '--tls-verify=false', tag], BUILD_TIMEOUT_MS);
     const port = await freePort();
@@ -396,7 +393,7 @@ describe('skiff build / push / run with podman', { timeout: 600_000 }, () => {
     const url = `http://127.0.0.1:${port}`;
     const engine = podman;
     await waitReady(url, async () => (await engine.run(['logs', name])).stderr);
-    await predictsGoldenRetriever(url);
+    await predictsHotdog(url);
     await assertServesAsNonRootAndDrains(podman, name);
     const loaded = await podman.ok(['load', '-i', path.join(work, 'image.tar')]);
     assert.match(loaded, new RegExp(`Loaded image.*${tag.replace(/[.]/g, '\\.')}`));

@@ -22,13 +22,13 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { freePort, startLocalRegistry } from '../helpers/local-registry.js';
 import type { LocalRegistry } from '../helpers/local-registry.js';
 import { pushNodeBase } from '../helpers/node-base-image.js';
-import { SYNSET_LABELS, repoRoot, sharedModel } from '../helpers/paths.js';
+import { IMAGENET_LABELS, defaultModel, repoRoot } from '../helpers/paths.js';
 import { createPodman } from '../helpers/podman.js';
 import type { Podman } from '../helpers/podman.js';
 import { runCli } from '../helpers/run-cli.js';
-import { assertRunsAs65532, predictsGoldenRetriever, waitReady } from '../helpers/container-checks.js';
+import { assertRunsAs65532, predictsHotdog, waitReady } from '../helpers/container-checks.js';
 
-const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
+const MODEL = defaultModel();
 const TIMEOUT_MS = 180_000;
 const missing = ['podman', 'catatonit', 'docker-registry', 'runc', 'ldd'].filter(
   (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0,
@@ -89,7 +89,7 @@ describe('podman kube play runs the rendered Deployment', { skip, timeout: 600_0
     symlinkSync(path.join(repoRoot(), 'node_modules'), path.join(appDir, 'node_modules'));
     tag = `${registry.host}/skiff-kube-play/mobilenet:1`;
     const built = await runCli(
-      ['build', '--base', base, '--tag', tag, '--model', MODEL, '--labels', SYNSET_LABELS(), '--push'],
+      ['build', '--base', base, '--tag', tag, '--model', MODEL, '--labels', IMAGENET_LABELS(), '--push'],
       { cwd: work, timeoutMs: TIMEOUT_MS, env: { XDG_CACHE_HOME: path.join(work, 'cache') } },
     );
     assert.equal(built.code, 0, built.stderr);
@@ -103,7 +103,7 @@ describe('podman kube play runs the rendered Deployment', { skip, timeout: 600_0
     rmSync(work, { recursive: true, force: true });
   });
 
-  test('the pod becomes ready, predicts golden_retriever as uid 65532, and stops cleanly', async () => {
+  test('the pod becomes ready, predicts hotdog as uid 65532, and stops cleanly', async () => {
     assert.ok(podman);
     const rendered = await runCli([
       'deploy',
@@ -136,7 +136,7 @@ describe('podman kube play runs the rendered Deployment', { skip, timeout: 600_0
         const logs = await engine.run(['logs', '--names', '--latest']);
         return `${logs.stderr}${logs.stdout}`;
       });
-      await predictsGoldenRetriever(url);
+      await predictsHotdog(url);
 
       const container = (await podman.ok(['ps', '--format', '{{.Names}}']))
         .split('\n')

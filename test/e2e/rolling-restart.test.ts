@@ -56,8 +56,18 @@ test(
   },
   async (t) => {
     const [portA, portB] = [await freePort(), await freePort()];
-    let [a, b] = await Promise.all([serve(portA), serve(portB)]);
+    const [startedA, startedB] = await Promise.allSettled([serve(portA), serve(portB)]);
+    if (startedA.status === 'rejected' || startedB.status === 'rejected') {
+      // Stop the one that did start: nothing else would.
+      for (const started of [startedA, startedB])
+        if (started.status === 'fulfilled') await started.value.stop('SIGKILL', 5000);
+      throw startedA.status === 'rejected' ? startedA.reason : (startedB as PromiseRejectedResult).reason;
+    }
+    let [a, b] = [startedA.value, startedB.value];
+    // Whatever fails below, the servers of the moment and nginx are stopped (a no-op for those that were).
+    t.after(() => Promise.all([a.stop('SIGKILL', 5000), b.stop('SIGKILL', 5000)]));
     const nginx = await startNginx([portA, portB]);
+    t.after(() => nginx.stop());
     const body = JSON.stringify({
       inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3, 8, 8], data: new Array(192).fill(0.5) }],
     });

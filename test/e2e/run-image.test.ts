@@ -6,17 +6,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, requireCommands, startLocalRegistry } from '../helpers/local-registry.js';
 import type { LocalRegistry } from '../helpers/local-registry.js';
 import { pushNodeBase } from '../helpers/node-base-image.js';
-import { SYNSET_LABELS, cliPath, sharedModel } from '../helpers/paths.js';
+import { IMAGENET_LABELS, cliPath, defaultModel } from '../helpers/paths.js';
 import { createPodman } from '../helpers/podman.js';
 import type { Podman } from '../helpers/podman.js';
 import { runCli } from '../helpers/run-cli.js';
-import { predictsGoldenRetriever, waitReady } from '../helpers/container-checks.js';
+import { trackChild } from '../helpers/child-processes.js';
+import { predictsHotdog, waitReady } from '../helpers/container-checks.js';
 
-const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
+const MODEL = defaultModel();
 
 describe('skiff run-image with podman', { timeout: 300_000 }, () => {
   let work: string;
@@ -25,7 +25,7 @@ describe('skiff run-image with podman', { timeout: 300_000 }, () => {
   let tag: string;
   let env: Record<string, string>;
 
-  /** `skiff run-image` of the pushed image on `port`, the shared model mounted, as container `name`. */
+  /** `skiff run-image` of the pushed image on `port`, the default model mounted, as container `name`. */
   const runImage = (port: number, name: string): string[] => [
     'run-image',
     '--engine',
@@ -37,7 +37,7 @@ describe('skiff run-image with podman', { timeout: 300_000 }, () => {
     '--model',
     MODEL,
     '--labels',
-    SYNSET_LABELS(),
+    IMAGENET_LABELS(),
     '--container-name',
     name,
   ];
@@ -86,7 +86,7 @@ describe('skiff run-image with podman', { timeout: 300_000 }, () => {
     assert.equal(result.stdout, `${url}\n`);
     assert.match(result.stderr, new RegExp(`"podman stop ${name}"`));
     await waitReady(url, async () => (await podman?.run(['logs', name]))?.stderr ?? '');
-    await predictsGoldenRetriever(url);
+    await predictsHotdog(url);
     await podman.ok(['stop', '-t', '20', name], 60_000);
     assert.equal((await podman.ok(['inspect', '--format', '{{.State.ExitCode}}', name])).trim(), '0');
   });
@@ -103,16 +103,21 @@ describe('skiff run-image with podman', { timeout: 300_000 }, () => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const tracked = trackChild(child);
     const url = `http://127.0.0.1:${port}`;
-    await waitReady(url, () => Promise.resolve(output));
-    assert.match(output, new RegExp(`skiff: ${url} \\(POST /predict\\)`));
-    await predictsGoldenRetriever(url);
-    child.kill('SIGTERM');
-    const code = await Promise.race([exited, sleep(60_000).then(() => 'timeout' as const)]);
-    assert.equal(code, 0, output);
-    assert.match(output, /"msg":"SIGTERM: [^"]*finishing requests in flight/);
-    const left = await podman.ok(['ps', '-a', '--format', '{{.Names}}']);
-    assert.doesNotMatch(left, new RegExp(`^${name}$`, 'm'));
+    try {
+      await waitReady(url, () => Promise.resolve(output));
+      assert.match(output, new RegExp(`skiff: ${url} \\(POST /predict\\)`));
+      await predictsHotdog(url);
+      // null when it had to be killed after a minute.
+      const code = await tracked.stop('SIGTERM', 60_000);
+      assert.equal(code, 0, output);
+      assert.match(output, /"msg":"SIGTERM: [^"]*finishing requests in flight/);
+      const left = await podman.ok(['ps', '-a', '--format', '{{.Names}}']);
+      assert.doesNotMatch(left, new RegExp(`^${name}$`, 'm'));
+    } finally {
+      // After a failure above skiff is still running; podman.dispose() removes its container.
+      await tracked.stop('SIGTERM', 30_000);
+    }
   });
 });

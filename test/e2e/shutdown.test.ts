@@ -34,7 +34,7 @@ function predict(url: string, body: Buffer): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('SIGTERM: unready at once, serves through the drain delay, finishes in-flight and queued work, exits 0', async () => {
+test('SIGTERM: unready at once, serves through the drain delay, finishes in-flight and queued work, exits 0', async (t) => {
   // slow-color: roughly 250 ms per inference on one thread, so four requests keep the worker busy ~1 s.
   const server = await startCli(
     [
@@ -52,6 +52,8 @@ test('SIGTERM: unready at once, serves through the drain delay, finishes in-flig
       env: { SKIFF_DRAIN_DELAY_MS: '400' },
     },
   );
+  // A failure midway leaves the server running: kill it (nothing happens to one that has exited).
+  t.after(() => server.stop('SIGKILL', 5000));
   const body = await image();
   const inFlight = [0, 1, 2, 3].map(() => predict(server.url, body));
   await sleep(100);
@@ -71,7 +73,7 @@ test('SIGTERM: unready at once, serves through the drain delay, finishes in-flig
   assert.match(server.stderr(), /all requests finished; exiting/);
 });
 
-test('a second signal exits at once', async () => {
+test('a second signal exits at once', async (t) => {
   const server = await startCli(
     [
       '--model',
@@ -86,6 +88,7 @@ test('a second signal exits at once', async () => {
       env: { SKIFF_DRAIN_DELAY_MS: '60000' },
     },
   );
+  t.after(() => server.stop('SIGKILL', 5000));
   server.child.kill('SIGTERM');
   await sleep(200);
   const started = performance.now();

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { SYNSET_LABELS, sharedImage, sharedModel } from '../helpers/paths.js';
+import { IMAGENET_LABELS, defaultModel, testImage } from '../helpers/paths.js';
 import { startCli } from '../helpers/run-cli.js';
 import { formatWindow, soak, WINDOW_TABLE_HEAD } from '../../bench/soak-windows.js';
 
@@ -15,9 +15,9 @@ test(
     const server = await startCli(
       [
         '--model',
-        sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx'),
+        defaultModel(),
         '--labels',
-        SYNSET_LABELS(),
+        IMAGENET_LABELS(),
         '--host',
         '127.0.0.1',
         '--port',
@@ -32,7 +32,7 @@ test(
       const pid = server.child.pid ?? 0;
       const windows = await soak({
         url: `${server.url}/predict`,
-        body: readFileSync(sharedImage('golden_retriever_puppy.jpg')),
+        body: readFileSync(testImage('hotdog.jpg')),
         contentType: 'image/jpeg',
         concurrency: 4,
         windows: 8,

@@ -1,5 +1,5 @@
 // The web page in a real browser (Debian's chromium driven by playwright-core) against the real server and
-// the real models of ../shared/models, one per input contract, served together from a model repository.
+// the committed real models, one per input contract, served together from a model repository.
 // Screenshots land in test-artifacts/ui/ (gitignored); the README's copy is refreshed with
 // SKIFF_UPDATE_SCREENSHOTS=1 (or written when missing).
 import { after, before, describe, test } from 'node:test';
@@ -12,20 +12,24 @@ import sharp from 'sharp';
 import type { RunningServer } from '../../src/server.js';
 import type { ModelConfigFile } from '../../src/core/model/model-config.js';
 import {
+  IMAGENET_LABELS,
   LABELS_1001,
-  SYNSET_LABELS,
+  defaultModel,
   repoRoot,
-  sharedDir,
-  sharedImage,
-  sharedModel,
+  testImage,
+  testImagesDir,
+  testModel,
 } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { NETWORK_CHANGED, chromiumMissing, launchChromium, openWhenReady } from '../helpers/chromium.js';
-import { MOBILENET_V2_NATIVE_CONFIG, SQUEEZENET_FP16_CONFIG } from '../helpers/shared-model-configs.js';
+import { MOBILENET_V1_NATIVE_CONFIG, SQUEEZENET_FP16_CONFIG } from '../helpers/real-model-configs.js';
 
 const ARTIFACTS = path.join(repoRoot(), 'test-artifacts', 'ui');
 const README_SCREENSHOT = path.join(repoRoot(), 'docs', 'images', 'ui-try.png');
-const GOLDEN = 'golden_retriever_puppy.jpg';
+// MobileNet V2 says hotdog 0.98 for it.
+const PHOTO = 'hotdog.jpg';
+// The photo every model here gets right, even MobileNet V1 0.25 (Egyptian_cat 0.68; hotdog.jpg is banded_gecko to it).
+const SAMPLE = 'egyptian_cat.png';
 
 interface RepositoryModel {
   readonly name: string;
@@ -34,32 +38,32 @@ interface RepositoryModel {
   readonly config?: ModelConfigFile;
 }
 
-/** Every input contract in ../shared/models/README.md, one model each (the smallest that has it). */
+/** Every input contract of the committed models (test/assets/PROVENANCE.md), one model each. */
 const MODELS: readonly RepositoryModel[] = [
   {
     // float32 NCHW RGB, ImageNet mean/std, 1000 logits: the torchvision contract, no config needed.
     name: 'mobilenet_v2',
-    file: sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx'),
-    labels: SYNSET_LABELS(),
+    file: defaultModel(),
+    labels: IMAGENET_LABELS(),
   },
   {
-    // uint8 NHWC, 1001 classes with background, spelled out in model.json.
-    name: 'mobilenet_v2_native',
-    file: sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_native.onnx'),
+    // uint8 NHWC at 128 px, 1001 classes with background, spelled out in model.json.
+    name: 'mobilenet_v1_native_explicit',
+    file: testModel('mobilenet_v1_0.25_128_quant_native.onnx'),
     labels: LABELS_1001(),
-    config: MOBILENET_V2_NATIVE_CONFIG,
+    config: MOBILENET_V1_NATIVE_CONFIG,
   },
   {
-    // uint8 NHWC at 128 px with no config: the contract is read from the model itself.
+    // The same model with no config: the contract is read from the model itself.
     name: 'mobilenet_v1_0.25_128_native',
-    file: sharedModel('mobilenet_v1_0.25_128_quant', 'mobilenet_v1_0.25_128_quant_native.onnx'),
+    file: testModel('mobilenet_v1_0.25_128_quant_native.onnx'),
     labels: LABELS_1001(),
   },
   {
     // float16 BGR 0..255 minus the Caffe mean, softmax output.
     name: 'squeezenet_fp16',
-    file: sharedModel('squeezenet1.1', 'SqueezeNet_fp16.onnx'),
-    labels: SYNSET_LABELS(),
+    file: testModel('SqueezeNet_fp16.onnx'),
+    labels: IMAGENET_LABELS(),
     config: SQUEEZENET_FP16_CONFIG,
   },
 ];
@@ -99,6 +103,18 @@ function contrast(a: string, b: string): number {
   return ((hi ?? 0) + 0.05) / ((lo ?? 0) + 0.05);
 }
 
+/**
+ * The server and chromium, started side by side. When one fails, the other is closed before the error goes
+ * on: `after` never saw either, and a server left listening would keep the test process alive.
+ */
+async function startWithBrowser(starting: Promise<RunningServer>): Promise<[RunningServer, Browser]> {
+  const [server, browser] = await Promise.allSettled([starting, launchChromium()]);
+  if (server.status === 'fulfilled' && browser.status === 'fulfilled') return [server.value, browser.value];
+  if (server.status === 'fulfilled') await server.value.close();
+  if (browser.status === 'fulfilled') await browser.value.close();
+  throw server.status === 'rejected' ? server.reason : (browser as PromiseRejectedResult).reason;
+}
+
 const missing = chromiumMissing();
 
 describe('the web page in chromium', { skip: missing ?? false }, () => {
@@ -109,15 +125,14 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    [server, browser] = await Promise.all([
+    [server, browser] = await startWithBrowser(
       startTestServer({
         model: 'unused',
         modelRepository: makeRepository(),
-        uiSamples: path.join(sharedDir(), 'images'),
+        uiSamples: testImagesDir(),
         threadsPerWorker: 1,
       }),
-      launchChromium(),
-    ]);
+    );
   });
   after(async () => {
     await browser.close();
@@ -147,11 +162,11 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
     return (await page.locator('#bars li').first().locator('.label').textContent()) ?? '';
   }
 
-  test('upload the golden retriever photo: the top bar is golden_retriever, with latency and raw JSON', async () => {
+  test('upload the hotdog photo: the top bar is hotdog, with latency and raw JSON', async () => {
     const page = await open(1280, 800);
     await page.selectOption('#model', 'mobilenet_v2');
-    await page.setInputFiles('#file', sharedImage(GOLDEN));
-    assert.equal(await topLabel(page, 'mobilenet_v2'), 'golden_retriever');
+    await page.setInputFiles('#file', testImage(PHOTO));
+    assert.equal(await topLabel(page, 'mobilenet_v2'), 'hotdog');
     assert.equal(await page.locator('#bars li').count(), 5);
     assert.match((await page.locator('#bars li .pct').first().textContent()) ?? '', /^\d{2}\.\d%$/);
     assert.match(
@@ -161,8 +176,8 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
     const raw = JSON.parse((await page.locator('#raw').textContent()) ?? '') as {
       predictions: { label: string }[];
     };
-    assert.equal(raw.predictions[0]?.label, 'golden_retriever');
-    assert.equal(await page.locator('#preview').getAttribute('alt'), `The image to classify: ${GOLDEN}`);
+    assert.equal(raw.predictions[0]?.label, 'hotdog');
+    assert.equal(await page.locator('#preview').getAttribute('alt'), `The image to classify: ${PHOTO}`);
     assert.equal(await page.locator('#error').isHidden(), true);
     // WCAG AA: 4.5:1 for text, measured on what chromium actually renders.
     const pairs = await page.evaluate<[string, string, string][]>(COLOUR_PAIRS);
@@ -198,17 +213,17 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
     await page.context().close();
   });
 
-  test('every model contract in ../shared/models answers golden_retriever through the page (a sample photo)', async () => {
+  test('every model contract answers Egyptian_cat through the page (a sample photo)', async () => {
     const page = await open(1280, 800);
     const [first, ...others] = MODELS;
     assert.ok(first !== undefined);
     await page.selectOption('#model', first.name);
-    await page.selectOption('#sample', GOLDEN);
-    assert.equal(await topLabel(page, first.name), 'golden_retriever', first.name);
+    await page.selectOption('#sample', SAMPLE);
+    assert.equal(await topLabel(page, first.name), 'Egyptian_cat', first.name);
     for (const model of others) {
       // Changing the model classifies the same photo again.
       await page.selectOption('#model', model.name);
-      assert.equal(await topLabel(page, model.name), 'golden_retriever', model.name);
+      assert.equal(await topLabel(page, model.name), 'Egyptian_cat', model.name);
     }
     await page.context().close();
   });
@@ -245,8 +260,8 @@ describe('the web page in chromium', { skip: missing ?? false }, () => {
     }
     assert.ok(reached, 'Tab reaches the file input (the drop zone)');
     await page.selectOption('#model', 'mobilenet_v2');
-    await page.setInputFiles('#file', sharedImage(GOLDEN));
-    assert.equal(await topLabel(page, 'mobilenet_v2'), 'golden_retriever');
+    await page.setInputFiles('#file', testImage(PHOTO));
+    assert.equal(await topLabel(page, 'mobilenet_v2'), 'hotdog');
     const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'try-phone.png'), fullPage: true });
@@ -279,15 +294,15 @@ describe(
     let server: RunningServer;
     let browser: Browser;
     before(async () => {
-      [server, browser] = await Promise.all([
+      [server, browser] = await startWithBrowser(
         startTestServer({
-          model: sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx'),
-          labels: SYNSET_LABELS(),
+          // Its model.json beside it names it mobilenetv2-int8.
+          model: defaultModel(),
+          labels: IMAGENET_LABELS(),
           authToken: token,
           threadsPerWorker: 1,
         }),
-        launchChromium(),
-      ]);
+      );
     });
     after(async () => {
       await browser.close();
@@ -303,17 +318,15 @@ describe(
       assert.equal(await page.locator('#token-box').getAttribute('open'), '');
       await page.fill('#token', token);
       await page.press('#token', 'Enter');
-      await page
-        .locator('#model option[value="mobilenet_v2_1.0_224_quant_imagenet"]')
-        .waitFor({ state: 'attached' });
+      await page.locator('#model option[value="mobilenetv2-int8"]').waitFor({ state: 'attached' });
       assert.equal(await error.isHidden(), true);
       assert.equal(await page.evaluate('sessionStorage.getItem("skiff.token")'), token);
-      await page.setInputFiles('#file', sharedImage(GOLDEN));
+      await page.setInputFiles('#file', testImage(PHOTO));
       await page
         .locator('#status')
-        .filter({ hasText: /^mobilenet_v2_1\.0_224_quant_imagenet: / })
+        .filter({ hasText: /^mobilenetv2-int8: / })
         .waitFor();
-      assert.equal(await page.locator('#bars li .label').first().textContent(), 'golden_retriever');
+      assert.equal(await page.locator('#bars li .label').first().textContent(), 'hotdog');
       await page.close();
     });
   },

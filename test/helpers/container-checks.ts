@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sharedImage } from './paths.js';
+import { testImage } from './paths.js';
 import { postImage } from './test-server.js';
 import type { Podman } from './podman.js';
 
@@ -18,12 +18,12 @@ export async function waitReady(url: string, logs: () => Promise<string>): Promi
   }
 }
 
-/** POST /predict the golden retriever photo: 200, and golden_retriever on top. */
-export async function predictsGoldenRetriever(url: string): Promise<void> {
-  const response = await postImage(`${url}/predict`, readFileSync(sharedImage('golden_retriever_puppy.jpg')));
+/** POST /predict the hotdog photo to MobileNet V2 (the default model): 200, and hotdog on top. */
+export async function predictsHotdog(url: string): Promise<void> {
+  const response = await postImage(`${url}/predict`, readFileSync(testImage('hotdog.jpg')));
   assert.equal(response.status, 200);
   const body = (await response.json()) as { predictions: { label: string }[] };
-  assert.equal(body.predictions[0]?.label, 'golden_retriever');
+  assert.equal(body.predictions[0]?.label, 'hotdog');
 }
 
 /** The process (seen from the host) runs as the image's non-root user, 65532, for every uid kind. */

@@ -1,4 +1,4 @@
-// Test support: a real HTTP server on 127.0.0.1 serving files from ../shared/models, with failure modes.
+// Test support: a real HTTP server on 127.0.0.1 serving files a test names, with failure modes.
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -34,7 +34,10 @@ export async function startFixtureServer(
     requests.push(requestPath);
     const route = table.get(requestPath);
     void answer(route, request, response).catch((error: unknown) => {
-      response.destroy(error instanceof Error ? error : undefined);
+      // A fixture file that cannot be read is a broken test, not a network failure: say so in the answer.
+      if (response.headersSent) response.destroy(error instanceof Error ? error : undefined);
+      else
+        response.writeHead(500, { 'content-type': 'text/plain' }).end(`fixture server: ${String(error)}\n`);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

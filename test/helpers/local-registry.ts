@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { trackChild } from './child-processes.js';
 
 export interface LocalRegistry {
   /** `127.0.0.1:<port>`, as image references spell it. */
@@ -65,9 +66,9 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   const child: ChildProcess = spawn('docker-registry', ['serve', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const tracked = trackChild(child);
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const host = `127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
@@ -86,8 +87,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   return {
     host,
     stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
+      await tracked.stop('SIGTERM', 10_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

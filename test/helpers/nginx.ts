@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { trackChild } from './child-processes.js';
 
 /** Debian's nginx-light; tests that need it skip (or fail under CI) when it is not there. */
 export const NGINX = '/usr/sbin/nginx';
@@ -91,9 +92,9 @@ ${servers}
     ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  const tracked = trackChild(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const errorLog = (): string => {
     const file = path.join(prefix, 'error.log');
     return stderr + (existsSync(file) ? readFileSync(file, 'utf8') : '');
@@ -112,10 +113,7 @@ ${servers}
     errorLog,
     stop: async () => {
       // SIGQUIT: nginx's graceful stop; SIGKILL if it lingers.
-      child.kill('SIGQUIT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      await tracked.stop('SIGQUIT', 5000);
     },
   };
 }

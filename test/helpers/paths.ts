@@ -18,23 +18,37 @@ export function repoRoot(): string {
   }
 }
 
-/** `../shared` beside the repository: real models, labels and photos (read-only). */
-export function sharedDir(): string {
-  return path.join(repoRoot(), '..', 'shared');
+/**
+ * The server's embedded default model, committed in `models/`: MobileNet V2 int8 as float32 NCHW with the
+ * ImageNet mean and std, 1000 classes, with its model.json (name and labels) beside it.
+ */
+export function defaultModelDir(): string {
+  return path.join(repoRoot(), 'models', 'mobilenetv2-int8');
 }
 
-export function sharedModel(folder: string, file: string): string {
-  return path.join(sharedDir(), 'models', folder, file);
+export function defaultModel(): string {
+  return path.join(defaultModelDir(), 'model.onnx');
 }
 
-export function sharedImage(file: string): string {
-  return path.join(sharedDir(), 'images', file);
+/** The committed models of the other input contracts (test/assets/PROVENANCE.md). */
+export function testModel(file: string): string {
+  return path.join(repoRoot(), 'test', 'assets', 'models', file);
 }
 
-export const SYNSET_LABELS = (): string =>
-  path.join(sharedDir(), 'models', 'imagenet-labels', 'synset_words.txt');
+/** The committed photos and their expected top-5 (test/assets/PROVENANCE.md). */
+export function testImagesDir(): string {
+  return path.join(repoRoot(), 'test', 'assets', 'images');
+}
+
+export function testImage(file: string): string {
+  return path.join(testImagesDir(), file);
+}
+
+/** The 1000 ImageNet classes in the standard order, one plain line each (`tench, Tinca tinca`). */
+export const IMAGENET_LABELS = (): string => path.join(defaultModelDir(), 'labels.txt');
+/** "background", then the same 1000 classes: for the 1001-output MobileNets. */
 export const LABELS_1001 = (): string =>
-  path.join(sharedDir(), 'models', 'imagenet-labels', 'imagenet_labels_1001_with_background.txt');
+  path.join(repoRoot(), 'test', 'assets', 'labels', 'imagenet_labels_1001_with_background.txt');
 
 /** Generated tiny models (npm run fixtures). */
 export function fixtureModel(name: string): string {

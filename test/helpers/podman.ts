@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { trackChild } from './child-processes.js';
 
 export interface CommandResult {
   readonly code: number | null;
@@ -28,6 +29,7 @@ export function runCommand(
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    trackChild(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -62,7 +64,7 @@ export function createPodman(): Podman {
   // overlay is several times faster than vfs (which copies every layer in full); fall back where the kernel
   // or sandbox does not allow it.
   storage('overlay');
-  if (spawnSync('podman', ['info'], { env, stdio: 'ignore' }).status !== 0) storage('vfs');
+  if (spawnSync('podman', ['info'], { env, stdio: 'ignore', timeout: 60_000 }).status !== 0) storage('vfs');
   const run = (args: readonly string[], timeoutMs?: number): Promise<CommandResult> =>
     runCommand('podman', args, env, timeoutMs);
   return {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { trackChild } from './child-processes.js';
 import { cliPath } from './paths.js';
 
 export interface CliResult {
@@ -39,6 +40,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    trackChild(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -56,8 +58,11 @@ export interface ServingCli {
   readonly child: ChildProcess;
   readonly url: string;
   readonly stderr: () => string;
-  /** Sends a signal and waits for the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Sends a signal and waits for the exit code; SIGKILL after `graceMs` (default 30 s), and then null: a
+   * server that does not stop fails the test instead of hanging it.
+   */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
 
 /** Starts `skiff serve ...` and waits until its log says it is ready (or listening); rejects with the log if it exits first. */
@@ -68,9 +73,10 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Pro
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const tracked = trackChild(child);
     let stderr = '';
     let url: string | undefined;
-    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const exited = tracked.closed;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`not ready in time:\n${stderr}`));
@@ -85,10 +91,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Pro
           child,
           url: ready,
           stderr: () => stderr,
-          stop: (signal = 'SIGTERM') => {
-            child.kill(signal);
-            return exited;
-          },
+          stop: (signal = 'SIGTERM', graceMs = 30_000) => tracked.stop(signal, graceMs),
         });
       }
     });

@@ -15,7 +15,7 @@ import type { InferenceClient, InferResponseMessage } from '../helpers/grpc-clie
 import { silentLogger } from '../../src/core/logger.js';
 import { startGrpcServer } from '../../src/adapters/grpc/grpc-server.js';
 import { ERROR_TABLE } from '../../src/adapters/error-table.js';
-import { fixtureModel, repoRoot, sharedImage, sharedModel, SYNSET_LABELS } from '../helpers/paths.js';
+import { IMAGENET_LABELS, defaultModel, fixtureModel, repoRoot, testImage } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { float32ToRaw, inferenceClient, rawToFloat32, rawToStrings } from '../helpers/grpc-client.js';
 
@@ -66,9 +66,9 @@ function assertError(error: ServiceError, code: status, details: string | RegExp
   else assert.match(error.details, details);
 }
 
-/** The golden retriever photo the torchvision way: shorter side 256, centre crop 224, ImageNet mean/std, NCHW. */
-async function goldenRetrieverTensor(): Promise<Float32Array> {
-  const resized = await sharp(sharedImage('golden_retriever_puppy.jpg'))
+/** The hotdog photo the torchvision way: shorter side 256, centre crop 224, ImageNet mean/std, NCHW. */
+async function hotdogTensor(): Promise<Float32Array> {
+  const resized = await sharp(testImage('hotdog.jpg'))
     .removeAlpha()
     .resize({ width: 256, height: 256, fit: 'outside' })
     .raw()
@@ -487,16 +487,16 @@ describe('gRPC: classification on MobileNet V2 with ImageNet labels', () => {
   let photo: Float32Array;
 
   before(async () => {
-    photo = await goldenRetrieverTensor();
+    photo = await hotdogTensor();
     served = await serve({
-      model: sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx'),
-      labels: SYNSET_LABELS(),
+      model: defaultModel(),
+      labels: IMAGENET_LABELS(),
       name: 'mobilenet',
     });
   });
   after(() => stop(served));
 
-  test('classification 5 on logits: golden_retriever first, "value:index:label", largest first', async () => {
+  test('classification 5 on logits: hotdog first, "value:index:label", largest first', async () => {
     assert.ok(served);
     const response = await served.client.call('ModelInfer', {
       model_name: 'mobilenet',
@@ -510,7 +510,7 @@ describe('gRPC: classification on MobileNet V2 with ImageNet labels', () => {
     );
     const classes = rawToStrings(response.raw_output_contents[0] ?? Buffer.alloc(0));
     assert.equal(classes.length, 5);
-    assert.match(classes[0] ?? '', /^-?\d+(\.\d+)?(e[+-]?\d+)?:207:golden_retriever$/);
+    assert.match(classes[0] ?? '', /^-?\d+(\.\d+)?(e[+-]?\d+)?:934:hotdog$/);
     const values = classes.map((c) => Number(c.split(':')[0]));
     assert.deepEqual(
       values,

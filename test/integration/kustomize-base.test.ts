@@ -26,13 +26,19 @@ test('deploy/kustomize/base holds the default manifests (regenerate: node dist/s
   }
 });
 
-const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+// A synchronous child blocks this process's timers, so it carries its own limit (SIGTERM, status null).
+const SPAWN_TIMEOUT_MS = 60_000;
+const kubectl = spawnSync('kubectl', ['version', '--client'], {
+  encoding: 'utf8',
+  timeout: SPAWN_TIMEOUT_MS,
+});
 test(
   'kubectl kustomize builds the base into the same objects',
   { skip: kubectl.status === 0 ? false : 'kubectl is not installed (apt-get install kubectl)' },
   () => {
     const built = spawnSync('kubectl', ['kustomize', path.join(repoRoot(), KUSTOMIZE_BASE_DIR)], {
       encoding: 'utf8',
+      timeout: SPAWN_TIMEOUT_MS,
     });
     assert.equal(built.status, 0, built.stderr);
     assert.deepEqual(byKey(parse(built.stdout)), byKey(parse(defaultManifestsYaml())));
@@ -46,7 +52,7 @@ test(
     const built = spawnSync(
       'kubectl',
       ['kustomize', path.join(repoRoot(), 'deploy', 'kustomize', 'overlays', 'load-balancer')],
-      { encoding: 'utf8' },
+      { encoding: 'utf8', timeout: SPAWN_TIMEOUT_MS },
     );
     assert.equal(built.status, 0, built.stderr);
     const objects = parse(built.stdout) as {

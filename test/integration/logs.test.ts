@@ -13,6 +13,7 @@ import { FakeRuntime } from '../../src/core/testing/fake-runtime.js';
 import { createPinoLogger } from '../../src/log/pino-logger.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { startCli } from '../helpers/run-cli.js';
+import { trackChild } from '../helpers/child-processes.js';
 import { inferenceClient } from '../helpers/grpc-client.js';
 import { cliPath, fixtureModel } from '../helpers/paths.js';
 
@@ -220,20 +221,25 @@ test('--log-format pretty writes text lines for people, even into a pipe', async
       },
     },
   );
+  const tracked = trackChild(child);
   let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready:\n${stderr}`)), 30_000);
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes(' ready in ')) {
-        clearTimeout(timer);
-        resolve();
-      }
+  let code: number | null;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not ready:\n${stderr}`)), 30_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes(' ready in ')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
     });
-  });
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  } finally {
+    // Also when it never got ready: a server left running would keep this test process alive.
+    code = await tracked.stop('SIGTERM');
+  }
+  assert.equal(code, 0);
   const first = stderr.split('\n')[0] ?? '';
   assert.match(
     first,

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningServer } from '../../src/server.js';
-import { SYNSET_LABELS, fixtureModel, sharedImage, sharedModel } from '../helpers/paths.js';
+import { IMAGENET_LABELS, defaultModel, fixtureModel, testImage } from '../helpers/paths.js';
 import { postImage, startTestServer } from '../helpers/test-server.js';
 
 function makeRepository(): string {
@@ -22,12 +22,8 @@ function makeRepository(): string {
   put(fixtureModel('tabular-linear/model.onnx'), 'latest-only', '10', 'model.onnx');
   put(fixtureModel('tiny-color/model.onnx'), 'color', 'model.onnx');
   put(fixtureModel('tiny-color/labels.txt'), 'color', 'labels.txt');
-  put(
-    sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx'),
-    'dog',
-    'model.onnx',
-  );
-  put(SYNSET_LABELS(), 'dog', 'labels.txt');
+  put(defaultModel(), 'imagenet', 'model.onnx');
+  put(IMAGENET_LABELS(), 'imagenet', 'labels.txt');
   put(fixtureModel('broken/model.onnx'), 'broken', 'model.onnx');
   return root;
 }
@@ -59,7 +55,7 @@ describe('a model repository', () => {
 
   test('serves every model; the broken one is reported by its ready endpoint and does not block the server', async () => {
     assert.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
-    for (const name of ['linear', 'latest-only', 'color', 'dog'])
+    for (const name of ['linear', 'latest-only', 'color', 'imagenet'])
       assert.equal((await fetch(`${server.url}/v2/models/${name}/ready`)).status, 200, name);
     const broken = await fetch(`${server.url}/v2/models/broken/ready`);
     assert.equal(broken.status, 400);
@@ -80,7 +76,7 @@ describe('a model repository', () => {
     assert.deepEqual(rows, [
       'broken:1:UNAVAILABLE',
       'color:1:READY',
-      'dog:1:READY',
+      'imagenet:1:READY',
       'latest-only:10:READY',
       'linear:2:READY',
       'linear:1:READY',
@@ -101,18 +97,15 @@ describe('a model repository', () => {
     assert.deepEqual((await post(`${server.url}/predict?model=linear`, { X: [1, 1, 1, 1] })).json, {
       score: 10.5,
     });
-    const dog = await postImage(
-      `${server.url}/predict?model=dog&top_k=1`,
-      readFileSync(sharedImage('golden_retriever_puppy.jpg')),
+    const photo = await postImage(
+      `${server.url}/predict?model=imagenet&top_k=1`,
+      readFileSync(testImage('hotdog.jpg')),
     );
     assert.equal(
-      ((await dog.json()) as { predictions: { label: string }[] }).predictions[0]?.label,
-      'golden_retriever',
+      ((await photo.json()) as { predictions: { label: string }[] }).predictions[0]?.label,
+      'hotdog',
     );
-    const noName = await postImage(
-      `${server.url}/predict`,
-      readFileSync(sharedImage('golden_retriever_puppy.jpg')),
-    );
+    const noName = await postImage(`${server.url}/predict`, readFileSync(testImage('hotdog.jpg')));
     assert.equal(noName.status, 400);
     assert.match(
       ((await noName.json()) as { error: string }).error,

@@ -1,5 +1,5 @@
 // ONNX Runtime's optimized graph kept between starts, and the workers' own warm-up, with the real ORT on a
-// real model from ../shared/models.
+// real model (the committed default model).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -21,9 +21,9 @@ import { OnnxRuntime } from '../../src/runtimes/onnx/onnx-runtime.js';
 import { optimizedGraphLocation } from '../../src/runtimes/onnx/optimized-graph-cache.js';
 import { encodeModel } from '../fixtures/onnx-writer.js';
 import { seededRandom, tinyColorSpec } from '../fixtures/make-fixtures.js';
-import { sharedModel } from '../helpers/paths.js';
+import { defaultModel } from '../helpers/paths.js';
 
-const MODEL = sharedModel('mobilenet_v2_1.0_224_quant', 'mobilenet_v2_1.0_224_quant_imagenet.onnx');
+const MODEL = defaultModel();
 
 /** The same pseudo-random image every time, so outputs can be compared bit for bit across sessions. */
 function input(): Record<string, Tensor> {

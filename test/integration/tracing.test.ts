@@ -228,11 +228,16 @@ test('skiff serve with SKIFF_OTLP_ENDPOINT exports, and flushes on SIGTERM', asy
   const cli = await startCli(['--model', fixtureModel('tiny-color'), '--host', '127.0.0.1', '--port', '0'], {
     env: { SKIFF_OTLP_ENDPOINT: collectorUrl, SKIFF_OTLP_SERVICE_NAME: 'from-cli' },
   });
-  const response = await fetch(`${cli.url}/v2/models/tiny-color`, {
-    headers: { traceparent: `00-${trace}-1234567812345678-01` },
-  });
-  assert.equal(response.status, 200);
-  assert.equal(await cli.stop('SIGTERM'), 0);
+  let code: number | null;
+  try {
+    const response = await fetch(`${cli.url}/v2/models/tiny-color`, {
+      headers: { traceparent: `00-${trace}-1234567812345678-01` },
+    });
+    assert.equal(response.status, 200);
+  } finally {
+    code = await cli.stop('SIGTERM');
+  }
+  assert.equal(code, 0);
   const span = collector.spans().find((s) => s.traceId === trace);
   assert.equal(span?.name, 'GET /v2/models/:model');
   assert.equal(span.parentSpanId, '1234567812345678');
@@ -254,7 +259,8 @@ test('with tracing off (the default) the OpenTelemetry SDK and exporter are neve
     // A file, not `node -e`: the inference worker threads inherit the parent's exec arguments.
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'skiff-otel-probe-')), 'probe.mjs');
     writeFileSync(file, script);
-    const run = spawnSync(process.execPath, [file], { encoding: 'utf8' });
+    // Its own limit: a synchronous child blocks this process's timers, the test timeout included.
+    const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, run.stderr);
     return run.stdout.trim().split('\n');
   };

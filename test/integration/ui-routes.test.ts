@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeF
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningServer } from '../../src/server.js';
-import { fixtureModel, repoRoot, sharedImage } from '../helpers/paths.js';
+import { fixtureModel, repoRoot, testImage } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { skiffErrorMatcher } from '../helpers/skiff-error-matcher.js';
 import { appEntries } from '../../src/deploy/image/layer-sources.js';
@@ -19,9 +19,9 @@ function samplesFolder(): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'skiff-samples-'));
   const dir = path.join(root, 'samples');
   mkdirSync(path.join(dir, 'nested'), { recursive: true });
-  copyFileSync(sharedImage('samoyed_128.png'), path.join(dir, 'samoyed_128.png'));
-  copyFileSync(sharedImage('samoyed_128.png'), path.join(dir, 'nested', 'inner.png'));
-  copyFileSync(sharedImage('samoyed_128.png'), path.join(dir, '.hidden.png'));
+  copyFileSync(testImage('samoyed_128.png'), path.join(dir, 'samoyed_128.png'));
+  copyFileSync(testImage('samoyed_128.png'), path.join(dir, 'nested', 'inner.png'));
+  copyFileSync(testImage('samoyed_128.png'), path.join(dir, '.hidden.png'));
   writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
   writeFileSync(path.join(root, 'outside.png'), 'outside the folder');
   symlinkSync(path.join(root, 'outside.png'), path.join(dir, 'escape.png'));
@@ -109,7 +109,7 @@ describe('the web page, on (the default), with samples and a token', () => {
   });
 
   test('history: kept samples every 5 s plus one of this moment, with the requests made so far', async () => {
-    const image = readFileSync(sharedImage('samoyed_128.png'));
+    const image = readFileSync(testImage('samoyed_128.png'));
     const form = new FormData();
     form.append('image', new Blob([image], { type: 'image/png' }), 'samoyed.png');
     const predict = await fetch(`${server.url}/predict`, { method: 'POST', body: form, headers: auth });
@@ -142,7 +142,7 @@ describe('the web page, on (the default), with samples and a token', () => {
   test('samples: only image files directly in the folder, and symlinks that stay inside it', async () => {
     const response = await fetch(`${server.url}/ui/api/samples`, { headers: auth });
     assert.equal(response.status, 200);
-    const bytes = readFileSync(sharedImage('samoyed_128.png')).length;
+    const bytes = readFileSync(testImage('samoyed_128.png')).length;
     assert.deepEqual(await response.json(), {
       samples: [
         { name: 'alias.png', bytes, type: 'image/png' },
@@ -153,7 +153,7 @@ describe('the web page, on (the default), with samples and a token', () => {
     assert.equal(photo.status, 200);
     assert.equal(photo.headers.get('content-type'), 'image/png');
     assert.equal(photo.headers.get('cache-control'), 'private, max-age=300');
-    assert.deepEqual(Buffer.from(await photo.arrayBuffer()), readFileSync(sharedImage('samoyed_128.png')));
+    assert.deepEqual(Buffer.from(await photo.arrayBuffer()), readFileSync(testImage('samoyed_128.png')));
   });
 
   test('no other file is reachable through the samples route', async () => {

@@ -1,29 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { IMAGENET_LABELS, LABELS_1001, testImage } from '../../../test/helpers/paths.js';
 import { labelsFromList, parseLabels, shortLabel } from './labels.js';
-
-/** The nearest folder up from this file whose package.json is named "skiff". */
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'package.json');
-    if (
-      existsSync(candidate) &&
-      (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: unknown }).name === 'skiff'
-    )
-      return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the skiff repository root');
-    dir = parent;
-  }
-}
-
-function sharedLabelsFile(name: string): string {
-  return readFileSync(path.join(repoRoot(), '..', 'shared', 'models', 'imagenet-labels', name), 'utf8');
-}
 
 /** Lines of a file that ends with one newline. */
 function lines(text: string): string[] {
@@ -193,46 +172,77 @@ describe('labelsFromList', () => {
   });
 });
 
-describe('the real ImageNet label files in ../shared', () => {
-  const synset = parseLabels(sharedLabelsFile('synset_words.txt'), 'synset_words.txt');
+describe('the committed ImageNet label files', () => {
+  const text = readFileSync(IMAGENET_LABELS(), 'utf8');
+  const imagenet = parseLabels(text, 'labels.txt');
 
-  test('synset_words.txt: all 1000 short labels equal imagenet_labels_1000_short.txt line by line', () => {
-    const expected = lines(sharedLabelsFile('imagenet_labels_1000_short.txt'));
-    assert.equal(expected.length, 1000);
-    assert.equal(synset.short.length, 1000);
-    const mismatches = expected
-      .map((want, index) => ({ index, want, got: synset.short[index] }))
-      .filter((row) => row.got !== row.want);
-    assert.deepEqual(mismatches, []);
-    // Spot checks from PROVENANCE.md, and the two names Keras repeats.
-    assert.equal(synset.short[0], 'tench');
-    assert.equal(synset.short[207], 'golden_retriever');
-    assert.equal(synset.short[999], 'toilet_tissue');
+  test('models/mobilenetv2-int8/labels.txt: 1000 plain lines, each full label kept with its synonyms', () => {
+    assert.equal(imagenet.full.length, 1000);
+    assert.deepEqual(imagenet.full, lines(text));
+    assert.equal(imagenet.full[0], 'tench, Tinca tinca');
+    assert.equal(imagenet.full[207], 'golden retriever');
+    assert.equal(imagenet.full[934], 'hotdog, hot dog, red hot');
+  });
+
+  test('short labels: the Keras names at known indices, including the two names Keras repeats', () => {
+    assert.equal(imagenet.short.length, 1000);
+    assert.equal(imagenet.short[0], 'tench');
+    assert.equal(imagenet.short[207], 'golden_retriever');
+    assert.equal(imagenet.short[258], 'Samoyed');
+    assert.equal(imagenet.short[285], 'Egyptian_cat');
+    assert.equal(imagenet.short[934], 'hotdog');
+    assert.equal(imagenet.short[999], 'toilet_tissue');
+    for (const name of imagenet.short) assert.match(name, /^[^\s,]+$/);
     assert.deepEqual(
-      synset.short.flatMap((name, index) =>
+      imagenet.short.flatMap((name, index) =>
         name === 'crane' || name === 'maillot' ? [`${index} ${name}`] : [],
       ),
       ['134 crane', '517 crane', '638 maillot', '639 maillot'],
     );
+    assert.equal(new Set(imagenet.short).size, 998);
   });
 
-  test('synset_words.txt: full labels equal imagenet_labels_1000.txt line by line', () => {
-    assert.deepEqual(synset.full, lines(sharedLabelsFile('imagenet_labels_1000.txt')));
-    assert.equal(synset.full[207], 'golden retriever');
-  });
-
-  test('imagenet_class_index.json gives the same short labels', () => {
-    const index = parseLabels(sharedLabelsFile('imagenet_class_index.json'), 'imagenet_class_index.json');
-    assert.deepEqual(index.short, synset.short);
+  test('short labels equal every class name in expected_top5.json (written down from another source)', () => {
+    const table = JSON.parse(readFileSync(testImage('expected_top5.json'), 'utf8')) as {
+      results: Record<string, Record<string, [number, string, number][]>>;
+    };
+    const named = Object.values(table.results).flatMap((photos) =>
+      Object.values(photos).flatMap((top5) => top5.map(([index, name]) => ({ index, name }))),
+    );
+    assert.ok(new Set(named.map((row) => row.index)).size >= 30, 'enough distinct classes to mean something');
+    const mismatches = named.filter((row) => imagenet.short[row.index] !== row.name);
+    assert.deepEqual(mismatches, []);
   });
 
   test('imagenet_labels_1001_with_background.txt has "background" then the same 1000 classes', () => {
-    const withBackground = parseLabels(
-      sharedLabelsFile('imagenet_labels_1001_with_background.txt'),
-      'bg.txt',
-    );
+    const withBackground = parseLabels(readFileSync(LABELS_1001(), 'utf8'), 'bg.txt');
     assert.equal(withBackground.full.length, 1001);
     assert.equal(withBackground.full[0], 'background');
-    assert.deepEqual(withBackground.short.slice(1), synset.short);
+    assert.deepEqual(withBackground.full.slice(1), imagenet.full);
+    assert.deepEqual(withBackground.short.slice(1), imagenet.short);
+  });
+
+  test('the same 1000 classes as synset lines ("<WordNet id> <label>") parse to the same labels', () => {
+    // synset_words.txt itself is not committed (test/assets/PROVENANCE.md); the ids here only need its format.
+    const synset = lines(text)
+      .map((line, index) => `n${String(index).padStart(8, '0')} ${line}\n`)
+      .join('');
+    assert.deepEqual(parseLabels(synset, 'synset_words.txt'), imagenet);
+    const real = parseLabels(
+      'n01440764 tench, Tinca tinca\nn02099601 golden retriever\nn07697537 hotdog, hot dog, red hot\n',
+      'synset.txt',
+    );
+    assert.deepEqual(real.full, [imagenet.full[0], imagenet.full[207], imagenet.full[934]]);
+    assert.deepEqual(real.short, ['tench', 'golden_retriever', 'hotdog']);
+  });
+
+  test('a Keras class index of the same 1000 names, keys in any order, gives the same short labels', () => {
+    // Written out by hand: JSON.stringify of an object puts integer keys in ascending order whatever we do.
+    const index = `{${imagenet.short
+      .map((name, i) => `"${String(i)}": ${JSON.stringify([`n${String(i).padStart(8, '0')}`, name])}`)
+      .reverse()
+      .join(', ')}}`;
+    assert.ok(index.startsWith('{"999": ["n00000999","toilet_tissue"], "998": '));
+    assert.deepEqual(parseLabels(index, 'imagenet_class_index.json').short, imagenet.short);
   });
 });

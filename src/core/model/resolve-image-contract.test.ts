@@ -7,7 +7,7 @@ import type { Labels } from './labels.js';
 import { IMAGENET_MEAN, IMAGENET_STD, resolveImageContract } from './resolve-image-contract.js';
 import { labelsFromList } from './labels.js';
 
-// TensorInfo lists as the real models in ../shared/models report them.
+// TensorInfo lists as the real MobileNet and SqueezeNet ONNX files report them (written out here: no file is read).
 const MOBILENET_IMAGENET = {
   inputs: [{ name: 'input', type: 'FP32', shape: [-1, 3, 224, 224] }],
   outputs: [{ name: 'logits', type: 'FP32', shape: [-1, 1000] }],

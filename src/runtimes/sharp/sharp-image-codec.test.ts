@@ -5,14 +5,14 @@ import sharp, { type Sharp } from 'sharp';
 import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
 import { SharpImageCodec } from './sharp-image-codec.js';
 import type { DecodeRequest } from '../../core/preprocess/image-codec.js';
-import { sharedImage } from '../../../test/helpers/paths.js';
+import { testImage } from '../../../test/helpers/paths.js';
 
-const photo = readFileSync(sharedImage('golden_retriever_puppy.jpg'));
+const photo = readFileSync(testImage('hotdog.jpg'));
 // Not square, so a wrong width/height swap changes the resize and the crop.
 const wide = (): Sharp => sharp(photo).resize(320, 200, { fit: 'cover' });
 
 const variants: [string, () => Promise<Buffer>][] = [
-  ['the shared photo', () => Promise.resolve(photo)],
+  ['a camera photo as published (hotdog.jpg)', () => Promise.resolve(photo)],
   ['baseline 4:2:0', () => wide().jpeg().toBuffer()],
   ['progressive', () => wide().jpeg({ progressive: true }).toBuffer()],
   ['4:4:4', () => wide().jpeg({ chromaSubsampling: '4:4:4' }).toBuffer()],
