@@ -24,7 +24,7 @@ export interface MultipartLimits {
 
 /**
  * The limits /predict applies. Parts, files and fields are the ones @fastify/multipart had (docs/api.md);
- * 16 KiB of part headers is busboy's own bound and 100 lines its header pairs, refused here rather than cut.
+ * 16 KiB and 100 lines of headers per part are refused here (busboy read 80 KiB and cut the rest silently).
  */
 export const FORM_LIMITS: MultipartLimits = Object.freeze({
   maxParts: 40,
@@ -61,6 +61,7 @@ export function parseMultipart(body: Buffer, contentType: string, limits: Multip
   const opensBody =
     body.length >= delimiter.length - 2 &&
     body.compare(delimiter, 2, delimiter.length, 0, delimiter.length - 2) === 0;
+  if (body.length === 0) throw malformed(`the body is empty; even an empty form is --${boundary}--`);
   const first = opensBody ? -2 : body.indexOf(delimiter);
   if (first === -1)
     throw malformed(`no line in the body is --${boundary}, the boundary its Content-Type names`);
