@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
 import type { InferenceService } from '../../core/inference-service.js';
 import type { Logger } from '../../core/logger.js';
 import { SkiffError, isSkiffError } from '../../core/errors.js';
@@ -165,17 +164,6 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     },
   );
 
-  await app.register(multipart, {
-    limits: {
-      fileSize: options.maxBodyBytes,
-      files: 1,
-      fields: 20,
-      parts: 40,
-      fieldSize: 64 * 1024,
-      headerPairs: 100,
-    },
-  });
-
   const routes: RoutePattern[] = [];
   const documented: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {
@@ -220,7 +208,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
 
   // Routes come after the handlers: scopes registered later inherit them.
-  registerPredictRoute(app, options);
+  await registerPredictRoute(app, options);
   registerHealthRoutes(app, options.service);
   await registerOipRoutes(app, options.service);
   registerV1Routes(app, options.service, options.defaultTopK);
@@ -290,7 +278,6 @@ function toHttpError(error: unknown, contentType: string, path: string): HttpErr
   const fastifyError = error as Partial<FastifyError> & { code?: string };
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-    case 'FST_REQ_FILE_TOO_LARGE':
       return {
         status: 413,
         code: 'SKIFF_BODY_TOO_LARGE',
@@ -319,15 +306,6 @@ function toHttpError(error: unknown, contentType: string, path: string): HttpErr
         code: 'SKIFF_BAD_REQUEST',
         message: 'the Content-Length header does not match the body',
       };
-    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-    case 'FST_PARTS_LIMIT':
-    case 'FST_FILES_LIMIT':
-    case 'FST_FIELDS_LIMIT':
-      return {
-        status: 400,
-        code: 'SKIFF_BAD_REQUEST',
-        message: `malformed multipart request: ${fastifyError.message ?? ''}`,
-      };
   }
   if (
     typeof fastifyError.statusCode === 'number' &&
@@ -338,18 +316,6 @@ function toHttpError(error: unknown, contentType: string, path: string): HttpErr
       status: fastifyError.statusCode,
       code: 'SKIFF_BAD_REQUEST',
       message: fastifyError.message ?? 'bad request',
-    };
-  }
-  if (
-    error instanceof Error &&
-    /Multipart: Boundary not found|Unexpected end of (form|multipart)|Malformed part header/i.test(
-      error.message,
-    )
-  ) {
-    return {
-      status: 400,
-      code: 'SKIFF_BAD_REQUEST',
-      message: `malformed multipart request: ${error.message}`,
     };
   }
   return { status: 500, code: 'SKIFF_INTERNAL', message: 'internal error' };
