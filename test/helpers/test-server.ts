@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServeConfig } from '../../src/config/serve-options.js';
@@ -63,4 +64,46 @@ export async function postImage(
   const form = new FormData();
   form.append('image', new Blob([bytes], { type }), fileName);
   return fetch(url, { method: 'POST', body: form });
+}
+
+/**
+ * POSTs `body` in 64 KiB writes with node:http and resolves with the answer even when the server answers
+ * before reading the body and closes the connection (a 413 from its Content-Length): fetch() then reports
+ * the broken upload (EPIPE) instead, depending on how much it had written. `chunked` leaves out Content-Length.
+ */
+export function postEarlyAnswer(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  chunked = false,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, {
+      method: 'POST',
+      headers: {
+        ...headers,
+        ...(chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(body.length) }),
+      },
+    });
+    let answered = false;
+    request.on('response', (response) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    // A write cut off by the server's close is expected once it has answered; 'response' has the answer.
+    let cutOff: Error | undefined;
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ECONNRESET') cutOff = error;
+      else reject(error);
+    });
+    request.on('close', () => {
+      if (!answered) reject(cutOff ?? new Error('the connection closed without an answer'));
+    });
+    for (let at = 0; at < body.length; at += 64 * 1024) request.write(body.subarray(at, at + 64 * 1024));
+    request.end();
+  });
 }

@@ -1,6 +1,5 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import multipart from '@fastify/multipart';
 import type { InferenceService } from '../../core/inference-service.js';
 import type { DecodePool } from '../decode/decode-pool.js';
 import type { Logger } from '../../core/logger.js';
@@ -112,16 +111,6 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       (uiAssets !== undefined && isPublicUiPath(path)),
   });
   registerBodyParsers(app);
-  await app.register(multipart, {
-    limits: {
-      fileSize: options.maxBodyBytes,
-      files: 1,
-      fields: 20,
-      parts: 40,
-      fieldSize: 64 * 1024,
-      headerPairs: 100,
-    },
-  });
 
   const methods = new RouteMethods();
   methods.watch(app);
@@ -151,7 +140,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
 
   // Routes come after the handlers: scopes registered later inherit them.
-  registerPredictRoute(app, options);
+  await registerPredictRoute(app, options);
   registerHealthRoutes(app, options.service);
   await registerOipRoutes(app, options.service, options.decoder);
   registerV1Routes(app, options);

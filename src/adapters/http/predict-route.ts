@@ -4,6 +4,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { RequestContext } from '../../core/request/request-context.js';
 import { tensorToRows } from '../decode/tensor-rows.js';
 import { contextOf, jsonBytes } from './http-context.js';
+import { FORM_LIMITS, isFilePart, parseMultipart } from './multipart-body.js';
 
 export const PREDICT_USAGE =
   'send the image as a multipart/form-data file field named "image" (curl -F image=@dog.jpg), or as the raw body with Content-Type image/*';
@@ -18,7 +19,18 @@ interface PredictQuery {
  * The seed's route: an image in, `{"success": true, "predictions": [{label, probability}, ...]}` out.
  * `?details=1` adds each class index and its full label without changing the seed's fields.
  */
-export function registerPredictRoute(app: FastifyInstance, options: HttpAppOptions): void {
+export async function registerPredictRoute(app: FastifyInstance, options: HttpAppOptions): Promise<void> {
+  await app.register(async (scope) => {
+    // Forms are read whole, like every other body, so that --max-body-bytes (the bodyLimit) counts each byte,
+    // preamble and epilogue included; the parts are then views into that one Buffer. Only /predict takes them.
+    scope.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, body);
+    });
+    registerRoute(scope, options);
+  });
+}
+
+function registerRoute(app: FastifyInstance, options: HttpAppOptions): void {
   app.post<{ Querystring: PredictQuery }>(
     '/predict',
     { config: { inference: true } },
@@ -29,7 +41,7 @@ export function registerPredictRoute(app: FastifyInstance, options: HttpAppOptio
         return reply.send(await scoreRows(context, options, model, request.body));
       }
       const k = topKText === undefined ? options.defaultTopK : parseTopK(topKText);
-      const image = await readImage(request);
+      const image = readImage(request);
       const result = await options.service.classifyImage(context, model, image, k);
       const withDetails = details === '1' || details === 'true';
       return reply.send({
@@ -54,12 +66,12 @@ function parseTopK(text: string): number {
   return Number(text);
 }
 
-async function readImage(request: FastifyRequest): Promise<Uint8Array> {
+function readImage(request: FastifyRequest): Uint8Array {
   const type = request.headers['content-type'] ?? '';
-  if (request.isMultipart()) return readMultipartImage(request);
+  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  if (/^multipart\/form-data\s*(;|$)/i.test(type)) return imageFromForm(body, type);
   if (/^(image\/|application\/octet-stream)/i.test(type)) {
-    const body = request.body;
-    if (!Buffer.isBuffer(body) || body.length === 0)
+    if (body.length === 0)
       throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the request body is empty; ' + PREDICT_USAGE);
     return body;
   }
@@ -70,20 +82,13 @@ async function readImage(request: FastifyRequest): Promise<Uint8Array> {
   );
 }
 
-async function readMultipartImage(request: FastifyRequest): Promise<Uint8Array> {
+/** The file field "image"; any other field is only named in the error when there is none. */
+function imageFromForm(body: Buffer, type: string): Buffer {
   const seen: string[] = [];
   let image: Buffer | undefined;
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname === 'image' && image === undefined) {
-        image = await part.toBuffer();
-      } else {
-        seen.push(part.fieldname);
-        part.file.resume();
-      }
-    } else {
-      seen.push(part.fieldname);
-    }
+  for (const part of parseMultipart(body, type, FORM_LIMITS)) {
+    if (part.name === 'image' && isFilePart(part)) image = part.data;
+    else seen.push(part.name);
   }
   if (image === undefined) {
     const found = seen.length === 0 ? 'no fields' : `fields ${seen.map((s) => `"${s}"`).join(', ')}`;
