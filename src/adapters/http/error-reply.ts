@@ -58,27 +58,6 @@ function fromFramework(error: unknown, contentType: string, path: string): unkno
       return new SkiffError('SKIFF_BAD_REQUEST', 'the URL path is not valid percent-encoded UTF-8');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new SkiffError('SKIFF_BAD_REQUEST', 'the Content-Length header does not match the body');
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return new SkiffError(
-        'SKIFF_BODY_TOO_LARGE',
-        'the request body is larger than the limit (--max-body-bytes)',
-      );
-    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-    case 'FST_PARTS_LIMIT':
-    case 'FST_FILES_LIMIT':
-    case 'FST_FIELDS_LIMIT':
-      return new SkiffError(
-        'SKIFF_BAD_REQUEST',
-        `malformed multipart request: ${fastifyError.message ?? ''}`,
-      );
-  }
-  if (
-    error instanceof Error &&
-    /Multipart: Boundary not found|Unexpected end of (form|multipart)|Malformed part header/i.test(
-      error.message,
-    )
-  ) {
-    return new SkiffError('SKIFF_BAD_REQUEST', `malformed multipart request: ${error.message}`);
   }
   if (fastifyError.statusCode === 414)
     return new SkiffError(
