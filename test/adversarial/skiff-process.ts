@@ -1,41 +1,48 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cliPath } from '../helpers/paths.js';
 
 /** One JSON line of the server's log, as pino wrote it. */
 export type LogRecord = Readonly<Record<string, unknown>> & { readonly msg?: unknown };
-
-export interface SkiffProcess {
-  readonly pid: number;
-  readonly url: string;
-  /** The gRPC port, or -1 when the server was started without gRPC. */
-  readonly grpcPort: number;
-  /** The folder the server runs in (its cwd and cache): a path that must never show up in an answer. */
-  readonly workDir: string;
-  /** Everything written to stderr so far. */
-  readonly stderr: () => string;
-  /** The JSON log lines so far (empty with --log-format pretty). */
-  readonly records: () => readonly LogRecord[];
-  readonly alive: () => boolean;
-  readonly exited: Promise<ProcessExit>;
-  /** SIGKILL, then waits for the exit. */
-  kill(): Promise<ProcessExit>;
-}
 
 export interface ProcessExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }
 
+/** A `skiff serve` child process, from the moment it is spawned. */
+export interface LaunchedSkiff {
+  readonly pid: number;
+  /** The folder the server runs in (its cwd and cache): a path that must never show up in an answer. */
+  readonly workDir: string;
+  /** Everything written to stderr so far. */
+  readonly stderr: () => string;
+  /** The JSON log lines so far (none with --log-format pretty). */
+  readonly records: () => readonly LogRecord[];
+  readonly alive: () => boolean;
+  readonly exited: Promise<ProcessExit>;
+  /** Resolves with the first log line matching, undefined if the process exits or `timeoutMs` passes first. */
+  logLine(test: (record: LogRecord) => boolean, timeoutMs: number): Promise<LogRecord | undefined>;
+  /** SIGKILL, wait for the exit, remove the work folder. */
+  kill(): Promise<ProcessExit>;
+}
+
+/** A server that said it listens: where to reach it. */
+export interface SkiffProcess extends LaunchedSkiff {
+  readonly url: string;
+  /** The gRPC port, or -1 when the server runs without gRPC. */
+  readonly grpcPort: number;
+}
+
 export interface StartOptions {
   /** Resolve once the server says "listening" instead of "ready in" (a model that may never load). */
   readonly untilListening?: boolean;
   readonly timeoutMs?: number;
-  /** Adds nothing to the command line: the caller passes every serve flag but host and ports. */
-  readonly rawArgs?: boolean;
+  /** The server's cwd and cache; handed over: removed when the server is killed. */
   readonly workDir?: string;
 }
 
@@ -62,42 +69,32 @@ function environment(workDir: string): NodeJS.ProcessEnv {
 }
 
 /**
- * Spawns the built `skiff serve` with default settings on 127.0.0.1, HTTP and gRPC on free ports, JSON logs;
- * `args` adds flags. Resolves once the server is ready (or listening); rejects with its log if it exits or
- * takes longer than `timeoutMs`.
+ * Spawns the built `skiff serve` with default settings, on 127.0.0.1 with HTTP and gRPC on free ports and
+ * JSON logs unless `args` says otherwise.
  */
-export function spawnSkiff(args: readonly string[], options: StartOptions = {}): ChildProcess {
-  const workDir = options.workDir ?? makeWorkDir();
-  const base = options.rawArgs === true ? [] : ['--host', '127.0.0.1', '--port', '0', '--grpc-port', '0'];
-  const hasFormat = args.includes('--log-format');
-  const child = spawn(
-    process.execPath,
-    [cliPath(), 'serve', ...base, ...(hasFormat ? [] : ['--log-format', 'json']), ...args],
-    { cwd: workDir, env: environment(workDir), stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-export async function startSkiff(args: readonly string[], options: StartOptions = {}): Promise<SkiffProcess> {
-  const workDir = options.workDir ?? makeWorkDir();
-  const child = spawnSkiff(args, { ...options, workDir });
+export function launchSkiff(args: readonly string[], workDir = makeWorkDir()): LaunchedSkiff {
+  const base = ['--host', '127.0.0.1', '--port', '0', '--grpc-port', '0'];
+  const format = args.includes('--log-format') ? [] : ['--log-format', 'json'];
+  const child = spawn(process.execPath, [cliPath(), 'serve', ...base, ...format, ...args], {
+    cwd: workDir,
+    env: environment(workDir),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not spawn skiff serve');
+  children.add(child);
   let stderr = '';
   let pending = '';
   const records: LogRecord[] = [];
   let exit: ProcessExit | undefined;
   const exited = new Promise<ProcessExit>((resolve) =>
     child.once('exit', (code, signal) => {
+      children.delete(child);
       exit = { code, signal };
       resolve(exit);
     }),
   );
-  const stderrStream = child.stderr;
-  if (stderrStream === null) throw new Error('no stderr pipe');
-  stderrStream.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     const text = chunk.toString('utf8');
     stderr += text;
     pending += text;
@@ -112,35 +109,50 @@ export async function startSkiff(args: readonly string[], options: StartOptions 
       }
     }
   });
-  const kill = async (): Promise<ProcessExit> => {
-    if (exit === undefined) child.kill('SIGKILL');
-    return exited;
+  return {
+    pid,
+    workDir,
+    stderr: () => stderr,
+    records: () => records,
+    alive: () => exit === undefined,
+    exited,
+    logLine: async (test, timeoutMs) => {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const found = records.find(test);
+        if (found !== undefined) return found;
+        if (exit !== undefined || performance.now() > deadline) return undefined;
+        await sleep(20);
+      }
+    },
+    kill: async () => {
+      if (exit === undefined) child.kill('SIGKILL');
+      const result = await exited;
+      rmSync(workDir, { recursive: true, force: true });
+      return result;
+    },
   };
+}
+
+const message =
+  (pattern: RegExp) =>
+  (record: LogRecord): boolean =>
+    typeof record.msg === 'string' && pattern.test(record.msg);
+
+/** Launches the server and resolves once it is ready (or listening); rejects with its log otherwise. */
+export async function startSkiff(args: readonly string[], options: StartOptions = {}): Promise<SkiffProcess> {
+  const launched = launchSkiff(args, options.workDir);
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const wanted = options.untilListening === true ? /^listening/ : /^ready in /;
-  const deadline = performance.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    const line = records.find((r) => typeof r.msg === 'string' && wanted.test(r.msg));
-    const listening = records.find((r) => typeof r.msg === 'string' && r.msg.startsWith('listening'));
-    if (line !== undefined && listening !== undefined && typeof listening.url === 'string') {
-      const grpcPort = typeof listening.grpcPort === 'number' ? listening.grpcPort : -1;
-      return {
-        pid,
-        url: listening.url,
-        grpcPort,
-        workDir,
-        stderr: () => stderr,
-        records: () => records,
-        alive: () => exit === undefined,
-        exited,
-        kill,
-      };
-    }
-    if (exit !== undefined)
-      throw new Error(`skiff serve exited (${JSON.stringify(exit)}) before it was up:\n${stderr}`);
-    if (performance.now() > deadline) {
-      await kill();
-      throw new Error(`skiff serve was not up within ${options.timeoutMs ?? 30_000} ms:\n${stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  const up = await launched.logLine(message(wanted), timeoutMs);
+  const listening = launched.records().find(message(/^listening/));
+  if (up === undefined || listening === undefined || typeof listening.url !== 'string') {
+    await launched.kill();
+    throw new Error(`skiff serve was not up within ${timeoutMs} ms:\n${launched.stderr()}`);
   }
+  return {
+    ...launched,
+    url: listening.url,
+    grpcPort: typeof listening.grpcPort === 'number' ? listening.grpcPort : -1,
+  };
 }
