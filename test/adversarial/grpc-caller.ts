@@ -19,6 +19,8 @@ export interface GrpcCallOptions {
 export interface GrpcAnswer extends Answer {
   /** Trailing metadata as text, for leak checks. */
   readonly trailers: string;
+  /** The encoded response message of an OK answer. */
+  readonly response?: Buffer;
 }
 
 /**
@@ -52,7 +54,9 @@ export class GrpcCaller {
     return new Promise((resolve) => {
       let trailers = '';
       let settled = false;
-      const settle = (answer: Omit<GrpcAnswer, 'ms' | 'protocol' | 'trailers'>): void => {
+      const settle = (
+        answer: Omit<GrpcAnswer, 'ms' | 'protocol' | 'trailers'> & { response?: Buffer },
+      ): void => {
         if (settled) return;
         settled = true;
         resolve({ ...answer, protocol: 'grpc', ms: performance.now() - started, trailers });
@@ -66,15 +70,24 @@ export class GrpcCaller {
         { deadline: Date.now() + options.timeoutMs },
         (error: ServiceError | null, response?: Buffer) => {
           if (error === null) {
-            settle({ code: 'OK', text: '', bytes: response?.length ?? 0 });
+            ok = response ?? Buffer.alloc(0);
+            settleOk();
             return;
           }
           trailers = JSON.stringify(error.metadata.toJSON());
           settle({ code: Status[error.code], text: error.details, bytes: 0 });
         },
       );
+      // A success's trailers come with the status, which may follow the callback: it waits for both.
+      let ok: Buffer | undefined;
+      let statusSeen = false;
+      const settleOk = (): void => {
+        if (ok !== undefined && statusSeen) settle({ code: 'OK', text: '', bytes: ok.length, response: ok });
+      };
       call.on('status', (status) => {
         trailers = JSON.stringify(status.metadata.toJSON());
+        statusSeen = true;
+        settleOk();
       });
       if (options.cancelAfterMs !== undefined) {
         setTimeout(() => {

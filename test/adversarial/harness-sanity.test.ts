@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AttackMonitor } from './attack-monitor.js';
+import { findLeaks } from './find-leaks.js';
 import { assertHarmless } from './expectations.js';
 import type { Answer } from './http-answer.js';
 import { sendHttp } from './http-answer.js';
@@ -51,4 +52,17 @@ test('the watchdog SIGKILLs a server past its RSS ceiling', { timeout: 30_000 },
   } finally {
     await server.kill();
   }
+});
+
+test('the leak finder flags paths, stacks and runtime internals, and passes ordinary messages', () => {
+  const workDir = '/tmp/skiff-attack-abc123';
+  assert.deepEqual(findLeaks('model "good" is not ready (loading: warming up)', workDir), []);
+  assert.deepEqual(findLeaks('no route GET /v2/models/x/nope; see docs/api.md', workDir), []);
+  assert.equal(findLeaks(`labels file ${workDir}/repository/m/labels.txt is empty`, workDir).length, 1);
+  assert.equal(findLeaks('Error: boom\n    at run (file:///app/dist/src/x.js:10:5)', workDir).length, 2);
+  assert.equal(
+    findLeaks('Status Message: reshape_helper.h:91 onnxruntime::ReshapeHelper::ReshapeHelper(', workDir)
+      .length,
+    1,
+  );
 });

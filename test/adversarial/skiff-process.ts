@@ -139,20 +139,34 @@ const message =
   (record: LogRecord): boolean =>
     typeof record.msg === 'string' && pattern.test(record.msg);
 
+/** Where the server listens, from its JSON "listening" line or, with --log-format pretty, its text form. */
+function listeningAt(launched: LaunchedSkiff): { url: string; grpcPort: number } | undefined {
+  const record = launched.records().find(message(/^listening/));
+  if (record !== undefined && typeof record.url === 'string')
+    return { url: record.url, grpcPort: typeof record.grpcPort === 'number' ? record.grpcPort : -1 };
+  const line = /^\S+ INFO\s+listening\b.*$/m.exec(launched.stderr())?.[0];
+  const url = line === undefined ? undefined : / url=(http:\/\/\S+)/.exec(line)?.[1];
+  if (line === undefined || url === undefined) return undefined;
+  return { url, grpcPort: Number(/ grpcPort=(\d+)/.exec(line)?.[1] ?? -1) };
+}
+
+function isReady(launched: LaunchedSkiff): boolean {
+  return launched.records().some(message(/^ready in /)) || /^\S+ INFO\s+ready in /m.test(launched.stderr());
+}
+
 /** Launches the server and resolves once it is ready (or listening); rejects with its log otherwise. */
 export async function startSkiff(args: readonly string[], options: StartOptions = {}): Promise<SkiffProcess> {
   const launched = launchSkiff(args, options.workDir);
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const wanted = options.untilListening === true ? /^listening/ : /^ready in /;
-  const up = await launched.logLine(message(wanted), timeoutMs);
-  const listening = launched.records().find(message(/^listening/));
-  if (up === undefined || listening === undefined || typeof listening.url !== 'string') {
-    await launched.kill();
-    throw new Error(`skiff serve was not up within ${timeoutMs} ms:\n${launched.stderr()}`);
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const at = listeningAt(launched);
+    if (at !== undefined && (options.untilListening === true || isReady(launched)))
+      return { ...launched, ...at };
+    if (!launched.alive() || performance.now() > deadline) {
+      await launched.kill();
+      throw new Error(`skiff serve was not up within ${timeoutMs} ms:\n${launched.stderr()}`);
+    }
+    await sleep(20);
   }
-  return {
-    ...launched,
-    url: listening.url,
-    grpcPort: typeof listening.grpcPort === 'number' ? listening.grpcPort : -1,
-  };
 }
