@@ -2,6 +2,7 @@
 // a 1 MB request can make the server build a response of hundreds of MB. Duplicates are invalid (Triton
 // refuses them), so the expected answer is a fast 400 / INVALID_ARGUMENT and no memory growth.
 import { test } from 'node:test';
+import type { AttackReport } from './attack-report.js';
 import { assertHarmless } from './expectations.js';
 import { GrpcCaller } from './grpc-caller.js';
 import { sendHttp } from './http-answer.js';
@@ -10,6 +11,12 @@ import type { HttpPayload } from './inference-payloads.js';
 import { runAttack } from './run-attack.js';
 
 const TIMEOUT_MS = 20_000;
+
+/** Duplicate outputs are an invalid request: anything but a refusal as such is a failure. */
+function notRefused(report: AttackReport, wanted: string): string | false {
+  const other = report.answers.filter((answer) => answer.code !== wanted).map((answer) => answer.code);
+  return other.length > 0 && `duplicate outputs were not refused with ${wanted}: ${other.join(', ')}`;
+}
 
 function restRequest(copies: number, classification: number | undefined): HttpPayload {
   const raw = imageTensor(1);
@@ -57,7 +64,7 @@ for (const [copies, classification] of [
           return [answer];
         },
       });
-      assertHarmless(report);
+      assertHarmless(report, {}, [notRefused(report, '400')]);
     },
   );
 }
@@ -90,7 +97,7 @@ for (const copies of [1000, 10_000]) {
           }
         },
       });
-      assertHarmless(report);
+      assertHarmless(report, {}, [notRefused(report, 'INVALID_ARGUMENT')]);
     },
   );
 }
