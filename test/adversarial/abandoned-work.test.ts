@@ -6,6 +6,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertHarmless } from './expectations.js';
 import type { Answer } from './http-answer.js';
+import { sendHttp } from './http-answer.js';
 import { GrpcCaller } from './grpc-caller.js';
 import { INPUT, imageTensor, photo, predictRequest } from './inference-payloads.js';
 import type { InferenceCounts } from './metrics-scrape.js';
@@ -28,6 +29,21 @@ function repositoryPlan(): { workDir: string; serverArgs: string[] } {
   const workDir = makeWorkDir();
   const repository = makeRepository(workDir, { [TARGET]: 'copy', [LEGIT]: 'copy' });
   return { workDir, serverArgs: ['--model-repository', repository] };
+}
+
+/**
+ * The target's counts before the attack, once one ordinary request to it has been seen to add exactly one
+ * inference: the counter this test relies on does count what it should.
+ */
+async function countedBaseline(context: AttackContext): Promise<InferenceCounts> {
+  const first = await inferenceCounts(context.server.url, TARGET);
+  const answer = await sendHttp(context.server.url, predictRequest(photo(), TARGET), 15_000);
+  const second = await inferenceCounts(context.server.url, TARGET);
+  if (answer.code !== '200' || second.inferences !== first.inferences + 1)
+    throw new Error(
+      `harness: one request to ${TARGET} answered ${answer.code} and counted ${second.inferences - first.inferences} inferences`,
+    );
+  return second;
 }
 
 /** Counts the target model's inferences until they stop changing (or OBSERVE_MS passed), noting each step. */
@@ -58,7 +74,7 @@ test(
       legitimateModel: LEGIT,
       attack: async (context) => {
         const payload = predictRequest(photo('macaw.jpg'), TARGET);
-        const before = await inferenceCounts(context.server.url, TARGET);
+        const before = await countedBaseline(context);
         await Promise.all(Array.from({ length: ABANDONED }, () => abandonHttp(context.server.url, payload)));
         ran = (await countAfterwards(context, before)).inferences - before.inferences;
         return [];
@@ -90,7 +106,7 @@ test(
         encoder.close();
         const session = new RawGrpcSession(context.server.grpcPort);
         try {
-          const before = await inferenceCounts(context.server.url, TARGET);
+          const before = await countedBaseline(context);
           await Promise.all(Array.from({ length: ABANDONED }, () => session.abandon('ModelInfer', message)));
           ran = (await countAfterwards(context, before)).inferences - before.inferences;
         } finally {
@@ -125,7 +141,7 @@ test(
       ...plan,
       legitimateModel: LEGIT,
       attack: async (context) => {
-        const before = await inferenceCounts(context.server.url, TARGET);
+        const before = await countedBaseline(context);
         const answer = await new Promise<Answer | undefined>((resolve) => {
           const started = performance.now();
           const request = http.request(

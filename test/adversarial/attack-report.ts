@@ -26,6 +26,8 @@ export interface AttackReport {
   readonly afterRssGrowthMiB: number | undefined;
   readonly probeMs: Quantiles;
   readonly probeFailures: number;
+  /** The same probe against a trivial server in its own process: what the machine alone adds. */
+  readonly referenceProbeMs: Quantiles;
   readonly legitimate: LegitimateResult;
   readonly survived: boolean;
   readonly watchdogFired: boolean;
@@ -67,7 +69,7 @@ export function formatReport(report: AttackReport): string {
   return [
     `${report.name}: answers [${codes || 'none'}] in p50 ${fixed(report.answerMs.p50)} / max ${fixed(report.answerMs.max)} ms (attack ${fixed(report.attackMs)} ms)`,
     `  RSS start ${fixed(report.startRssMiB)} MiB, peak +${fixed(report.peakRssGrowthMiB)}, after +${report.afterRssGrowthMiB === undefined ? '-' : fixed(report.afterRssGrowthMiB)}` +
-      `; probe p50 ${fixed(report.probeMs.p50, 1)} p99 ${fixed(report.probeMs.p99, 1)} max ${fixed(report.probeMs.max, 1)} ms (${report.probeMs.count} probes, ${report.probeFailures} failed)`,
+      `; probe p50 ${fixed(report.probeMs.p50, 1)} p99 ${fixed(report.probeMs.p99, 1)} max ${fixed(report.probeMs.max, 1)} ms (${report.probeMs.count} probes, ${report.probeFailures} failed; reference p99 ${fixed(report.referenceProbeMs.p99, 1)})`,
     `  legitimate ${legit.ok} ok / ${legit.failed} failed ${JSON.stringify(legit.outcomes)}; survived ${report.survived ? 'yes' : `NO${report.watchdogFired ? ' (watchdog)' : ''} ${JSON.stringify(report.exit)}`}`,
     ...(notes === '' ? [] : [`  ${notes}`]),
   ].join('\n');

@@ -17,7 +17,7 @@ test(
   { timeout: 60_000 },
   async (t) => {
     const report = await runAttack(t, {
-      name: 'benign: 10 /predict, 10 OIP infer, 10 unknown model',
+      name: 'benign: 30 /predict, 30 OIP infer, 30 unknown model',
       attack: async ({ server }) => {
         const answers: Answer[] = [];
         for (const payload of [
@@ -25,12 +25,12 @@ test(
           oipInferRequest(MODEL),
           oipInferRequest('no-such-model'),
         ])
-          for (let i = 0; i < 10; i++) answers.push(await sendHttp(server.url, payload, 10_000));
+          for (let i = 0; i < 30; i++) answers.push(await sendHttp(server.url, payload, 10_000));
         return answers;
       },
     });
     assertHarmless(report);
-    assert.deepEqual(report.codes, { '200': 20, '404': 10 });
+    assert.deepEqual(report.codes, { '200': 60, '404': 30 });
   },
 );
 
@@ -40,6 +40,7 @@ test('the watchdog SIGKILLs a server past its RSS ceiling', { timeout: 30_000 },
     const monitor = new AttackMonitor({
       pid: server.pid,
       url: server.url,
+      referenceUrl: server.url,
       intervalMs: 50,
       rssCeilingBytes: 1,
       probeTimeoutMs: 1000,

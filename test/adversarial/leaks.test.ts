@@ -192,6 +192,13 @@ test(
           if (answer.code !== want)
             wrong.push(`${method} with ${who} answered ${answer.code} (want ${want})`);
         }
+        // Control: with the token the same call gets past authentication, so a refusal above is the token's.
+        const trusted = await grpc.call(method, request, {
+          timeoutMs: 15_000,
+          metadata: { authorization: `Bearer ${TOKEN}` },
+        });
+        answered.push(`${method} with the token: ${trusted.code}`);
+        if (trusted.code === Status[Status.UNAUTHENTICATED]) wrong.push(`${method} refused the right token`);
       }
     } finally {
       grpc.close();

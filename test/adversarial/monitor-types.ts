@@ -2,6 +2,11 @@
 export interface MonitorSettings {
   readonly pid: number;
   readonly url: string;
+  /**
+   * A trivial HTTP server in a process of its own, probed beside the server: its latency is what the machine
+   * itself (other people's work on a shared host included) adds to any probe.
+   */
+  readonly referenceUrl: string;
   readonly intervalMs: number;
   readonly rssCeilingBytes: number;
   readonly probeTimeoutMs: number;
@@ -27,6 +32,7 @@ export interface MonitorSamples {
   readonly probes: readonly ProbeSample[];
   /** Ticks with no probe sent because too many were still unanswered (each one a stall the samples miss). */
   readonly skippedProbes: number;
+  readonly referenceProbes: readonly ProbeSample[];
   readonly watchdogFiredAt: number | undefined;
 }
 

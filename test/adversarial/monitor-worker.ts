@@ -7,36 +7,50 @@ import type { MonitorSettings, MonitorSamples, ProbeSample, RssSample } from './
 import { clock as now } from './monitor-types.js';
 
 const settings = workerData as MonitorSettings;
-const agent = new http.Agent({ keepAlive: true, maxSockets: settings.maxOutstandingProbes });
-const rss: RssSample[] = [];
-const probes: ProbeSample[] = [];
-let outstanding = 0;
-let skippedProbes = 0;
-let watchdogFiredAt: number | undefined;
 
-function probe(scheduledAt: number): void {
-  // Open loop: a probe is due every tick whether or not the last one came back, and its latency counts
-  // from when it was due, so a stalled event loop shows as the whole stall, not as one slow sample.
-  if (outstanding >= settings.maxOutstandingProbes) {
-    skippedProbes++;
-    return;
+/**
+ * Open loop: a probe is due every tick whether or not the last one came back, and its latency counts from
+ * when it was due, so a stalled event loop shows as the whole stall, not as one slow sample.
+ */
+class Prober {
+  readonly samples: ProbeSample[] = [];
+  skipped = 0;
+  outstanding = 0;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: settings.maxOutstandingProbes });
+
+  constructor(private readonly url: string) {}
+
+  probe(scheduledAt: number): void {
+    if (this.outstanding >= settings.maxOutstandingProbes) {
+      this.skipped++;
+      return;
+    }
+    this.outstanding++;
+    let done = false;
+    const finish = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      this.outstanding--;
+      this.samples.push({ at: scheduledAt, ms: now() - scheduledAt, ok });
+    };
+    const request = http.get(this.url, { agent: this.agent }, (response) => {
+      response.resume();
+      response.on('end', () => finish(response.statusCode === 200));
+      response.on('error', () => finish(false));
+    });
+    request.setTimeout(settings.probeTimeoutMs, () => request.destroy(new Error('probe timed out')));
+    request.on('error', () => finish(false));
   }
-  outstanding++;
-  let done = false;
-  const finish = (ok: boolean): void => {
-    if (done) return;
-    done = true;
-    outstanding--;
-    probes.push({ at: scheduledAt, ms: now() - scheduledAt, ok });
-  };
-  const request = http.get(`${settings.url}/v2/health/live`, { agent }, (response) => {
-    response.resume();
-    response.on('end', () => finish(response.statusCode === 200));
-    response.on('error', () => finish(false));
-  });
-  request.setTimeout(settings.probeTimeoutMs, () => request.destroy(new Error('probe timed out')));
-  request.on('error', () => finish(false));
+
+  close(): void {
+    this.agent.destroy();
+  }
 }
+
+const server = new Prober(`${settings.url}/v2/health/live`);
+const reference = new Prober(settings.referenceUrl);
+const rss: RssSample[] = [];
+let watchdogFiredAt: number | undefined;
 
 const timer = setInterval(() => {
   const at = now();
@@ -53,7 +67,8 @@ const timer = setInterval(() => {
       }
     }
   }
-  if (bytes !== undefined && watchdogFiredAt === undefined) probe(at);
+  if (bytes !== undefined && watchdogFiredAt === undefined) server.probe(at);
+  reference.probe(at);
 }, settings.intervalMs);
 
 parentPort?.on('message', (message: unknown) => {
@@ -61,12 +76,19 @@ parentPort?.on('message', (message: unknown) => {
   clearInterval(timer);
   const deadline = now() + settings.probeTimeoutMs;
   const finish = (): void => {
-    if (outstanding > 0 && now() < deadline) {
+    if (server.outstanding + reference.outstanding > 0 && now() < deadline) {
       setTimeout(finish, 10);
       return;
     }
-    agent.destroy();
-    const samples: MonitorSamples = { rss, probes, skippedProbes, watchdogFiredAt };
+    server.close();
+    reference.close();
+    const samples: MonitorSamples = {
+      rss,
+      probes: server.samples,
+      skippedProbes: server.skipped,
+      referenceProbes: reference.samples,
+      watchdogFiredAt,
+    };
     parentPort?.postMessage(samples);
   };
   finish();

@@ -7,8 +7,10 @@ import type { Answer } from './http-answer.js';
 import { sendHttp } from './http-answer.js';
 import { MODEL, oipInferRequest, photo, predictRequest } from './inference-payloads.js';
 import { LegitimateTraffic } from './legitimate-traffic.js';
+import type { ProbeSample } from './monitor-types.js';
 import { clock } from './monitor-types.js';
 import { MIB, readRssBytes } from './proc-rss.js';
+import { startReferenceServer } from './reference-server.js';
 import type { SkiffProcess } from './skiff-process.js';
 import { startSkiff } from './skiff-process.js';
 
@@ -60,7 +62,6 @@ export async function runAttack(t: TestContext, plan: AttackPlan): Promise<Attac
 }
 
 async function attackServer(t: TestContext, server: SkiffProcess, plan: AttackPlan): Promise<AttackReport> {
-  const { settleMs, ceilingBytes } = settings();
   const legitModel = plan.legitimateModel ?? MODEL;
   const namesModel = plan.legitimateModel !== undefined;
   // A server that cannot serve a legitimate request before the attack would make every figure meaningless.
@@ -75,9 +76,29 @@ async function attackServer(t: TestContext, server: SkiffProcess, plan: AttackPl
     }
   }
   const before = readRssBytes(server.pid) ?? 0;
+  const reference = await startReferenceServer();
+  try {
+    return await monitored(t, server, plan, before, reference.url);
+  } finally {
+    reference.close();
+  }
+}
+
+/** The attack itself, between a monitor and legitimate traffic started before it and stopped after it. */
+async function monitored(
+  t: TestContext,
+  server: SkiffProcess,
+  plan: AttackPlan,
+  before: number,
+  referenceUrl: string,
+): Promise<AttackReport> {
+  const { settleMs, ceilingBytes } = settings();
+  const legitModel = plan.legitimateModel ?? MODEL;
+  const namesModel = plan.legitimateModel !== undefined;
   const monitor = new AttackMonitor({
     pid: server.pid,
     url: server.url,
+    referenceUrl,
     intervalMs: 50,
     rssCeilingBytes: before + ceilingBytes,
     probeTimeoutMs: 10_000,
@@ -111,7 +132,8 @@ async function attackServer(t: TestContext, server: SkiffProcess, plan: AttackPl
   const afterRss = readRssBytes(server.pid);
   const samples = await monitor.stop();
   const survived = server.alive() && afterRss !== undefined;
-  const inWindow = samples.probes.filter((p) => p.at >= start && p.at <= end + AFTERMATH_MS);
+  const attacked = (p: ProbeSample): boolean => p.at >= start && p.at <= end + AFTERMATH_MS;
+  const inWindow = samples.probes.filter(attacked);
   const peak = Math.max(startRss, ...samples.rss.filter((s) => s.at >= start).map((s) => s.bytes));
   const report: AttackReport = {
     name: plan.name,
@@ -125,6 +147,7 @@ async function attackServer(t: TestContext, server: SkiffProcess, plan: AttackPl
     // A tick with no probe sent (too many unanswered) is a stall at least as long as the probe timeout allows.
     probeMs: quantiles([...inWindow.map((p) => p.ms), ...Array<number>(samples.skippedProbes).fill(10_000)]),
     probeFailures: inWindow.filter((p) => !p.ok).length,
+    referenceProbeMs: quantiles(samples.referenceProbes.filter(attacked).map((p) => p.ms)),
     legitimate: legit,
     survived,
     watchdogFired: samples.watchdogFiredAt !== undefined,
