@@ -12,8 +12,7 @@ import { INPUT, imageTensor, photo, predictRequest } from './inference-payloads.
 import type { InferenceCounts } from './inference-counts.js';
 import { inferenceCounts } from './inference-counts.js';
 import { makeRepository } from './model-repository.js';
-import { abandonHttp } from './raw-http.js';
-import { RawGrpcSession } from './raw-grpc.js';
+import { sendGrpcThenLeave, sendHttpThenLeave } from './abandoning-client.js';
 import type { AttackContext } from './run-attack.js';
 import { runAttack } from './run-attack.js';
 import { makeWorkDir } from './skiff-process.js';
@@ -75,7 +74,10 @@ test(
       attack: async (context) => {
         const payload = predictRequest(photo('macaw.jpg'), TARGET);
         const before = await countedBaseline(context);
-        await Promise.all(Array.from({ length: ABANDONED }, () => abandonHttp(context.server.url, payload)));
+        const clients = await Promise.all(
+          Array.from({ length: ABANDONED }, () => sendHttpThenLeave(context.server.url, payload)),
+        );
+        await Promise.all(clients.map((client) => client.leave()));
         ran = (await countAfterwards(context, before)).inferences - before.inferences;
         return [];
       },
@@ -104,14 +106,14 @@ test(
           raw_input_contents: [imageTensor(1)],
         });
         encoder.close();
-        const session = new RawGrpcSession(context.server.grpcPort);
-        try {
-          const before = await countedBaseline(context);
-          await Promise.all(Array.from({ length: ABANDONED }, () => session.abandon('ModelInfer', message)));
-          ran = (await countAfterwards(context, before)).inferences - before.inferences;
-        } finally {
-          session.close();
-        }
+        const before = await countedBaseline(context);
+        const clients = await Promise.all(
+          Array.from({ length: ABANDONED }, () =>
+            sendGrpcThenLeave(context.server.grpcPort, 'ModelInfer', message),
+          ),
+        );
+        await Promise.all(clients.map((client) => client.leave()));
+        ran = (await countAfterwards(context, before)).inferences - before.inferences;
         const started = context.server
           .records()
           .filter((r) => r.protocol === 'grpc' && r.method === 'ModelInfer').length;

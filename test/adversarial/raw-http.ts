@@ -1,7 +1,6 @@
 import net from 'node:net';
 import type { Answer } from './http-answer.js';
 import { NO_ANSWER } from './http-answer.js';
-import type { HttpPayload } from './inference-payloads.js';
 
 /** The request line and headers of an HTTP/1.1 request, as bytes on the wire. */
 export function requestHead(
@@ -16,24 +15,6 @@ export function requestHead(
 
 function portOf(baseUrl: string): number {
   return Number(new URL(baseUrl).port);
-}
-
-/**
- * Sends a whole request on a connection of its own and closes the connection as soon as the kernel has
- * taken the bytes: a client that gave up before any answer. Resolves once the socket is closed.
- */
-export function abandonHttp(baseUrl: string, payload: HttpPayload): Promise<void> {
-  const bytes = Buffer.concat([
-    requestHead('POST', payload.path, { ...payload.headers, 'Content-Length': String(payload.body.length) }),
-    payload.body,
-  ]);
-  return new Promise((resolve) => {
-    const socket = net.connect(portOf(baseUrl), '127.0.0.1', () => {
-      socket.write(bytes, () => socket.destroy());
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => resolve());
-  });
 }
 
 export interface StreamedRequest {
