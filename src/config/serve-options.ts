@@ -145,6 +145,14 @@ export const SERVE_OPTIONS = [
     schema: z.number().int().min(1000).max(3_600_000).default(30_000),
   },
   {
+    key: 'modelLoadTimeoutMs',
+    type: 'integer',
+    description:
+      "longest loading a model may take, reading its files and warm-up included; a model that takes longer fails (SKIFF_MODEL_LOAD_FAILED): --model stops start-up, a repository's other models serve on",
+    defaultLabel: '300000 (5 min)',
+    schema: z.number().int().min(1000).max(3_600_000).default(300_000),
+  },
+  {
     key: 'drainDelayMs',
     type: 'integer',
     description:
@@ -300,6 +308,7 @@ export interface ServeConfig {
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly modelLoadTimeoutMs: number;
   readonly drainDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly authToken?: string | undefined;
