@@ -4,6 +4,8 @@ import { cliPath } from './paths.js';
 
 export interface CliResult {
   readonly code: number | null;
+  /** The signal that ended the process, when one did (then `code` is null). */
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -45,9 +47,9 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }
@@ -58,6 +60,8 @@ export interface ServingCli {
   readonly stderr: () => string;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** How the process ended: its exit code, or the signal that ended it. */
+  readonly ended: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
 }
 
 /** Starts `skiff serve ...` and waits until its log says it is ready (or listening); rejects with the log if it exits first. */
@@ -70,7 +74,10 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Pro
     });
     let stderr = '';
     let url: string | undefined;
-    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('close', (code, signal) => done({ code, signal })),
+    );
+    const exited = ended.then(({ code }) => code);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`not ready in time:\n${stderr}`));
@@ -85,6 +92,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Pro
           child,
           url: ready,
           stderr: () => stderr,
+          ended,
           stop: (signal = 'SIGTERM') => {
             child.kill(signal);
             return exited;
