@@ -148,7 +148,7 @@ export const SERVE_OPTIONS = [
     key: 'modelLoadTimeoutMs',
     type: 'integer',
     description:
-      "longest loading a model may take, reading its files and warm-up included; a model that takes longer fails (SKIFF_MODEL_LOAD_FAILED): --model stops start-up, a repository's other models serve on",
+      "longest a model may take to load (session creation and warm-up), and each read of its files; past it the model fails (SKIFF_MODEL_LOAD_FAILED): --model stops start-up, a repository's other models serve on",
     defaultLabel: '300000 (5 min)',
     schema: z.number().int().min(1000).max(3_600_000).default(300_000),
   },
