@@ -1,6 +1,5 @@
 // The composition root: the one place that picks concrete classes and wires them together.
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -28,6 +27,7 @@ import { OnnxRuntime, serveRuntimeOptions } from './runtimes/onnx/onnx-runtime.j
 import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { ModelRepository } from './core/registry/model-repository.js';
 import { FileModelRepository } from './store/file-model-repository.js';
+import { readRegularFile } from './host/regular-file.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
 import { DecodePool } from './adapters/decode/decode-pool.js';
 
@@ -138,12 +138,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       sha256: config.modelSha256,
       zooBaseUrl: config.zooBaseUrl,
       progress: options.progress,
+      fileTimeoutMs: config.modelLoadTimeoutMs,
     });
     service.startupPhase = 'reading the model config and labels';
     const modelConfigPath = config.config ?? source.configPath;
     const fileConfig: ModelConfigFile =
       modelConfigPath !== undefined
-        ? readModelConfig(modelConfigPath)
+        ? await readModelConfig(modelConfigPath, { timeoutMs: config.modelLoadTimeoutMs })
         : parseModelConfig(source.config ?? {}, `zoo entry ${config.model}`);
     const labels = await loadLabels(config, fileConfig, modelConfigPath, source.labelsPath);
     return new ServedModel({
@@ -153,6 +154,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       labels,
       runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
       maxQueueSize: config.maxQueueSize,
+      loadTimeoutMs: config.modelLoadTimeoutMs,
       observer: telemetry.observer,
     });
   };
@@ -231,7 +233,7 @@ async function startRepository(
   configMs: number,
 ): Promise<RunningServer> {
   const { config, logger } = options;
-  const source = new FileModelRepository(path.resolve(dir));
+  const source = new FileModelRepository(path.resolve(dir), { fileTimeoutMs: config.modelLoadTimeoutMs });
   const names = await source.listNames();
   if (names.length === 0)
     throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `the model repository ${dir} holds no model folders`);
@@ -239,6 +241,7 @@ async function startRepository(
   const repository = new ModelRepository(source, service, runtime, {
     runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
     maxQueueSize: config.maxQueueSize,
+    loadTimeoutMs: config.modelLoadTimeoutMs,
     observer: telemetry.observer,
     logger,
     now: options.sinceStart,
@@ -399,30 +402,20 @@ async function loadLabels(
   modelConfigPath: string | undefined,
   sourceLabels: string | undefined,
 ): Promise<Labels | undefined> {
-  if (config.labels !== undefined) return readLabels(config.labels);
+  const timeoutMs = config.modelLoadTimeoutMs;
+  if (config.labels !== undefined) return readLabels(config.labels, timeoutMs);
   const fromConfig = fileConfig.labels;
   if (Array.isArray(fromConfig)) return labelsFromList(fromConfig);
   if (typeof fromConfig === 'string') {
     const base = modelConfigPath === undefined ? process.cwd() : path.dirname(modelConfigPath);
-    return readLabels(path.resolve(base, fromConfig));
+    return readLabels(path.resolve(base, fromConfig), timeoutMs);
   }
-  return sourceLabels === undefined ? undefined : readLabels(sourceLabels);
+  return sourceLabels === undefined ? undefined : readLabels(sourceLabels, timeoutMs);
 }
 
-async function readLabels(file: string): Promise<Labels> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new SkiffError(
-      'SKIFF_LABELS_INVALID',
-      `cannot read labels file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  return parseLabels(text, file);
+async function readLabels(file: string, timeoutMs: number): Promise<Labels> {
+  const bytes = await readRegularFile(file, { code: 'SKIFF_LABELS_INVALID', what: 'labels file', timeoutMs });
+  return parseLabels(bytes.toString('utf8'), file);
 }
 
 async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {

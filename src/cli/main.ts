@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { isSkiffError } from '../core/errors.js';
+import { exitProcess } from '../host/exit-process.js';
 import type { CommandIo } from './commands/serve.js';
 
 const USAGE = `Usage: skiff <command> [options]
@@ -91,6 +92,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
-// The server keeps handles open until it is closed; once main returns, nothing is left worth waiting for.
-process.exit();
+const code = await main(process.argv.slice(2));
+// The server keeps handles open until it is closed; once main returns, nothing is left worth waiting for. A
+// thread stuck in a native call (a model load that never returned) would hold process.exit() for ever.
+await exitProcess(code, {
+  waitMs: 1000,
+  log: (message) => process.stderr.write(`skiff: ${message}\n`),
+});

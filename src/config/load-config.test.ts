@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +48,7 @@ describe('loadConfig: defaults and precedence', () => {
       requestTimeoutMs: 60_000,
       headersTimeoutMs: 10_000,
       bodyTimeoutMs: 30_000,
+      modelLoadTimeoutMs: 300_000,
       drainDelayMs: 5000,
       shutdownTimeoutMs: 20_000,
       accessLog: true,
@@ -112,6 +114,7 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_REQUEST_TIMEOUT_MS: '100',
         SKIFF_HEADERS_TIMEOUT_MS: '2000',
         SKIFF_BODY_TIMEOUT_MS: '3000',
+        SKIFF_MODEL_LOAD_TIMEOUT_MS: '5000',
         SKIFF_DRAIN_DELAY_MS: '0',
         SKIFF_SHUTDOWN_TIMEOUT_MS: '4000',
         SKIFF_ACCESS_LOG: 'off',
@@ -131,6 +134,7 @@ describe('loadConfig: defaults and precedence', () => {
       requestTimeoutMs: 100,
       headersTimeoutMs: 2000,
       bodyTimeoutMs: 3000,
+      modelLoadTimeoutMs: 5000,
       drainDelayMs: 0,
       shutdownTimeoutMs: 4000,
       accessLog: false,
@@ -233,6 +237,11 @@ describe('loadConfig: errors name the option and where its value came from', () 
     ],
     ['zero workers', { flags: { workers: '0' } }, 'option --workers: Number must be greater than 0'],
     [
+      'a model load timeout too short to load anything',
+      { flags: { modelLoadTimeoutMs: '10' } },
+      'option --model-load-timeout-ms: Number must be greater than or equal to 1000',
+    ],
+    [
       'a boolean that is neither',
       { env: { SKIFF_VERBOSE: 'maybe' } },
       'environment variable SKIFF_VERBOSE: expected true or false, got "maybe"',
@@ -311,6 +320,19 @@ describe('readProjectFile', () => {
     assert.throws(() => readProjectFile(target, 'serve'), {
       code: 'SKIFF_CONFIG_UNREADABLE',
       message: `cannot read ${target}: ENOENT`,
+    });
+  });
+
+  test('a FIFO or a directory is refused at once, never opened for reading', () => {
+    const fifo = path.join(dir, 'skiff-fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    assert.throws(() => readProjectFile(fifo, 'serve'), {
+      code: 'SKIFF_CONFIG_UNREADABLE',
+      message: `${fifo} is a FIFO, not a regular file`,
+    });
+    assert.throws(() => readProjectFile(dir, 'serve'), {
+      code: 'SKIFF_CONFIG_UNREADABLE',
+      message: `${dir} is a directory, not a regular file`,
     });
   });
 

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { OptionSpec } from './option-table.js';
 import { envOf } from './option-table.js';
 import { SkiffError } from '../core/errors.js';
+import { readRegularFileSync } from '../host/regular-file.js';
 
 // The YAML parser takes ~40 ms to import, a twentieth of a cold start; only a skiff.yaml needs it.
 const requireModule = createRequire(import.meta.url);
@@ -77,20 +77,12 @@ function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** Reads the `section` of a project file (YAML or JSON). Throws SKIFF_CONFIG_UNREADABLE with the reason. */
+/**
+ * Reads the `section` of a project file (YAML or JSON), which must be a regular file. Throws
+ * SKIFF_CONFIG_UNREADABLE with the reason. Synchronous: commands read it before they handle any signal.
+ */
 export function readProjectFile(path: string, section: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new SkiffError(
-      'SKIFF_CONFIG_UNREADABLE',
-      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  const text = readRegularFileSync(path, { code: 'SKIFF_CONFIG_UNREADABLE', what: '' }).toString('utf8');
   let document: unknown;
   try {
     document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);

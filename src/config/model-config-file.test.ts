@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -163,45 +164,59 @@ describe('readModelConfig', () => {
     return target;
   };
 
-  test('reads and checks a model.json', () => {
+  test('reads and checks a model.json', async () => {
     const target = write(
       'good.json',
       '{"input": {"colorOrder": "BGR"}, "output": {"backgroundClass": true}}',
     );
-    assert.deepEqual(readModelConfig(target), {
+    assert.deepEqual(await readModelConfig(target), {
       input: { colorOrder: 'BGR' },
       output: { backgroundClass: true },
     });
   });
 
-  test('a missing file is SKIFF_CONFIG_UNREADABLE', () => {
+  test('a missing file is SKIFF_CONFIG_UNREADABLE', async () => {
     const target = path.join(dir, 'absent.json');
-    assert.throws(() => readModelConfig(target), {
+    await assert.rejects(readModelConfig(target), {
       code: 'SKIFF_CONFIG_UNREADABLE',
       message: `cannot read model config ${target}: ENOENT`,
     });
   });
 
-  test('bad JSON is SKIFF_CONFIG_UNREADABLE', () => {
+  test('bad JSON is SKIFF_CONFIG_UNREADABLE', async () => {
     const target = write('bad.json', '{"input": ');
-    assert.throws(
-      () => readModelConfig(target),
-      (error: unknown) => {
-        assert.equal((error as { code?: unknown }).code, 'SKIFF_CONFIG_UNREADABLE');
-        assert.ok(
-          error instanceof Error && error.message.startsWith(`model config ${target} is not valid JSON: `),
-          String(error),
-        );
-        return true;
-      },
-    );
+    await assert.rejects(readModelConfig(target), (error: unknown) => {
+      assert.equal((error as { code?: unknown }).code, 'SKIFF_CONFIG_UNREADABLE');
+      assert.ok(
+        error instanceof Error && error.message.startsWith(`model config ${target} is not valid JSON: `),
+        String(error),
+      );
+      return true;
+    });
   });
 
-  test('a valid JSON file with a bad key is SKIFF_CONFIG_INVALID naming the file and the key path', () => {
+  test('a valid JSON file with a bad key is SKIFF_CONFIG_INVALID naming the file and the key path', async () => {
     const target = write('unknown.json', '{"input": {"sizes": 224}}');
-    assert.throws(() => readModelConfig(target), {
+    await assert.rejects(readModelConfig(target), {
       code: 'SKIFF_CONFIG_INVALID',
       message: `${target} "input": Unrecognized key(s) in object: 'sizes'`,
+    });
+  });
+
+  test('a FIFO, a directory or a device is refused at once, never opened for reading', async () => {
+    const fifo = path.join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(readModelConfig(fifo), {
+      code: 'SKIFF_CONFIG_UNREADABLE',
+      message: `model config ${fifo} is a FIFO, not a regular file`,
+    });
+    await assert.rejects(readModelConfig(dir), {
+      code: 'SKIFF_CONFIG_UNREADABLE',
+      message: `model config ${dir} is a directory, not a regular file`,
+    });
+    await assert.rejects(readModelConfig('/dev/zero', { shownAs: 'zero/model.json' }), {
+      code: 'SKIFF_CONFIG_UNREADABLE',
+      message: 'model config zero/model.json is a character device, not a regular file',
     });
   });
 });

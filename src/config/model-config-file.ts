@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ModelConfigFile } from '../core/model/model-config.js';
+import type { FileCheck } from '../host/regular-file.js';
 import { SkiffError } from '../core/errors.js';
+import { readRegularFile } from '../host/regular-file.js';
 
 const triple = z.tuple([z.number(), z.number(), z.number()]);
 const side = z.number().int().positive().max(16384);
@@ -70,29 +71,29 @@ export function parseModelConfig(value: unknown, source: string): ModelConfigFil
   return parsed.data as ModelConfigFile;
 }
 
-/** Reads and checks a model.json. Throws SKIFF_CONFIG_UNREADABLE or SKIFF_CONFIG_INVALID. */
-export function readModelConfig(path: string): ModelConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new SkiffError(
-      'SKIFF_CONFIG_UNREADABLE',
-      `cannot read model config ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: error,
-      },
-    );
-  }
+/**
+ * Reads and checks a model.json, which must be a regular file. `file` bounds the wait (a hung mount) and may
+ * name the file differently in messages. Throws SKIFF_CONFIG_UNREADABLE or SKIFF_CONFIG_INVALID.
+ */
+export async function readModelConfig(
+  path: string,
+  file: Pick<FileCheck, 'timeoutMs' | 'signal' | 'shownAs'> = {},
+): Promise<ModelConfigFile> {
+  const shown = file.shownAs ?? path;
+  const bytes = await readRegularFile(path, {
+    ...file,
+    code: 'SKIFF_CONFIG_UNREADABLE',
+    what: 'model config',
+  });
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new SkiffError(
       'SKIFF_CONFIG_UNREADABLE',
-      `model config ${path} is not valid JSON: ${(error as Error).message}`,
+      `model config ${shown} is not valid JSON: ${(error as Error).message}`,
       { cause: error },
     );
   }
-  return parseModelConfig(value, path);
+  return parseModelConfig(value, shown);
 }

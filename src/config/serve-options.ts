@@ -146,6 +146,14 @@ export const SERVE_OPTIONS = [
     schema: z.number().int().min(1000).max(3_600_000).default(30_000),
   },
   {
+    key: 'modelLoadTimeoutMs',
+    type: 'integer',
+    description:
+      "longest a model may take to load (session creation and warm-up), and each read of its files; past it the model fails (SKIFF_MODEL_LOAD_FAILED): --model stops start-up, a repository's other models serve on",
+    defaultLabel: '300000 (5 min)',
+    schema: z.number().int().min(1000).max(3_600_000).default(300_000),
+  },
+  {
     key: 'drainDelayMs',
     type: 'integer',
     description:
@@ -384,6 +392,7 @@ export interface ServeConfig {
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly modelLoadTimeoutMs: number;
   readonly drainDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly authToken?: string | undefined;

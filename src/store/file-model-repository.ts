@@ -1,37 +1,45 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RepositoryEntry, RepositorySource } from '../core/registry/model-repository.js';
 import type { Labels } from '../core/model/labels.js';
+import type { ModelConfigFile } from '../core/model/model-config.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { FileCheck } from '../host/regular-file.js';
 import { SkiffError } from '../core/errors.js';
 import { labelsFromList, parseLabels } from '../core/model/labels.js';
 import { readModelConfig } from '../config/model-config-file.js';
+import { listDirectory, readRegularFile, requireRegularFile, statIfPresent } from '../host/regular-file.js';
 
 /** Model names: no path separators, no leading dot, so a name can never leave the repository. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+export interface FileModelRepositoryOptions {
+  /** Longest one file-system call may take: a hung network mount never answers. Unset: no limit. */
+  readonly fileTimeoutMs?: number | undefined;
+}
+
 /**
  * A model repository on disk, Triton's layout: `<dir>/<name>/model.onnx` (served as version 1) or
- * `<dir>/<name>/<version>/model.onnx`, with `<dir>/<name>/model.json` and optionally `labels.txt`.
+ * `<dir>/<name>/<version>/model.onnx`, with `<dir>/<name>/model.json` and optionally `labels.txt`. Each of
+ * those must be a regular file: anything else (a FIFO, a socket, a device) is refused before it is opened.
  */
 export class FileModelRepository implements RepositorySource {
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly options: FileModelRepositoryOptions = {},
+  ) {}
 
   async listNames(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = readdirSync(this.root, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && MODEL_NAME.test(d.name))
-        .map((d) => d.name);
-    } catch (error) {
-      throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `cannot read the model repository ${this.root}`, {
-        cause: error,
-      });
-    }
-    return names.sort();
+    const entries = await listDirectory(
+      this.root,
+      this.check('SKIFF_MODEL_FILE_MISSING', 'the model repository', undefined),
+    );
+    return entries
+      .filter((d) => d.isDirectory() && MODEL_NAME.test(d.name))
+      .map((d) => d.name)
+      .sort();
   }
 
-  async read(name: string): Promise<RepositoryEntry> {
+  async read(name: string, signal?: AbortSignal): Promise<RepositoryEntry> {
     if (!MODEL_NAME.test(name)) {
       throw new SkiffError(
         'SKIFF_MODEL_NOT_FOUND',
@@ -42,23 +50,43 @@ export class FileModelRepository implements RepositorySource {
     if (path.dirname(dir) !== path.resolve(this.root) && path.dirname(dir) !== this.root) {
       throw new SkiffError('SKIFF_MODEL_NOT_FOUND', `no model named "${name}" in the repository`);
     }
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    // What the messages show: these may be answered over the API, which must not reveal the server's paths.
+    const shown = (...parts: string[]): string => [name, ...parts].join('/');
+    const info = await statIfPresent(
+      dir,
+      this.check('SKIFF_MODEL_NOT_FOUND', 'model folder', signal, shown()),
+    );
+    if (info?.isDirectory() !== true) {
       throw new SkiffError('SKIFF_MODEL_NOT_FOUND', `no model named "${name}" in the repository`);
     }
     const configPath = path.join(dir, 'model.json');
-    const config = existsSync(configPath) ? readModelConfig(configPath) : {};
+    const configCheck = this.check('SKIFF_CONFIG_UNREADABLE', 'model config', signal, shown('model.json'));
+    const config: ModelConfigFile =
+      (await statIfPresent(configPath, configCheck)) === undefined
+        ? {}
+        : await readModelConfig(configPath, configCheck);
     const versions: { version: string; modelPath: string }[] = [];
-    if (existsSync(path.join(dir, 'model.onnx')))
-      versions.push({ version: '1', modelPath: path.join(dir, 'model.onnx') });
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (
-        entry.isDirectory() &&
-        /^\d+$/.test(entry.name) &&
-        existsSync(path.join(dir, entry.name, 'model.onnx'))
-      ) {
-        if (entry.name === '1' && versions.some((v) => v.version === '1')) continue;
-        versions.push({ version: entry.name, modelPath: path.join(dir, entry.name, 'model.onnx') });
-      }
+    const modelCheck = (...parts: string[]): FileCheck =>
+      this.check('SKIFF_MODEL_FILE_MISSING', 'model file', signal, shown(...parts));
+    const modelFile = async (...parts: string[]): Promise<string | undefined> => {
+      const file = path.join(dir, ...parts);
+      const found = await statIfPresent(file, modelCheck(...parts));
+      if (found === undefined) return undefined;
+      // Handed to ONNX Runtime, which would block opening a FIFO for ever.
+      requireRegularFile(found, file, modelCheck(...parts));
+      return file;
+    };
+    const unversioned = await modelFile('model.onnx');
+    if (unversioned !== undefined) versions.push({ version: '1', modelPath: unversioned });
+    const entries = await listDirectory(
+      dir,
+      this.check('SKIFF_MODEL_FILE_MISSING', 'model folder', signal, shown()),
+    );
+    for (const entry of entries) {
+      if (!entry.isDirectory() || !/^\d+$/.test(entry.name)) continue;
+      if (entry.name === '1' && unversioned !== undefined) continue;
+      const versioned = await modelFile(entry.name, 'model.onnx');
+      if (versioned !== undefined) versions.push({ version: entry.name, modelPath: versioned });
     }
     if (versions.length === 0) {
       throw new SkiffError(
@@ -66,12 +94,14 @@ export class FileModelRepository implements RepositorySource {
         `model "${name}" has no model.onnx (expected ${name}/model.onnx or ${name}/<version>/model.onnx)`,
       );
     }
-    return { name, config, labels: await this.labels(dir, config.labels), versions };
+    return { name, config, labels: await this.labels(dir, name, config.labels, signal), versions };
   }
 
   private async labels(
     dir: string,
+    name: string,
     configured: string | readonly string[] | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<Labels | undefined> {
     if (Array.isArray(configured)) return labelsFromList(configured);
     const file =
@@ -79,11 +109,21 @@ export class FileModelRepository implements RepositorySource {
     if (typeof configured === 'string' && path.relative(dir, file).startsWith('..')) {
       throw new SkiffError('SKIFF_LABELS_INVALID', `labels file ${configured} is outside the model's folder`);
     }
-    if (!existsSync(file)) {
+    const check = this.check(
+      'SKIFF_LABELS_INVALID',
+      'labels file',
+      signal,
+      `${name}/${path.relative(dir, file)}`,
+    );
+    if ((await statIfPresent(file, check)) === undefined) {
       if (typeof configured === 'string')
         throw new SkiffError('SKIFF_LABELS_INVALID', `labels file ${file} does not exist`);
       return undefined;
     }
-    return parseLabels(await readFile(file, 'utf8'), file);
+    return parseLabels((await readRegularFile(file, check)).toString('utf8'), file);
+  }
+
+  private check(code: ErrorCode, what: string, signal: AbortSignal | undefined, shownAs?: string): FileCheck {
+    return { code, what, timeoutMs: this.options.fileTimeoutMs, signal, shownAs };
   }
 }

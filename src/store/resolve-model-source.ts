@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import type { Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SkiffError } from '../core/errors.js';
+import type { FileCheck } from '../host/regular-file.js';
+import { requireRegularFile, statIfPresent } from '../host/regular-file.js';
 import type { ModelConfigFile } from '../core/model/model-config.js';
 import { cachedFilePath, download, normalizeSha256 } from './download.js';
 import { ZOO_COMMIT, findZooEntry, zooFileUrl, zooNames } from './zoo.js';
@@ -33,6 +33,8 @@ export interface ResolveModelSourceOptions {
   readonly zooBaseUrl?: string | undefined;
   readonly progress?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Longest a stat() of a local model file may take (a hung network mount never answers); unset: no limit. */
+  readonly fileTimeoutMs?: number | undefined;
 }
 
 /**
@@ -160,20 +162,28 @@ function withOfflineWays(error: unknown, entry: ZooEntry): unknown {
 
 async function resolveLocal(spec: string, options: ResolveModelSourceOptions): Promise<ResolvedModelSource> {
   const given = path.resolve(spec);
-  const info = spec.trim() === '' ? undefined : await statIfExists(given);
+  const check = (file: string): FileCheck => ({
+    code: 'SKIFF_MODEL_FILE_MISSING',
+    what: file === given ? '' : 'model file',
+    timeoutMs: options.fileTimeoutMs,
+    signal: options.signal,
+  });
+  const info = spec.trim() === '' ? undefined : await statIfPresent(given, check(given));
   if (info === undefined) throw missingModel(spec, given);
 
   let modelPath = given;
   if (info.isDirectory()) {
     modelPath = path.join(given, 'model.onnx');
-    if ((await statIfExists(modelPath))?.isFile() !== true) {
+    const inside = await statIfPresent(modelPath, check(modelPath));
+    if (inside === undefined) {
       throw new SkiffError(
         'SKIFF_MODEL_FILE_MISSING',
         `directory ${given} has no model.onnx; put the model there or pass the .onnx file itself`,
       );
     }
-  } else if (!info.isFile()) {
-    throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `${given} is not a regular file`);
+    requireRegularFile(inside, modelPath, check(modelPath));
+  } else {
+    requireRegularFile(info, given, check(given));
   }
 
   if (options.sha256 !== undefined) {
@@ -188,7 +198,8 @@ async function resolveLocal(spec: string, options: ResolveModelSourceOptions): P
   }
 
   const configPath = path.join(path.dirname(modelPath), 'model.json');
-  const hasConfig = (await statIfExists(configPath))?.isFile() === true;
+  // Anything there but a regular file is reported when it is read, rather than silently ignored.
+  const hasConfig = (await statIfPresent(configPath, check(configPath))) !== undefined;
   return {
     modelPath,
     ...(hasConfig ? { configPath } : {}),
@@ -229,22 +240,6 @@ function urlBaseName(url: string): string {
   }
   const extension = path.posix.extname(decoded);
   return (extension === '' ? decoded : decoded.slice(0, -extension.length)) || 'model';
-}
-
-async function statIfExists(filePath: string): Promise<Stats | undefined> {
-  try {
-    return await stat(filePath);
-  } catch (error) {
-    if (isMissingFileError(error)) return undefined;
-    throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `cannot read ${filePath}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-}
-
-function isMissingFileError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 async function sha256OfFile(filePath: string): Promise<string> {

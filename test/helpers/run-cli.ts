@@ -5,6 +5,8 @@ import { cliPath } from './paths.js';
 
 export interface CliResult {
   readonly code: number | null;
+  /** The signal that ended the process, when one did (then `code` is null). */
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -47,9 +49,9 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }
@@ -63,6 +65,8 @@ export interface ServingCli {
    * server that does not stop fails the test instead of hanging it.
    */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
+  /** How the process ended: its exit code, or the signal that ended it. */
+  readonly ended: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
 }
 
 /** Starts `skiff serve ...` and waits until its log says it is ready (or listening); rejects with the log if it exits first. */
@@ -76,6 +80,9 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Pro
     const tracked = trackChild(child);
     let stderr = '';
     let url: string | undefined;
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('close', (code, signal) => done({ code, signal })),
+    );
     const exited = tracked.closed;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -91,6 +98,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Pro
           child,
           url: ready,
           stderr: () => stderr,
+          ended,
           stop: (signal = 'SIGTERM', graceMs = 30_000) => tracked.stop(signal, graceMs),
         });
       }

@@ -27,6 +27,7 @@ export async function startTestServer(
     requestTimeoutMs: 60_000,
     headersTimeoutMs: 10_000,
     bodyTimeoutMs: 30_000,
+    modelLoadTimeoutMs: 300_000,
     drainDelayMs: 0,
     shutdownTimeoutMs: 20_000,
     topK: 5,

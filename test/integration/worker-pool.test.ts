@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { WorkerPool } from '../../src/runtimes/onnx/worker-pool.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { SkiffError } from '../../src/core/errors.js';
+import { exitBlockers } from '../../src/host/exit-blockers.js';
+import { fixtureModel } from '../helpers/paths.js';
 import type { WireTensor } from '../../src/runtimes/onnx/worker-messages.js';
 
 const script = new URL('../fixtures/fake-worker.js', import.meta.url);
@@ -93,3 +100,49 @@ test('close() lets the running job finish, fails queued jobs with SKIFF_SHUTTING
   await cut;
   await assert.rejects(pool.run(x(9)), { code: 'SKIFF_SHUTTING_DOWN' });
 });
+
+test(
+  'an aborted start rejects at once; a worker stuck inside ONNX Runtime is asked, never forced, to end, and ends once ORT returns',
+  { timeout: 60_000 },
+  async () => {
+    // ORT opening a FIFO blocks in native code until a writer comes: a load that does not return. Terminating
+    // the worker then would abort this whole process as soon as ORT returned.
+    const dir = mkdtempSync(path.join(tmpdir(), 'skiff-worker-pool-test-'));
+    const fifo = path.join(dir, 'model.onnx');
+    execFileSync('mkfifo', [fifo]);
+    const pool = new WorkerPool({
+      script: new URL('../../src/runtimes/onnx/onnx-worker.js', import.meta.url),
+      workerData: { modelPath: fifo, threads: 1 },
+      size: 1,
+      logger: silentLogger,
+      label: fifo,
+    });
+    const abort = new AbortController();
+    const starting = pool.start(abort.signal);
+    // Opening the write end succeeds only once ORT has opened the FIFO: from then on it waits in read().
+    let writer: number | undefined;
+    while (writer === undefined) {
+      try {
+        writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    try {
+      const reason = new SkiffError('SKIFF_MODEL_LOAD_FAILED', 'given up');
+      abort.abort(reason);
+      await assert.rejects(starting, (error: unknown) => error === reason);
+      assert.deepEqual(exitBlockers(), [`an inference worker loading ${fifo}`]);
+      // The pool asked the worker to end; it cannot until ORT returns.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(exitBlockers(), [`an inference worker loading ${fifo}`]);
+    } finally {
+      // The "mount comes back": ORT gets the model, creates the session, and the worker, back in JavaScript,
+      // handles the request to end.
+      writeSync(writer, readFileSync(fixtureModel('tiny-color/model.onnx')));
+      closeSync(writer);
+    }
+    while (exitBlockers().length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    rmSync(dir, { recursive: true, force: true });
+  },
+);

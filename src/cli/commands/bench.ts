@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchConfig } from '../../config/bench-options.js';
 import { BENCH_OPTIONS } from '../../config/bench-options.js';
 import { loadConfig } from '../../config/load-config.js';
 import { SkiffError } from '../../core/errors.js';
+import { readRegularFileSync } from '../../host/regular-file.js';
 import type { ImageFile } from '../../loadgen/bench-target.js';
 import { prepareTarget } from '../../loadgen/bench-target.js';
 import { formatReport } from '../../loadgen/format-report.js';
@@ -142,7 +143,10 @@ function readImages(list: string, cwd: string): ImageFile[] {
       );
   }
   if (files.length === 0) throw new SkiffError('SKIFF_CONFIG_INVALID', `--image: no images in ${list}`);
-  return files.map((file) => ({ name: path.basename(file), bytes: readFileSync(file) }));
+  return files.map((file) => ({
+    name: path.basename(file),
+    bytes: readRegularFileSync(file, { code: 'SKIFF_CONFIG_INVALID', what: '--image:' }),
+  }));
 }
 
 /** One self-rewriting line on a terminal, at most every 200 ms; nothing when stderr is not a TTY. */

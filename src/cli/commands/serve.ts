@@ -10,6 +10,8 @@ import { resolveTracing } from '../../config/tracing-settings.js';
 import { modelPathIfAtHand, resolveCacheDir } from '../../store/resolve-model-source.js';
 import { PreloadingRuntime } from '../../core/model/preloading-runtime.js';
 import { modelChoicesHelp } from '../../store/model-choices.js';
+import type { StopSignal } from '../../host/exit-process.js';
+import { endWithSignal, exitProcess, stoppingOnSignal } from '../../host/exit-process.js';
 
 export const SERVE_HELP = renderHelp(
   'skiff serve [options]',
@@ -37,7 +39,10 @@ export function findProjectFile(explicit: string | undefined, cwd: string): stri
   return undefined;
 }
 
-/** `skiff serve`: runs until SIGTERM/SIGINT; returns the exit code. Start-up errors propagate as SkiffError. */
+/**
+ * `skiff serve`: runs until SIGTERM/SIGINT, then ends the process itself (returns only for --help). Start-up
+ * errors propagate as SkiffError.
+ */
 export async function serveCommand(io: CommandIo): Promise<number> {
   const flags = parseFlags(SERVE_OPTIONS, io.argv);
   if (flags.help) {
@@ -63,26 +68,29 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   });
   const tracing = resolveTracing(config, io.env);
   const cacheDir = config.cacheDir ?? resolveCacheDir(io.env);
-  // Loaded only here so that build/deploy commands never load the ONNX addon.
+  // A synchronous stat(), so before the signal handlers: should a hung mount block it, SIGTERM still kills.
+  const atHand =
+    config.modelRepository === undefined ? modelPathIfAtHand(config.model, { cacheDir }) : undefined;
   // Signals are taken from the start: during start-up one stops the process at once; once serving, the
   // handler below drains. Installing it only after "ready" is logged would race a fast orchestrator.
-  let onSignal = (signal: NodeJS.Signals): void => {
+  // During start-up there is nothing to finish, and a model load or a file read may be stuck in native
+  // code, which process.exit() would wait for: the process ends by the signal itself (status 143 or 130).
+  let onSignal = (signal: StopSignal): void => {
     logger.warn(`${signal} during start-up: exiting`);
-    process.exit(143);
+    void endWithSignal(signal);
   };
-  const handler = (signal: NodeJS.Signals): void => {
+  const handler = (signal: StopSignal): void => {
     onSignal(signal);
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
   // The model's workers start creating their sessions now, while the main thread goes on to import the HTTP
   // and gRPC stacks: on a multi-core machine the two overlap instead of adding up (about 0.3 s of cold start).
+  // Loaded only here so that build/deploy commands never load the ONNX addon.
   const { OnnxRuntime, serveRuntimeOptions } = await import('../../runtimes/onnx/onnx-runtime.js');
   const runtime = new PreloadingRuntime(
     new OnnxRuntime(logger, serveRuntimeOptions(cacheDir, config.graphCache)),
   );
-  const atHand =
-    config.modelRepository === undefined ? modelPathIfAtHand(config.model, { cacheDir }) : undefined;
   if (atHand !== undefined)
     runtime.preload(atHand, { workers: config.workers, threadsPerWorker: config.threadsPerWorker });
   const { startServer } = await import('../../server.js');
@@ -101,12 +109,22 @@ export async function serveCommand(io: CommandIo): Promise<number> {
     await runtime.dispose();
   }
   const t = server.timings;
-  return new Promise<number>((resolve) => {
+  // Ends the process itself (exit-process.ts): by then a thread may be stuck in a native call for good (a model
+  // that never finished loading), which would hold process.exit() for ever. Such threads get what is left of
+  // the grace to end; then the process ends by the signal that stopped it.
+  return new Promise<number>(() => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
+    let graceEndsAt = Infinity;
+    const end = (code: number): void => {
+      const waitMs = Math.max(0, Math.min(EXIT_WAIT_MS, graceEndsAt - performance.now()));
+      void exitProcess(code, { waitMs, log: (message) => logger.error(message) });
+    };
+    const stop = (signal: StopSignal): void => {
+      stoppingOnSignal(signal);
       if (stopping) {
         logger.warn(`second ${signal}: exiting now`);
-        resolve(130);
+        graceEndsAt = 0;
+        end(130);
         return;
       }
       stopping = true;
@@ -117,11 +135,12 @@ export async function serveCommand(io: CommandIo): Promise<number> {
       logger.info(
         `${signal}: not ready; serving for ${delayMs} ms more, then finishing requests in flight (at most ${config.shutdownTimeoutMs} ms)`,
       );
+      graceEndsAt = performance.now() + delayMs + config.shutdownTimeoutMs;
       const deadline = setTimeout(() => {
         logger.error(
           `requests still running after the ${config.shutdownTimeoutMs} ms shutdown timeout; exiting`,
         );
-        resolve(1);
+        end(1);
       }, delayMs + config.shutdownTimeoutMs);
       deadline.unref();
       new Promise((wait) => setTimeout(wait, delayMs))
@@ -130,13 +149,14 @@ export async function serveCommand(io: CommandIo): Promise<number> {
           () => {
             clearTimeout(deadline);
             logger.info('all requests finished; exiting');
-            resolve(0);
+            end(0);
           },
           (error: unknown) => {
+            clearTimeout(deadline);
             logger.error('error while shutting down', {
               error: error instanceof Error ? error.message : String(error),
             });
-            resolve(1);
+            end(1);
           },
         );
     };
@@ -151,6 +171,9 @@ export async function serveCommand(io: CommandIo): Promise<number> {
     );
   });
 }
+
+/** Longest a shutdown waits, within its grace, for threads stuck in native calls before ending by signal. */
+const EXIT_WAIT_MS = 1000;
 
 function ms(value: number): string {
   return `${Math.max(0, Math.round(value))} ms`;

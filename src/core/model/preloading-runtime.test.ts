@@ -56,3 +56,33 @@ test('dispose closes the preloads nobody claimed, and only those', async () => {
   await runtime.dispose();
   assert.equal(inner.closed, 1);
 });
+
+/** A runtime whose loads never finish unless aborted, like one stuck in native code that honours its signal. */
+class StuckRuntime implements Runtime {
+  readonly name = 'stuck';
+  readonly signals: AbortSignal[] = [];
+  load(_modelPath: string, _options: RuntimeLoadOptions, signal?: AbortSignal): Promise<LoadedModel> {
+    if (signal !== undefined) this.signals.push(signal);
+    return new Promise((_resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(new Error(`aborted: ${String(signal.reason)}`)));
+    });
+  }
+}
+
+test('dispose aborts a preload that is still loading instead of waiting for it', async () => {
+  const inner = new StuckRuntime();
+  const runtime = new PreloadingRuntime(inner);
+  runtime.preload('stuck.onnx', ONE);
+  await runtime.dispose();
+  assert.equal(inner.signals[0]?.aborted, true);
+});
+
+test("the claimer's abort reaches the preload it is handed", async () => {
+  const inner = new StuckRuntime();
+  const runtime = new PreloadingRuntime(inner);
+  runtime.preload('stuck.onnx', ONE);
+  const abort = new AbortController();
+  const loading = runtime.load('stuck.onnx', ONE, abort.signal);
+  abort.abort('timed out');
+  await assert.rejects(loading, /aborted: timed out/);
+});

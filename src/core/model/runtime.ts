@@ -9,11 +9,13 @@ export interface RuntimeLoadOptions {
 
 /**
  * A backend that turns a model file into something that runs. Called once per model at start-up (and on
- * reload); may take seconds. Throws SkiffError SKIFF_MODEL_LOAD_FAILED when the file is not a loadable model.
+ * reload); may take seconds. Throws SkiffError SKIFF_MODEL_LOAD_FAILED when the file is not a loadable model,
+ * SKIFF_MODEL_FILE_MISSING when it is not a regular file. When `signal` aborts, rejects with its reason at
+ * once and releases what it started (threads stuck in native code end when they can).
  */
 export interface Runtime {
   readonly name: string;
-  load(modelPath: string, options: RuntimeLoadOptions): Promise<LoadedModel>;
+  load(modelPath: string, options: RuntimeLoadOptions, signal?: AbortSignal): Promise<LoadedModel>;
 }
 
 /**

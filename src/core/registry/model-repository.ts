@@ -9,6 +9,8 @@ import { SkiffError } from '../errors.js';
 import { compareVersions } from '../inference-service.js';
 import { publicFailureReason } from './public-reason.js';
 
+const UNLOADED_WHILE_LOADING = 'the model was unloaded while it was loading';
+
 export interface RepositoryEntry {
   readonly name: string;
   readonly config: ModelConfigFile;
@@ -20,11 +22,11 @@ export interface RepositoryEntry {
 /**
  * Where repository models come from (a directory, in practice). Called on start-up and on every explicit
  * load; `read` throws SKIFF_MODEL_NOT_FOUND for an unknown name and the config/labels errors for a model
- * whose files are wrong.
+ * whose files are wrong (or that do not answer in time), and rejects with the signal's reason once it aborts.
  */
 export interface RepositorySource {
   listNames(): Promise<string[]>;
-  read(name: string): Promise<RepositoryEntry>;
+  read(name: string, signal?: AbortSignal): Promise<RepositoryEntry>;
 }
 
 export interface RepositoryIndexEntry {
@@ -37,6 +39,8 @@ export interface RepositoryIndexEntry {
 export interface ModelRepositoryOptions {
   readonly runtimeOptions: RuntimeLoadOptions;
   readonly maxQueueSize: number;
+  /** Longest one version may take to load, warm-up included (ServedModelSpec.loadTimeoutMs). */
+  readonly loadTimeoutMs?: number;
   readonly observer?: InferenceObserver;
   readonly logger: Logger;
   readonly now: () => number;
@@ -50,6 +54,8 @@ export interface ModelRepositoryOptions {
 export class ModelRepository {
   private readonly busy = new Map<string, Promise<void>>();
   private readonly unloaded = new Map<string, string>();
+  /** The loads in progress, so that an unload need not wait for one that may be stuck. */
+  private readonly loading = new Map<string, AbortController>();
 
   constructor(
     private readonly source: RepositorySource,
@@ -69,10 +75,12 @@ export class ModelRepository {
    * policy no longer selects are then unloaded. Throws the load error (the model is then reported failed).
    */
   load(name: string): Promise<void> {
-    return this.exclusive(name, async () => {
+    const abort = new AbortController();
+    const loading = this.exclusive(name, async () => {
+      this.loading.set(name, abort);
       let entry: RepositoryEntry;
       try {
-        entry = await this.source.read(name);
+        entry = await this.source.read(name, abort.signal);
       } catch (error) {
         if (error instanceof SkiffError && error.code === 'SKIFF_MODEL_NOT_FOUND') throw error;
         this.markFailed(name, error);
@@ -101,6 +109,7 @@ export class ModelRepository {
             labels: entry.labels,
             runtimeOptions: this.options.runtimeOptions,
             maxQueueSize: this.options.maxQueueSize,
+            loadTimeoutMs: this.options.loadTimeoutMs,
             observer: this.options.observer,
           }),
       );
@@ -109,7 +118,7 @@ export class ModelRepository {
         if (!previous.some((p) => p.version === model.version && p.state === 'ready'))
           this.service.add(model);
       const results = await Promise.allSettled(
-        fresh.map((model) => model.load(this.runtime, this.options.now)),
+        fresh.map((model) => model.load(this.runtime, this.options.now, abort.signal)),
       );
       const failures = results.flatMap((r, i) =>
         r.status === 'rejected' ? [{ model: fresh[i], error: r.reason as unknown }] : [],
@@ -148,10 +157,20 @@ export class ModelRepository {
       }
       this.options.logger.info('model loaded', { model: name, versions: selected });
     });
+    return loading.finally(() => {
+      if (this.loading.get(name) === abort) this.loading.delete(name);
+    });
   }
 
-  /** Unloads every version of a model; requests already running finish first. */
+  /** Unloads every version of a model; requests already running finish first, a load in progress is given up. */
   unload(name: string): Promise<void> {
+    this.loading
+      .get(name)
+      ?.abort(
+        new SkiffError('SKIFF_MODEL_LOAD_FAILED', UNLOADED_WHILE_LOADING, {
+          publicMessage: UNLOADED_WHILE_LOADING,
+        }),
+      );
     return this.exclusive(name, async () => {
       const versions = [...this.service.versions(name)];
       if (versions.length === 0 && !(await this.source.listNames()).includes(name)) {

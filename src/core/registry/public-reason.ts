@@ -18,6 +18,7 @@ const OPAQUE_FAILURES: Partial<Record<ErrorCode, string>> = {
  * code, so the log entry can be found.
  */
 export function publicFailureReason(error: unknown): string {
+  if (error instanceof SkiffError && error.publicMessage !== undefined) return error.publicMessage;
   if (
     !(error instanceof SkiffError) ||
     error.kind === 'internal' ||

@@ -205,6 +205,57 @@ describe('ServedModel.load', () => {
   });
 });
 
+describe('ServedModel.load: a load that does not finish', () => {
+  test('past loadTimeoutMs: failed with SKIFF_MODEL_LOAD_FAILED, the runtime told to stop, a late model closed', async () => {
+    const loading = deferred<LoadedModel>();
+    const runtime = new FakeRuntime(() => loading.promise);
+    const served = new ServedModel(spec({ loadTimeoutMs: 20 }));
+    const message =
+      'the model did not finish loading within 20 ms; if it is only slow, raise --model-load-timeout-ms';
+    await assert.rejects(served.load(runtime, clock(0)), { code: 'SKIFF_MODEL_LOAD_FAILED', message });
+    assert.deepEqual([served.state, served.reason], ['failed', message]);
+    assert.equal(runtime.signals[0]?.aborted, true);
+    const late = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS);
+    loading.resolve(late);
+    await settle();
+    assert.equal(late.closeCount, 1, 'what the runtime hands over after the timeout is released');
+    assert.deepEqual([served.state, served.inputs], ['failed', []]);
+  });
+
+  test('a warm-up that never ends counts too: failed, and the model closed without waiting for it', async () => {
+    const held = new Held();
+    const fake = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS, held.respond);
+    const served = new ServedModel(spec({ loadTimeoutMs: 20 }));
+    await assert.rejects(served.load(runtimeFor(fake), clock(0)), { code: 'SKIFF_MODEL_LOAD_FAILED' });
+    assert.equal(served.state, 'failed');
+    assert.equal(fake.closeCount, 1);
+    held.finish(0, {});
+    held.finish(1, {});
+    await settle();
+    assert.equal(served.state, 'failed', 'warm-ups that end late change nothing');
+  });
+
+  test("the caller's signal and unload() stop a load at once, with their reasons", async () => {
+    const never = new FakeRuntime(() => new Promise<LoadedModel>(() => undefined));
+    const abort = new AbortController();
+    const first = new ServedModel(spec());
+    const aborted = first.load(never, clock(0), abort.signal);
+    const reason = new SkiffError('SKIFF_SHUTTING_DOWN', 'the server is shutting down');
+    abort.abort(reason);
+    await assert.rejects(aborted, (thrown: unknown) => thrown === reason);
+    assert.deepEqual([first.state, first.reason], ['failed', 'the server is shutting down']);
+
+    const second = new ServedModel(spec());
+    const unloaded = second.load(never, clock(0));
+    await second.unload();
+    await assert.rejects(unloaded, {
+      code: 'SKIFF_MODEL_LOAD_FAILED',
+      message: 'the model was unloaded while it was loading',
+    });
+    assert.equal(never.signals[1]?.aborted, true);
+  });
+});
+
 describe('ServedModel.infer and unload', () => {
   test('infer before load rejects', async () => {
     const served = new ServedModel(spec());

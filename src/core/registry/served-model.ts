@@ -25,6 +25,8 @@ export interface ServedModelSpec {
   readonly labels: Labels | undefined;
   readonly runtimeOptions: RuntimeLoadOptions;
   readonly maxQueueSize: number;
+  /** Longest load() may take, warm-up included; unset: no limit. */
+  readonly loadTimeoutMs?: number | undefined;
   readonly observer?: InferenceObserver | undefined;
 }
 
@@ -48,6 +50,7 @@ export class ServedModel {
   timings: LoadTimings | undefined;
   private loaded: LoadedModel | undefined;
   private scheduler: Scheduler | undefined;
+  private loadAbort: AbortController | undefined;
 
   constructor(readonly spec: ServedModelSpec) {}
 
@@ -98,12 +101,33 @@ export class ServedModel {
   /**
    * Loads the model, checks its image contract, and runs one inference per worker so the first real
    * request does not pay for lazy initialisation; only then is the model ready. Throws what the runtime
-   * or the contract check throws, with the state left at 'failed' and the reason set.
+   * or the contract check throws, with the state left at 'failed' and the reason set. Gives up, and tells
+   * the runtime to stop, once the spec's `loadTimeoutMs` has passed (SKIFF_MODEL_LOAD_FAILED), when `signal`
+   * aborts (with its reason) or when unload() is called.
    */
-  async load(runtime: Runtime, now: () => number): Promise<void> {
+  async load(runtime: Runtime, now: () => number, signal?: AbortSignal): Promise<void> {
+    const abort = new AbortController();
+    this.loadAbort = abort;
+    const forward = (): void => abort.abort(signal?.reason);
+    if (signal?.aborted === true) forward();
+    else signal?.addEventListener('abort', forward, { once: true });
+    const timeoutMs = this.spec.loadTimeoutMs;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            const message = `the model did not finish loading within ${timeoutMs} ms; if it is only slow, raise --model-load-timeout-ms`;
+            // Our own words, with no path or runtime text: clients may read it as it is.
+            abort.abort(new SkiffError('SKIFF_MODEL_LOAD_FAILED', message, { publicMessage: message }));
+          }, timeoutMs);
     try {
       const started = now();
-      const loaded = await runtime.load(this.spec.modelPath, this.spec.runtimeOptions);
+      // A runtime stuck in native code may never settle: the abort decides, whatever it does.
+      const loaded = await untilAborted(
+        runtime.load(this.spec.modelPath, this.spec.runtimeOptions, abort.signal),
+        abort.signal,
+        (late) => void late.close().catch(() => undefined),
+      );
       this.loaded = loaded;
       const sessionCreateMs = now() - started;
       this.classifier = resolveImageContract(
@@ -143,7 +167,7 @@ export class ServedModel {
           // Warm-up may be slow (first-run allocations); the request timeout is for requests.
           scheduler.submit(this.warmUpInputs(), undefined, { warmUp: true }),
         );
-        await Promise.all(warmUps);
+        await untilAborted(Promise.all(warmUps), abort.signal);
       }
       this.timings = {
         sessionCreateMs,
@@ -156,9 +180,17 @@ export class ServedModel {
       this.state = 'failed';
       this.failure = error;
       this.reason = publicFailureReason(error);
-      await this.loaded?.close();
+      const loaded = this.loaded;
       this.loaded = undefined;
+      this.scheduler = undefined;
+      // A warm-up given up on may never end, and close() lets running work finish: the failure cannot wait.
+      if (abort.signal.aborted) void loaded?.close().catch(() => undefined);
+      else await loaded?.close();
       throw error;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+      if (this.loadAbort === abort) this.loadAbort = undefined;
     }
   }
 
@@ -180,6 +212,9 @@ export class ServedModel {
    * workers, so an unload or a version swap never fails a request that was admitted.
    */
   async unload(drainMs = 30_000): Promise<void> {
+    this.loadAbort?.abort(
+      new SkiffError('SKIFF_MODEL_LOAD_FAILED', 'the model was unloaded while it was loading'),
+    );
     this.state = 'unloading';
     this.reason = 'unloading';
     await this.scheduler?.drain(drainMs);
@@ -194,4 +229,28 @@ export class ServedModel {
     }
     return Object.fromEntries(this.inputs.map((info) => [info.name, zeroTensor(info)]));
   }
+}
+
+/**
+ * `work`, or the signal's reason as soon as it aborts, whichever comes first. What `work` still yields after
+ * the abort goes to `late`, so that it can be released.
+ */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal, late?: (value: T) => void): Promise<T> {
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const done = await Promise.race([work.then((value) => ({ value })), aborted]);
+    if (done !== undefined) return done.value;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  work.then(
+    (value) => late?.(value),
+    () => undefined,
+  );
+  throw signal.reason;
 }

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DeployConfig } from '../../config/deploy-options.js';
 import { SkiffError } from '../../core/errors.js';
+import { readRegularFileSync } from '../../host/regular-file.js';
 import { ZOO, findZooEntry } from '../../store/zoo.js';
 import { findEmbeddedModel } from '../../store/embedded-models.js';
 import type { AutoscalingProps, SkiffAppProps } from './app-props.js';
@@ -67,18 +68,7 @@ function modelBytesOf(model: string | undefined, cwd: string): number {
 }
 
 function readModelConfig(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new SkiffError(
-      'SKIFF_CONFIG_UNREADABLE',
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  const text = readRegularFileSync(file, { code: 'SKIFF_CONFIG_UNREADABLE', what: '' }).toString('utf8');
   try {
     JSON.parse(text);
   } catch (error) {

@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import { latencyStats } from '../../loadgen/latency-stats.js';
 import type { EngineFigure } from '../../loadgen/engine-figure.js';
+import { statRegularFile } from '../../host/regular-file.js';
 
 export interface EngineBenchOptions {
   readonly modelPath: string;
@@ -16,6 +17,8 @@ export interface EngineBenchOptions {
  * against: no HTTP, no decoding, no queue.
  */
 export async function measureEngine(options: EngineBenchOptions): Promise<EngineFigure> {
+  // ONNX Runtime opening a FIFO would block this thread, and so the process, for ever.
+  await statRegularFile(options.modelPath, { code: 'SKIFF_MODEL_FILE_MISSING', what: 'model file' });
   const session = await ort.InferenceSession.create(options.modelPath, {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',

@@ -11,6 +11,7 @@ import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
 import { WorkerPool } from './worker-pool.js';
 import { optimizedGraphDir, optimizedGraphLocation } from './optimized-graph-cache.js';
 import { SkiffError } from '../../core/errors.js';
+import { statRegularFile } from '../../host/regular-file.js';
 
 /** Runs ONNX models with onnxruntime-node (CPU) in worker threads; the addon is only ever loaded there. */
 export class OnnxRuntime implements Runtime {
@@ -21,7 +22,15 @@ export class OnnxRuntime implements Runtime {
     private readonly options: OnnxRuntimeOptions = {},
   ) {}
 
-  async load(modelPath: string, options: RuntimeLoadOptions): Promise<OnnxModel> {
+  async load(modelPath: string, options: RuntimeLoadOptions, signal?: AbortSignal): Promise<OnnxModel> {
+    // ONNX Runtime opens the path itself, in native code no one can interrupt: a FIFO there would block it
+    // (and its thread, and so the process's exit) for ever.
+    await statRegularFile(modelPath, {
+      code: 'SKIFF_MODEL_FILE_MISSING',
+      what: 'model file',
+      shownAs: path.basename(modelPath),
+      signal,
+    });
     const init: WorkerInit = {
       modelPath,
       threads: options.threadsPerWorker,
@@ -32,9 +41,10 @@ export class OnnxRuntime implements Runtime {
       workerData: init,
       size: options.workers,
       logger: this.logger,
+      label: modelPath,
     });
     try {
-      await pool.start();
+      await pool.start(signal);
     } catch (error) {
       // ORT names the full path; answers over the API must not reveal the server's file layout.
       if (error instanceof SkiffError) {

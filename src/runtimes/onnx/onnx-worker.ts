@@ -1,6 +1,6 @@
 // Worker thread entry: owns one InferenceSession, runs one inference at a time, so the main thread's event
 // loop never waits for ORT's synchronous run.
-import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
@@ -86,7 +86,7 @@ async function createSession(): Promise<{
       optimizedGraph: { outcome: 'not cached' },
     };
   }
-  if (existsSync(cache.file)) {
+  if (isRegularFile(cache.file)) {
     try {
       const session = await ort.InferenceSession.create(cache.file, {
         ...SESSION_OPTIONS,
@@ -110,6 +110,15 @@ async function createSession(): Promise<{
     return await createAndSave(cache, full);
   } finally {
     rmSync(lock, { force: true });
+  }
+}
+
+/** A saved graph is only ever a regular file: ONNX Runtime opening anything else (a FIFO) could block for ever. */
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -193,6 +202,15 @@ function removeOthers(file: string, weights: string, prefix: string): void {
   }
 }
 
+let session: ort.InferenceSession | undefined;
+
+// Listening from the start, so that a pool giving up on a load (it timed out) can end this thread: the message
+// is handled as soon as ONNX Runtime returns to JavaScript, between session creation and warm-up at the latest.
+port.on('message', (message: ToWorker) => {
+  if (message.kind === 'exit') process.exit(0);
+  else if (session !== undefined) void run(session, message);
+});
+
 async function main(): Promise<void> {
   let created: Awaited<ReturnType<typeof createSession>>;
   const started = performance.now();
@@ -202,26 +220,25 @@ async function main(): Promise<void> {
     post({ kind: 'load-failed', message: message(error) });
     return;
   }
-  const { session, optimizedGraph } = created;
   const sessionCreateMs = performance.now() - started;
-  const inputs = describe(session.inputMetadata);
-  const warmed = await warmUp(session, inputs);
+  const inputs = describe(created.session.inputMetadata);
+  const warmed = await warmUp(created.session, inputs);
+  session = created.session;
   post({
     kind: 'ready',
     inputs,
-    outputs: describe(session.outputMetadata),
-    optimizedGraph,
+    outputs: describe(created.session.outputMetadata),
+    optimizedGraph: created.optimizedGraph,
     warmedUp: warmed,
     sessionCreateMs,
     warmUpMs: performance.now() - started - sessionCreateMs,
   });
-
-  port?.on('message', (message: ToWorker) => {
-    void run(session, message);
-  });
 }
 
-async function run(session: ort.InferenceSession, message: ToWorker): Promise<void> {
+async function run(
+  session: ort.InferenceSession,
+  message: Extract<ToWorker, { kind: 'run' }>,
+): Promise<void> {
   let feeds: Record<string, ort.Tensor>;
   try {
     feeds = Object.fromEntries(Object.entries(message.inputs).map(([name, t]) => [name, toOrt(t)]));

@@ -25,12 +25,18 @@ export interface OptimizedGraphOutcome {
   readonly detail?: string;
 }
 
-export type ToWorker = {
-  readonly kind: 'run';
-  readonly id: number;
-  readonly inputs: Record<string, WireTensor>;
-  readonly outputNames: readonly string[] | undefined;
-};
+export type ToWorker =
+  | {
+      readonly kind: 'run';
+      readonly id: number;
+      readonly inputs: Record<string, WireTensor>;
+      readonly outputNames: readonly string[] | undefined;
+    }
+  /**
+   * End the thread as soon as it is back in JavaScript. Terminating a worker from outside while it is inside a
+   * native ONNX Runtime call aborts the whole process once the call returns; a message waits for that instead.
+   */
+  | { readonly kind: 'exit' };
 
 export type FromWorker =
   | {

@@ -13,6 +13,7 @@ const PUBLIC_MESSAGES: Partial<Record<ErrorCode, string>> = {
   SKIFF_WORKER_CRASHED:
     'the inference worker running this request crashed; it has been replaced, retry the request',
 };
+import { blockExit } from '../../host/exit-blockers.js';
 
 interface Job {
   readonly id: number;
@@ -26,6 +27,9 @@ interface Slot {
   readonly worker: Worker;
   job: Job | undefined;
   ready: boolean;
+  exited: boolean;
+  /** Says the thread is out of native code again: it is idle in its event loop, or gone. */
+  outOfNative: () => void;
 }
 
 export interface WorkerPoolOptions {
@@ -35,7 +39,12 @@ export interface WorkerPoolOptions {
   readonly logger: Logger;
   /** Restarts of crashed workers allowed per minute before the pool stops replacing them. */
   readonly maxRestartsPerMinute?: number;
+  /** What the workers serve (the model file), for the log line of a process that cannot exit. */
+  readonly label?: string;
 }
+
+/** How long close() waits for its workers' threads to end once asked; an idle one takes a few milliseconds. */
+const EXIT_WAIT_MS = 2000;
 
 /**
  * N worker threads, each holding one model instance and running one job at a time, so one crash loses
@@ -59,11 +68,27 @@ export class WorkerPool {
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
-  /** Starts every worker and waits until each has loaded the model; rejects with the first load error. */
-  async start(): Promise<void> {
+  /**
+   * Starts every worker and waits until each has loaded the model; rejects with the first load error, or with
+   * the signal's reason as soon as it aborts. The workers of an aborted start end once they are out of native
+   * code; one that never is (stuck opening a file) stays an exit blocker.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const started = Array.from({ length: this.options.size }, () => this.spawn());
-    const results = await Promise.allSettled(started);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<'aborted'>((resolve) => {
+      onAbort = () => resolve('aborted');
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    const results = await Promise.race([Promise.allSettled(started), aborted]);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
     this.starting = false;
+    if (results === 'aborted') {
+      // Not awaited: the caller gave up on this load and must hear so now, not when the threads are done.
+      void this.close(0);
+      throw signal?.reason;
+    }
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure !== undefined) {
       await this.close();
@@ -94,8 +119,10 @@ export class WorkerPool {
   }
 
   /**
-   * Fails what is still waiting, lets running jobs end (terminating a worker inside a native ORT call
-   * aborts the whole process), then stops the workers; after `graceMs` it terminates regardless.
+   * Fails what is still waiting, lets running jobs end for up to `graceMs`, then asks every worker to end and
+   * waits briefly for their threads. A worker is never terminated from outside: one inside a native ORT call
+   * would abort the whole process when the call returns. A job still running is failed with
+   * SKIFF_SHUTTING_DOWN; its thread ends once the call returns, an exit blocker until then.
    */
   async close(graceMs = 60_000): Promise<void> {
     this.closing = true;
@@ -104,14 +131,37 @@ export class WorkerPool {
     }
     const deadline = Date.now() + graceMs;
     while (this.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-    await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
+    const slots = [...this.slots];
     this.slots.clear();
+    const exits = slots.map((slot) => {
+      if (slot.exited) return Promise.resolve();
+      const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+      slot.worker.postMessage({ kind: 'exit' } satisfies ToWorker);
+      return exited;
+    });
+    for (const slot of slots) {
+      const job = slot.job;
+      slot.job = undefined;
+      job?.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded while this request ran'));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(exits),
+      new Promise((resolve) => (timer = setTimeout(resolve, EXIT_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(this.options.script, { workerData: this.options.workerData });
-      const slot: Slot = { worker, job: undefined, ready: false };
+      const slot: Slot = {
+        worker,
+        job: undefined,
+        ready: false,
+        exited: false,
+        outOfNative: blockExit(`an inference worker loading ${this.label}`),
+      };
       this.slots.add(slot);
       let settled = false;
       worker.on('message', (message: FromWorker) => {
@@ -128,13 +178,16 @@ export class WorkerPool {
               };
             }
             slot.ready = true;
+            slot.outOfNative();
             settled = true;
             resolve();
             this.dispatch();
             return;
           case 'load-failed':
+            slot.outOfNative();
             settled = true;
             this.slots.delete(slot);
+            // Safe here: having posted this, the worker is idle in its event loop.
             void worker.terminate();
             reject(
               new SkiffError('SKIFF_MODEL_LOAD_FAILED', `the model could not be loaded: ${message.message}`),
@@ -150,6 +203,8 @@ export class WorkerPool {
         this.options.logger.error('inference worker crashed', { error: error.message });
       });
       worker.on('exit', (code) => {
+        slot.exited = true;
+        slot.outOfNative();
         this.slots.delete(slot);
         const job = slot.job;
         slot.job = undefined;
@@ -175,6 +230,10 @@ export class WorkerPool {
         if (!this.closing) this.replace();
       });
     });
+  }
+
+  private get label(): string {
+    return this.options.label ?? 'a model';
   }
 
   private replace(): void {
@@ -203,6 +262,7 @@ export class WorkerPool {
   }
 
   private finish(slot: Slot, message: Extract<FromWorker, { kind: 'result' | 'failed' }>): void {
+    slot.outOfNative();
     const job = slot.job;
     slot.job = undefined;
     if (job !== undefined && job.id === message.id) {
@@ -226,6 +286,7 @@ export class WorkerPool {
       const job = this.waiting.shift();
       if (job === undefined) return;
       slot.job = job;
+      slot.outOfNative = blockExit(`an inference worker running a request on ${this.label}`);
       const message: ToWorker = { kind: 'run', id: job.id, inputs: job.inputs, outputNames: job.outputNames };
       slot.worker.postMessage(message, transferables(job.inputs));
     }
