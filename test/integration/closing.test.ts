@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { setImmediate as nextCheck, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { Held } from '../../src/core/testing/fake-loaded-model.js';
 import { colorLogits, fakeColorRuntime } from '../helpers/fake-color-runtime.js';
@@ -24,33 +24,34 @@ test('a request arriving while the server closes: 503 SKIFF_SHUTTING_DOWN, Retry
   let received = '';
   socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
-  await write(
-    socket,
-    Buffer.concat([
-      Buffer.from(
-        `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${image.length}\r\n\r\n`,
-      ),
-      image,
-    ]),
-  );
-  await until(() => held.held.length === 1, 'the first request to reach the model');
-  const closing = server.close();
-  // Fastify runs the hook that refuses new requests just before it stops listening: once a new connection
-  // is refused, the server is closing.
-  await until(refusesConnections(server.port), 'the listener to close');
-  // The same connection, while the first request still runs and the listener is closing.
-  await write(socket, 'GET /v2 HTTP/1.1\r\nHost: x\r\n\r\n');
-  // The server reads that request in this same process, in the first I/O poll after the write (loopback
-  // bytes are there at once), and refuses it without waiting on anything. A timer callback and then the
-  // check phase after it guarantee such a poll in between, whatever the load; only then may the first
-  // request finish, or the connection would close before the server has seen the second.
-  await sleep(1);
-  await nextCheck();
-  const [first] = held.held;
-  assert.ok(first !== undefined);
-  held.finish(0, colorLogits(first.call));
-  await Promise.all([closed, closing]);
+  const connected = new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+  let closing: Promise<void> | undefined;
+  try {
+    await connected;
+    await write(
+      socket,
+      Buffer.concat([
+        Buffer.from(
+          `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${image.length}\r\n\r\n`,
+        ),
+        image,
+      ]),
+    );
+    await until(() => held.held.length === 1, 'the first request to reach the model');
+    closing = server.close();
+    // Fastify runs the hook that refuses new requests just before it stops listening: once a new connection
+    // is refused, the server is closing.
+    await until(refusesConnections(server.port), 'the listener to close');
+    // The same connection, while the first request still runs and the listener is closing.
+    await write(socket, 'GET /v2 HTTP/1.1\r\nHost: x\r\n\r\n');
+    finishAll(held);
+    await within(Promise.all([closed, closing]), 'the server to answer both and close the connection');
+  } finally {
+    // A step that failed must not leave a request held and the server open: the test would hang, not fail.
+    finishAll(held);
+    socket.destroy();
+    await (closing ?? server.close());
+  }
   const responses = received.split(/(?=HTTP\/1\.1 )/);
   assert.equal(responses.length, 2, received);
   assert.match(responses[0] ?? '', /^HTTP\/1\.1 200 /);
@@ -61,10 +62,29 @@ test('a request arriving while the server closes: 503 SKIFF_SHUTTING_DOWN, Retry
   assert.match(refused, /\{"error":"the server is shutting down; send the request to another replica"\}$/);
 });
 
+function finishAll(held: Held): void {
+  for (const [index, { call }] of held.held.entries()) held.finish(index, colorLogits(call));
+}
+
 function write(socket: net.Socket, data: string | Buffer): Promise<void> {
   return new Promise((resolve, reject) =>
     socket.write(data, (error) => (error === undefined || error === null ? resolve() : reject(error))),
   );
+}
+
+/** Awaits `promise`; the deadline only turns a hang into a failure that names what was awaited. */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  const deadline = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      sleep(30_000, undefined, { signal: deadline.signal }).then(() =>
+        assert.fail(`timed out waiting for ${what}`),
+      ),
+    ]);
+  } finally {
+    deadline.abort();
+  }
 }
 
 /** Polls `condition` until it holds; the deadline only turns a hang into a failure that names what was awaited. */
