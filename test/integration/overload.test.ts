@@ -35,9 +35,6 @@ test('under 4x overload the excess gets fast 503s and the accepted requests stay
     const image = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#2020d0' } })
       .png()
       .toBuffer();
-    const single = performance.now();
-    await postImage(url, image, 'b.png', 'image/png');
-    const singleMs = performance.now() - single;
 
     let mostHeld = 0;
     const depth = setInterval(() => {
@@ -59,28 +56,30 @@ test('under 4x overload the excess gets fast 503s and the accepted requests stay
     const acceptedMedian = quantile(accepted, 0.5);
     const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
     t.diagnostic(
-      `one request ${singleMs.toFixed(0)} ms; accepted ${accepted.length} (p50 ${acceptedMedian.toFixed(0)} ms, p99 ${p99(accepted).toFixed(0)} ms), ` +
-        `refused ${refused.length} (p99 ${p99(refused).toFixed(1)} ms); at most ${mostHeld} held; ` +
-        `live ${mib(liveBefore)} → ${mib(liveAfter)} MiB; RSS ${mib(process.memoryUsage.rss())} MiB`,
+      `accepted ${accepted.length} (p50 ${acceptedMedian.toFixed(0)} ms, p99 ${p99(accepted).toFixed(0)} ms), ` +
+        `refused ${refused.length} (p50 ${quantile(refused, 0.5).toFixed(1)} ms, p99 ${p99(refused).toFixed(1)} ms); ` +
+        `at most ${mostHeld} held; live ${mib(liveBefore)} → ${mib(liveAfter)} MiB; RSS ${mib(process.memoryUsage.rss())} MiB`,
     );
     assert.ok(accepted.length >= 4, `only ${accepted.length} requests were served`);
     assert.ok(refused.length > accepted.length, 'the excess was refused');
     assert.deepEqual([...retryAfter], ['1']);
     // Refusals do not wait for the model; accepted requests wait at least for their own inference. Compared
-    // under the same load (and not only with the idle single request above), so that a machine busy
-    // with other work slows both alike.
+    // under the same load and at the same quantile: on a busy machine any request's handling has a tail of
+    // hundreds of milliseconds, which can reach past the accepted median without anything waiting.
     assert.ok(
-      p99(refused) < Math.max(singleMs, acceptedMedian),
-      `refusals took up to ${p99(refused).toFixed(0)} ms; accepted requests' median ${acceptedMedian.toFixed(0)} ms`,
+      p99(refused) < p99(accepted),
+      `refusals' p99 ${p99(refused).toFixed(0)} ms; accepted requests' p99 ${p99(accepted).toFixed(0)} ms`,
     );
     // An accepted request waits for at most the two queued ahead of it plus its own: about three inference
     // times, with 2x headroom. Under 4x overload the queue is always full, so the accepted median is about
     // three inferences too: an estimate of the time per request under the run's own load (decoding and
-    // resizing still take this machine's CPU).
+    // resizing take this machine's CPU). Beyond that, its own handling may hit the load's tail, which the
+    // refusals measure.
     const inferenceUnderLoadMs = Math.max(INFERENCE_MS, acceptedMedian / 3);
     assert.ok(
-      p99(accepted) < 6 * inferenceUnderLoadMs,
-      `accepted p99 ${p99(accepted).toFixed(0)} ms vs ${inferenceUnderLoadMs.toFixed(0)} ms per inference`,
+      p99(accepted) < 6 * inferenceUnderLoadMs + p99(refused),
+      `accepted p99 ${p99(accepted).toFixed(0)} ms vs ${inferenceUnderLoadMs.toFixed(0)} ms per inference ` +
+        `and a refusal's p99 ${p99(refused).toFixed(0)} ms`,
     );
     // What the server holds is bounded by its queue, not by the offered load...
     assert.ok(mostHeld <= 3, `the server held ${mostHeld} requests at once`);
