@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import sharp from 'sharp';
+import { deferred } from '../../src/core/testing/deferred.js';
+import { colorLogits, fakeColorRuntime } from '../helpers/fake-color-runtime.js';
 import { fixtureModel } from '../helpers/paths.js';
 import { postImage, startTestServer } from '../helpers/test-server.js';
 import { inferenceClient } from '../helpers/grpc-client.js';
@@ -15,11 +17,20 @@ const red = (): Promise<Buffer> =>
     .toBuffer();
 
 test('a request that cannot finish within --request-timeout-ms gets 504, queued or running, and the server carries on', async () => {
-  // slow-color takes roughly 250 ms per inference on one thread.
-  const server = await startTestServer({
-    model: fixtureModel('slow-color/model.onnx'),
-    requestTimeoutMs: 120,
+  // The model answers only once the test opens the gate: one request runs and the two behind it wait in the
+  // queue for as long as the test wants, however fast or busy this machine is.
+  const gate = deferred<undefined>();
+  const { model, runtime } = fakeColorRuntime(async (call) => {
+    await gate.promise;
+    return colorLogits(call);
   });
+  const server = await startTestServer(
+    { model: fixtureModel('slow-color/model.onnx'), requestTimeoutMs: 120 },
+    { runtime },
+  );
+  // Should the server stop timing requests out, the gate opens anyway: the test then fails on a 200, not by
+  // hanging.
+  const failSafe = setTimeout(() => gate.resolve(undefined), 10_000);
   try {
     const image = await red();
     const answers = await Promise.all(
@@ -30,18 +41,18 @@ test('a request that cannot finish within --request-timeout-ms gets 504, queued 
       const body = (await response.json()) as { error: string };
       assert.match(body.error, /did not finish within 120 ms|waited 120 ms for the model/);
     }
+    // One of them timed out while running, the other two while queued behind it.
+    assert.equal(model.calls.length, 1);
     assert.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
+    // The inference that outlived its request ends, its result unwanted; the next request runs in time.
+    gate.resolve(undefined);
+    const next = await postImage(`${server.url}/predict`, image, 'r.png', 'image/png');
+    assert.equal(next.status, 200, await next.text());
+    assert.equal(model.calls.length, 2);
   } finally {
+    clearTimeout(failSafe);
+    gate.resolve(undefined);
     await server.close();
-  }
-  const patient = await startTestServer({
-    model: fixtureModel('slow-color/model.onnx'),
-    requestTimeoutMs: 10_000,
-  });
-  try {
-    assert.equal((await postImage(`${patient.url}/predict`, await red(), 'r.png', 'image/png')).status, 200);
-  } finally {
-    await patient.close();
   }
 });
 

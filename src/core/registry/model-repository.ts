@@ -164,13 +164,11 @@ export class ModelRepository {
 
   /** Unloads every version of a model; requests already running finish first, a load in progress is given up. */
   unload(name: string): Promise<void> {
-    this.loading
-      .get(name)
-      ?.abort(
-        new SkiffError('SKIFF_MODEL_LOAD_FAILED', UNLOADED_WHILE_LOADING, {
-          publicMessage: UNLOADED_WHILE_LOADING,
-        }),
-      );
+    this.loading.get(name)?.abort(
+      new SkiffError('SKIFF_MODEL_LOAD_FAILED', UNLOADED_WHILE_LOADING, {
+        publicMessage: UNLOADED_WHILE_LOADING,
+      }),
+    );
     return this.exclusive(name, async () => {
       const versions = [...this.service.versions(name)];
       if (versions.length === 0 && !(await this.source.listNames()).includes(name)) {

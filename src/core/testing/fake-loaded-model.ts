@@ -24,6 +24,11 @@ export function fail(error: unknown): Respond {
   return () => Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }
 
+/** Answers as `respond` does, `ms` after each call, by timer: a model exactly as slow as the test says. */
+export function after(ms: number, respond: Respond): Respond {
+  return (call) => new Promise((resolve) => setTimeout(resolve, ms)).then(() => respond(call));
+}
+
 /** Holds every call until the test finishes or fails it by position: `held[i]`. */
 export class Held {
   readonly held: { readonly call: FakeCall; readonly result: Deferred<Record<string, Tensor>> }[] = [];
@@ -71,6 +76,8 @@ export class FakeLoadedModel implements LoadedModel {
   closeCount = 0;
   /** What the fake claims about having warmed its instances while loading. */
   warmedUp = false;
+  /** Off for long load tests: every recorded call keeps its input tensors alive, which would read as a leak. */
+  recordCalls = true;
 
   constructor(
     readonly inputs: readonly TensorInfo[],
@@ -83,7 +90,7 @@ export class FakeLoadedModel implements LoadedModel {
     outputNames?: readonly string[],
   ): Promise<Record<string, Tensor>> {
     const call: FakeCall = { inputs, outputNames };
-    this.calls.push(call);
+    if (this.recordCalls) this.calls.push(call);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
