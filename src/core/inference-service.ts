@@ -227,11 +227,11 @@ export class InferenceService {
           resizeShorterSide: input.resizeShorterSide,
           maxPixels: this.limits.maxImagePixels,
         });
+        throwIfEnded(context);
         tensor = imagesToTensor([image], input);
       } finally {
         release();
       }
-      throwIfEnded(context);
     } catch (error) {
       reservation.release();
       throw error;

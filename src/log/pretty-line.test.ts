@@ -42,12 +42,15 @@ test('control characters and bidi overrides a client put in a field are escaped,
     level: 'info',
     time: '2026-12-06T01:02:03.456Z',
     msg: 'request',
-    model: 'evil\r12:00:00.000 INFO  request status=200\u001b[2J\u0007\u202e',
+    model: 'evil\r12:00:00.000 INFO  request status=200\u001b[2J\u0007\u202e\nFORGED',
     path: '/v2/models/a\u0000b/infer',
   });
   const pretty = prettyLine(line);
   assert.equal(pretty.split('\n').length, 2, 'one line and its newline');
   for (const raw of ['\r', '\u0000', '\u0007', '\u001b', '\u202e']) assert.ok(!pretty.includes(raw));
-  assert.match(pretty, /model=evil\\u000d12:00:00\.000 INFO {2}request status=200\\u001b\[2J\\u0007\\u202e/);
+  assert.match(
+    pretty,
+    /model=evil\\u000d12:00:00\.000 INFO {2}request status=200\\u001b\[2J\\u0007\\u202e\\u000aFORGED/,
+  );
   assert.match(pretty, /path=\/v2\/models\/a\\u0000b\/infer/);
 });

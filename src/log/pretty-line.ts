@@ -1,10 +1,15 @@
 /** Keys every JSON log line has; the pretty form shows them in its fixed prefix instead. */
 const PREFIX_KEYS = new Set(['level', 'time', 'msg']);
+/**
+ * Fields whose value is a stack, written by Skiff, shown on indented lines of their own. Any other field may
+ * hold what a client sent (a model name, a path): its newlines are escaped like every control character.
+ */
+const MULTI_LINE_KEYS = new Set(['error', 'stack']);
 
 /**
  * Turns one JSON log line (as pino writes it) into a line for people at a terminal:
- * `12:03:04.567 INFO  request requestId=... status=200`. A multi-line string field (a stack) follows on
- * indented lines so it stays readable. A line that is not JSON passes through unchanged.
+ * `12:03:04.567 INFO  request requestId=... status=200`. A stack follows on indented lines so it stays
+ * readable. A line that is not JSON passes through unchanged.
  */
 export function prettyLine(jsonLine: string): string {
   let record: Record<string, unknown>;
@@ -22,7 +27,7 @@ export function prettyLine(jsonLine: string): string {
   const blocks: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (PREFIX_KEYS.has(key) || value === undefined) continue;
-    if (typeof value === 'string' && value.includes('\n')) {
+    if (typeof value === 'string' && value.includes('\n') && MULTI_LINE_KEYS.has(key)) {
       blocks.push(`    ${visible(key)}: ${value.split('\n').map(visible).join('\n    ')}`);
       continue;
     }

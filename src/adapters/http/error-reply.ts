@@ -23,7 +23,7 @@ export function sendError(
   if (row.retryAfter) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   if (error.kind === 'unauthenticated') void reply.header('www-authenticate', 'Bearer');
   // A client that left gets nothing: the socket is gone, and the access log records 499.
-  if (reply.raw.destroyed || reply.sent) return;
+  if (reply.sent || reply.raw.destroyed || request.raw.socket.destroyed) return;
   void reply
     .code(httpStatus)
     .send(path === '/predict' ? { success: false, error: clientMessage } : { error: clientMessage });

@@ -164,21 +164,29 @@ export function registerOpenApiRoutes(
   routes: readonly { method: string; url: string }[],
   version: string,
 ): void {
-  app.get('/openapi.json', async () => buildOpenApi(routes, version));
-  app.get('/docs', async (_request, reply) => {
-    const rows = routes
-      .map((r) => ({ method: r.method, path: openApiPath(r.url) }))
-      .map(
-        (r) =>
-          `<tr><td><code>${r.method}</code></td><td><code>${escape(r.path)}</code></td><td>${escape(OPERATIONS[`${r.method} ${r.path}`]?.summary ?? '')}</td></tr>`,
-      )
-      .join('\n');
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Skiff API</title><style>body{font-family:system-ui,sans-serif;margin:2rem;color:#111}table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:.4rem .8rem;text-align:left;vertical-align:top}</style></head><body><h1>Skiff ${escape(version)} REST API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3).</p><table><thead><tr><th>Method</th><th>Path</th><th>What</th></tr></thead><tbody>\n${rows}\n</tbody></table></body></html>`,
-      );
+  // Both documents are built once, on the first request (every route is registered by then): a client that
+  // asks for them in a loop costs a write, not a rebuild.
+  let document: string | undefined;
+  let page: string | undefined;
+  app.get('/openapi.json', async (_request, reply) => {
+    document ??= JSON.stringify(buildOpenApi(routes, version));
+    return reply.type('application/json; charset=utf-8').send(document);
   });
+  app.get('/docs', async (_request, reply) => {
+    page ??= docsPage(routes, version);
+    return reply.type('text/html; charset=utf-8').send(page);
+  });
+}
+
+function docsPage(routes: readonly { method: string; url: string }[], version: string): string {
+  const rows = routes
+    .map((r) => ({ method: r.method, path: openApiPath(r.url) }))
+    .map(
+      (r) =>
+        `<tr><td><code>${r.method}</code></td><td><code>${escape(r.path)}</code></td><td>${escape(OPERATIONS[`${r.method} ${r.path}`]?.summary ?? '')}</td></tr>`,
+    )
+    .join('\n');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Skiff API</title><style>body{font-family:system-ui,sans-serif;margin:2rem;color:#111}table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:.4rem .8rem;text-align:left;vertical-align:top}</style></head><body><h1>Skiff ${escape(version)} REST API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3).</p><table><thead><tr><th>Method</th><th>Path</th><th>What</th></tr></thead><tbody>\n${rows}\n</tbody></table></body></html>`;
 }
 
 function escape(text: string): string {

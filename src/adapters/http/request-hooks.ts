@@ -50,6 +50,24 @@ const UNTRACED_ROUTES = /^\/(v2\/health\/|metrics$)/;
 export function installRequestHooks(app: FastifyInstance, options: RequestHookOptions): void {
   const records = new WeakMap<FastifyRequest, { record: RequestRecord; lifetime: RequestLifetime }>();
   const unanswered = new WeakMap<Socket, number>();
+  const refused = new WeakSet<Socket>();
+  const running = new WeakMap<Socket, Set<RequestLifetime>>();
+  /**
+   * The requests a connection still waits answers for. A client that half-closes it (FIN) has left, as
+   * nginx also takes it (499): their work stops at once, before the socket's close, which may come later.
+   */
+  const inFlight = (socket: Socket): Set<RequestLifetime> => {
+    let set = running.get(socket);
+    if (set === undefined) {
+      const lifetimes = new Set<RequestLifetime>();
+      set = lifetimes;
+      running.set(socket, lifetimes);
+      socket.once('end', () => {
+        for (const lifetime of lifetimes) lifetime.cancel('the client closed its side of the connection');
+      });
+    }
+    return set;
+  };
   const tracer = options.tracer;
   const authorize = bearerCheck(options.authToken, 'header');
   let closing = false;
@@ -111,8 +129,10 @@ export function installRequestHooks(app: FastifyInstance, options: RequestHookOp
     unanswered.set(socket, waiting);
     // A client that hangs up while its request runs gets no 'finish' and so no onResponse (Fastify's
     // onRequestAbort only covers a body cut short): the work stops, and the line says nginx's 499.
+    inFlight(socket).add(lifetime);
     reply.raw.once('close', () => {
       unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1);
+      inFlight(socket).delete(lifetime);
       if (reply.raw.writableFinished) return;
       lifetime.cancel('the connection closed before the answer');
       finish(request, undefined, 499);
@@ -132,7 +152,17 @@ export function installRequestHooks(app: FastifyInstance, options: RequestHookOp
     }
     if (waiting > options.maxPipelinedRequests) {
       // Answers to pipelined requests queue in memory until the client reads the earlier ones: a client
-      // that never reads must not make the server hold an unbounded number of them.
+      // that never reads must not make the server hold, or even parse, an unbounded number of them. The
+      // first one over gets its 503 (queued behind the unread answers) and reading stops.
+      if (refused.has(socket)) {
+        // A client that reads nothing has earned no more: the connection goes. One that reads gets the 503
+        // and then the close it announced; this request is never answered, like any after a close.
+        if (socket.writableLength > 0) socket.destroy();
+        else reply.hijack();
+        return;
+      }
+      refused.add(socket);
+      socket.pause();
       void reply.header('connection', 'close');
       throw new SkiffError(
         'SKIFF_CONNECTION_BUSY',

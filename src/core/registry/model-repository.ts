@@ -84,7 +84,8 @@ export class ModelRepository {
       } catch (error) {
         if (error instanceof SkiffError && error.code === 'SKIFF_MODEL_NOT_FOUND') throw error;
         this.markFailed(name, error);
-        throw error;
+        this.options.logger.error('model failed to load', { model: name, error: errorText(error) });
+        throw publicLoadError(name, error);
       }
       const selected = selectVersions(
         entry.versions.map((v) => v.version),
@@ -145,15 +146,7 @@ export class ModelRepository {
           version: first.model?.version,
           error: errorText(first.error),
         });
-        // The caller of the load API is a client: it gets the public reason, the log the whole error.
-        const code = first.error instanceof SkiffError ? first.error.code : 'SKIFF_MODEL_LOAD_FAILED';
-        throw new SkiffError(
-          code,
-          `model "${name}" could not be loaded: ${publicFailureReason(first.error)}`,
-          {
-            cause: first.error,
-          },
-        );
+        throw publicLoadError(name, first.error);
       }
       this.options.logger.info('model loaded', { model: name, versions: selected });
     });
@@ -234,6 +227,14 @@ export class ModelRepository {
       if (this.busy.get(name) === next) this.busy.delete(name);
     });
   }
+}
+
+/** The caller of the load API is a client: it gets the public reason, the log the whole error. */
+function publicLoadError(name: string, error: unknown): SkiffError {
+  const code = error instanceof SkiffError ? error.code : 'SKIFF_MODEL_LOAD_FAILED';
+  return new SkiffError(code, `model "${name}" could not be loaded: ${publicFailureReason(error)}`, {
+    cause: error,
+  });
 }
 
 /** The versions a policy selects from those present, newest first. */
