@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ImageConfig, ImageManifest } from '../../src/deploy/image/media-types.js';
 import { MEDIA_TYPES } from '../../src/deploy/image/media-types.js';
+import { MALLOC_ENV } from '../../src/deploy/image/build-image.js';
 import { freePort, requireCommands, startLocalRegistry } from '../helpers/local-registry.js';
 import type { LocalRegistry } from '../helpers/local-registry.js';
 import { pushNodeBase, pushNodeBuilder } from '../helpers/node-base-image.js';
@@ -91,6 +92,8 @@ describe('the Containerfile, built with buildah and run with podman', { timeout:
     assert.deepEqual(run.ExposedPorts, { '5000/tcp': {}, '8081/tcp': {} });
     assert.equal(run.Labels?.['org.opencontainers.image.title'], 'skiff');
     assert.ok(run.Env?.includes('NODE_ENV=production'));
+    // The allocator settings skiff build gives its images, so both ways give memory back alike.
+    for (const setting of MALLOC_ENV) assert.ok(run.Env?.includes(setting), setting);
     const compressed = manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
     t.diagnostic(`pushed: ${manifest.layers.length} layers, ${(compressed / 1e6).toFixed(1)} MB compressed`);
   });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { BlobStore } from '../../src/deploy/image/blob-store.js';
+import { MALLOC_ENV } from '../../src/deploy/image/build-image.js';
 import { MEDIA_TYPES, hostPlatform } from '../../src/deploy/image/media-types.js';
 import { RegistryClient } from '../../src/deploy/image/registry-client.js';
 import type { Descriptor, ImageConfig, ImageManifest } from '../../src/deploy/image/media-types.js';
@@ -169,6 +170,7 @@ describe('skiff build / push / run with podman', { timeout: 600_000 }, () => {
     assert.deepEqual(run.ExposedPorts, { '5000/tcp': {}, '8081/tcp': {} });
     assert.equal(run.Labels?.['org.opencontainers.image.title'], 'skiff');
     assert.ok(run.Env?.includes('SKIFF_MODEL=/app/model/model.onnx'));
+    for (const setting of MALLOC_ENV) assert.ok(run.Env?.includes(setting), setting);
     assert.equal(config.rootfs.diff_ids.length, 4);
   });
 

@@ -63,6 +63,18 @@ interface Base {
  * production node_modules, one of the app, and one of the model when it is baked in. Layers are cached by
  * content in `cacheDir`, so a rebuild with only a changed model re-uses node_modules and the app.
  */
+/**
+ * glibc's allocator, tuned so that memory a burst of large images took goes back to the system: two arenas
+ * instead of one per thread (libvips and ONNX Runtime run many), and blocks over 128 KiB mapped on their own
+ * and trimmed when freed. Measured after 32 uploads of a 6300x6300 PNG: RSS back below where it started
+ * within 25 s, against +13 % with glibc's defaults (docs/operations.md).
+ */
+export const MALLOC_ENV = [
+  'MALLOC_ARENA_MAX=2',
+  'MALLOC_MMAP_THRESHOLD_=131072',
+  'MALLOC_TRIM_THRESHOLD_=131072',
+] as const;
+
 export async function buildImage(options: BuildImageOptions): Promise<BuildResult> {
   const store = new BlobStore(path.join(options.cacheDir, 'image'));
   const base = await resolveBase(options, store);
@@ -84,6 +96,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   ];
   const env: string[] = [
     'NODE_ENV=production',
+    ...MALLOC_ENV,
     `SKIFF_CACHE_DIR=/${APP_DIR}/cache`,
     `SKIFF_PORT=${options.port}`,
   ];
