@@ -38,6 +38,9 @@ export const SKIFF_VERSION = (
 /** Most predictions one request may ask for; more would only be a bigger response. */
 export const MAX_TOP_K = 1000;
 
+/** Connections waiting to be accepted (bounded by the kernel's net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
+
 /** Bodies below this are decoded on the event loop (a millisecond or so); larger ones in the decode worker. */
 const DECODE_INLINE_BELOW_BYTES = 64 * 1024;
 /** Large bodies waiting for the decode worker, each held whole meanwhile; beyond it a fast 503. */
@@ -420,7 +423,9 @@ async function readLabels(file: string, timeoutMs: number): Promise<Labels> {
 
 async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {
   try {
-    await app.listen({ host, port });
+    // Node's default backlog (511) overflows when a load balancer or a burst opens hundreds of connections at
+    // once, and every dropped SYN costs its client a second before it retries; the kernel caps it anyway.
+    await app.listen({ host, port, backlog: LISTEN_BACKLOG });
   } catch (error) {
     await app.close();
     const code = (error as NodeJS.ErrnoException).code;

@@ -25,6 +25,14 @@ export function refusedOrServed(answer: Answer): boolean {
   return answer.code === '200' || /^4\d\d$/.test(answer.code) || answer.code === '503';
 }
 
+/**
+ * The timing targets (probe p99, refusal time) are claims about speed, and speed depends on the machine: a
+ * shared CI runner cannot vouch for them. They are always measured and printed; they fail the test only
+ * when SKIFF_ATTACK_STRICT=1, on a quiet machine (docs/performance.md has such a run). Everything else
+ * (answers, memory, survival, work after a client left, leaks) always fails the test.
+ */
+export const STRICT_TIMING = process.env.SKIFF_ATTACK_STRICT === '1';
+
 export const HARMLESS: Expectations = {
   maxRssGrowthMiB: 512,
   maxProbeP99Ms: 50,
@@ -61,7 +69,7 @@ export function violations(report: AttackReport, expect: Expectations = HARMLESS
     found.push(
       `RSS grew ${report.peakRssGrowthMiB.toFixed(0)} MiB at its peak (limit ${expect.maxRssGrowthMiB})`,
     );
-  if (!(report.probeMs.p99 <= expect.maxProbeP99Ms))
+  if (STRICT_TIMING && !(report.probeMs.p99 <= expect.maxProbeP99Ms))
     found.push(
       `probe p99 ${report.probeMs.p99.toFixed(1)} ms (limit ${expect.maxProbeP99Ms}), max ${report.probeMs.max.toFixed(0)} ms` +
         // Only when the machine's own delay could explain the excess: not for stalls far beyond it.
@@ -89,7 +97,7 @@ export function violations(report: AttackReport, expect: Expectations = HARMLESS
     if (!expect.acceptable(answer))
       add(`${answer.protocol} answer ${answer.code} (${withoutIds(answer.text).slice(0, 120)})`);
     if (isSuccess(answer)) continue;
-    if (answer.ms > expect.maxRefusalMs)
+    if (STRICT_TIMING && answer.ms > expect.maxRefusalMs)
       add(`${answer.protocol} refusal ${answer.code} took over ${expect.maxRefusalMs} ms`);
     if (answer.protocol === 'http' && !isJsonError(answer))
       add(

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertHarmless } from './expectations.js';
+import { assertHarmless, STRICT_TIMING } from './expectations.js';
 import type { Answer } from './http-answer.js';
 import { sendHttp } from './http-answer.js';
 import { photo, predictRequest } from './inference-payloads.js';
@@ -90,9 +90,12 @@ test(`/predict at ${OVERLOAD}x the measured capacity, open loop`, { timeout: 120
   // Legitimate callers are part of the overload here: some of theirs are refused too, by design.
   assertHarmless(report, { legitimateMustSucceed: false }, [
     refusals.length === 0 && 'no request was refused at 4x capacity',
-    !(refusalP50 < 20) && `503s took ${refusalP50.toFixed(1)} ms at the median (target < 20 ms)`,
+    STRICT_TIMING &&
+      !(refusalP50 < 20) &&
+      `503s took ${refusalP50.toFixed(1)} ms at the median (target < 20 ms)`,
     withoutRetryAfter > 0 && `${withoutRetryAfter} 503s had no Retry-After`,
-    goodput < 0.9 * capacity &&
+    STRICT_TIMING &&
+      goodput < 0.9 * capacity &&
       `goodput ${goodput.toFixed(1)}/s is ${((100 * goodput) / capacity).toFixed(0)} % of the capacity ${capacity.toFixed(1)}/s (target ≥ 90 %)`,
   ]);
 });
