@@ -47,6 +47,7 @@ export default tseslint.config(
                 '**/server.js',
                 '**/store/**',
                 '**/deploy/**',
+                '**/stats/**',
               ],
               message: 'core imports only core',
             },
@@ -69,6 +70,56 @@ export default tseslint.config(
             {
               group: ['**/runtimes/**', 'onnxruntime-node', 'sharp'],
               message: 'adapters only convert wire formats; they never reach a runtime',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/runtimes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/adapters/**', '**/cli/**', '**/server.js', '**/deploy/**', '**/loadgen/**'],
+              message:
+                'a runtime serves the core: it depends on core (and host, stats), never on what drives it',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/loadgen/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/runtimes/**', 'onnxruntime-node', 'sharp'],
+              message: 'the load generator measures the server from outside; it never loads a runtime',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Figures shared by runtimes (the engine benchmark) and loadgen: neither has to import the other's folder.
+    files: ['src/stats/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./',
+              message: 'stats is plain arithmetic on figures: it imports nothing from the rest of src',
             },
           ],
         },

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runClosedLoop } from './closed-loop.js';
-import type { EngineFigure } from './engine-figure.js';
+import type { EngineFigure } from '../stats/engine-figure.js';
 import { runOpenLoop } from './open-loop.js';
 import type { LiveCounts, Send, StepLength, StepResult } from './step-tally.js';
 

@@ -1,5 +1,5 @@
-import type { LatencyStats } from './latency-stats.js';
-import { latencyStats, ratePerSecond } from './latency-stats.js';
+import type { LatencyStats } from '../stats/latency-stats.js';
+import { latencyStats, ratePerSecond } from '../stats/latency-stats.js';
 
 /** How one request ended: `ok` when the server answered as expected, else why not. */
 export interface Outcome {

@@ -4,9 +4,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningServer } from '../../src/server.js';
@@ -14,79 +11,8 @@ import { startTestServer } from '../helpers/test-server.js';
 import { startCli } from '../helpers/run-cli.js';
 import { inferenceClient } from '../helpers/grpc-client.js';
 import { fixtureModel, repoRoot } from '../helpers/paths.js';
-
-interface AnyValue {
-  stringValue?: string;
-  intValue?: number | string;
-  boolValue?: boolean;
-  doubleValue?: number;
-}
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string | number;
-  endTimeUnixNano: string | number;
-  attributes: { key: string; value: AnyValue }[];
-  status?: { code?: number; message?: string };
-}
-interface ExportRequest {
-  resourceSpans: {
-    resource: { attributes: { key: string; value: AnyValue }[] };
-    scopeSpans: { spans: ExportedSpan[] }[];
-  }[];
-}
-
-/** A stand-in OpenTelemetry Collector: takes OTLP/HTTP JSON on POST /v1/traces and keeps what it got. */
-class Collector {
-  readonly requests: ExportRequest[] = [];
-  readonly contentTypes: string[] = [];
-  private readonly server: Server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      if (request.method === 'POST' && request.url === '/v1/traces') {
-        this.contentTypes.push(String(request.headers['content-type']));
-        this.requests.push(JSON.parse(body) as ExportRequest);
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      } else {
-        response.writeHead(404).end();
-      }
-    });
-  });
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  spans(): ExportedSpan[] {
-    return this.requests.flatMap((r) =>
-      r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)),
-    );
-  }
-
-  resourceAttribute(key: string): unknown {
-    const attributes = this.requests[0]?.resourceSpans[0]?.resource.attributes ?? [];
-    return valueOf(attributes.find((a) => a.key === key)?.value);
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-function valueOf(value: AnyValue | undefined): unknown {
-  if (value === undefined) return undefined;
-  if (value.intValue !== undefined) return Number(value.intValue);
-  return value.stringValue ?? value.boolValue ?? value.doubleValue;
-}
-
-function attr(span: ExportedSpan | undefined, key: string): unknown {
-  return valueOf(span?.attributes.find((a) => a.key === key)?.value);
-}
+import type { ExportedSpan } from '../helpers/otlp-collector.js';
+import { OtlpCollector, attr } from '../helpers/otlp-collector.js';
 
 const SERVER = 2;
 const INTERNAL = 1;
@@ -96,7 +22,7 @@ const tinyInput = JSON.stringify({
   inputs: [{ name: 'input', shape: [1, 3, 8, 8], datatype: 'FP32', data: new Array<number>(192).fill(0.5) }],
 });
 
-const collector = new Collector();
+const collector = new OtlpCollector();
 let collectorUrl: string;
 before(async () => {
   collectorUrl = await collector.start();

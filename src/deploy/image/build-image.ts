@@ -17,7 +17,6 @@ import type { LayerEntry } from './tar-layer.js';
 /** Where the app lives in the image, and the entrypoint that runs it (exec form: node is PID 1 and gets SIGTERM). */
 export const APP_DIR = 'app';
 export const ENTRYPOINT = ['node', `/${APP_DIR}/dist/src/cli/main.js`, 'serve'] as const;
-export const DEFAULT_USER = '65532:65532';
 
 /** A model to bake into the image: the file, and optionally labels and a model.json placed beside it. */
 export interface BakedModel {

@@ -1,6 +1,3 @@
-/** Where the model comes from inside the pod: baked into the image at a path, or fetched at start into the cache. */
-export type ModelDelivery = 'baked' | 'fetched';
-
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 
 export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
@@ -66,7 +63,3 @@ export const SKIFF_SERVER = Object.freeze({
   configDir: '/etc/skiff',
   containerName: 'skiff',
 });
-
-export function modelDelivery(model: string | undefined): ModelDelivery {
-  return model?.startsWith('/') === true ? 'baked' : 'fetched';
-}

@@ -1,22 +1,21 @@
 import net from 'node:net';
 import { Writable } from 'node:stream';
-import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
-  KubeConfig,
   KubernetesObjectApi,
   Log,
   PatchStrategy,
   PortForward,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { SkiffError } from '../../core/errors.js';
 import type { Manifest } from './manifest.js';
 import type {
   Cluster,
-  Condition,
   DeploymentState,
   EventState,
   PodState,
@@ -24,6 +23,10 @@ import type {
   ReplicaSetState,
   ServiceState,
 } from './cluster.js';
+import { revisionOf, toDeploymentState, toPodState, toReplicaSetState } from './client-node-state.js';
+import { call, clusterError, orUndefined } from './cluster-error.js';
+import type { ClusterConnection } from './load-kube-config.js';
+import { loadKubeConfig } from './load-kube-config.js';
 
 export const FIELD_MANAGER = 'skiff';
 
@@ -38,46 +41,6 @@ const DELETABLE_KINDS: readonly { apiVersion: string; kind: string }[] = [
   { apiVersion: 'machinelearning.seldon.io/v1', kind: 'SeldonDeployment' },
   { apiVersion: 'v1', kind: 'ConfigMap' },
 ];
-
-export interface ClusterConnection {
-  /** A kubeconfig file; otherwise client-node's default ($KUBECONFIG, ~/.kube/config, or in-cluster). */
-  readonly kubeconfig?: string | undefined;
-  readonly context?: string | undefined;
-  readonly namespace?: string | undefined;
-}
-
-/** Loads the kubeconfig as kubectl would and picks the context; throws SKIFF_KUBECONFIG_INVALID if it cannot. */
-export function loadKubeConfig(connection: ClusterConnection): { config: KubeConfig; namespace: string } {
-  const config = new KubeConfig();
-  try {
-    if (connection.kubeconfig === undefined) config.loadFromDefault();
-    else config.loadFromFile(connection.kubeconfig);
-  } catch (error) {
-    throw new SkiffError(
-      'SKIFF_KUBECONFIG_INVALID',
-      `cannot load the kubeconfig${connection.kubeconfig === undefined ? '' : ` ${connection.kubeconfig}`}: ${message(error)}`,
-      { cause: error },
-    );
-  }
-  if (connection.context !== undefined) {
-    if (config.getContextObject(connection.context) === null) {
-      const known = config.getContexts().map((c) => c.name);
-      throw new SkiffError(
-        'SKIFF_KUBECONFIG_INVALID',
-        `no context "${connection.context}" in the kubeconfig (contexts: ${known.join(', ') || 'none'})`,
-      );
-    }
-    config.setCurrentContext(connection.context);
-  }
-  if (config.getCurrentCluster() === null) {
-    throw new SkiffError(
-      'SKIFF_KUBECONFIG_INVALID',
-      'no Kubernetes cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config (kubectl config view)',
-    );
-  }
-  const fromContext = config.getContextObject(config.getCurrentContext())?.namespace;
-  return { config, namespace: connection.namespace ?? fromContext ?? 'default' };
-}
 
 /** The real cluster, through @kubernetes/client-node. */
 export class ClientNodeCluster implements Cluster {
@@ -325,113 +288,6 @@ export class ClientNodeCluster implements Cluster {
   }
 }
 
-function toDeploymentState(deployment: V1Deployment): DeploymentState {
-  const status = deployment.status;
-  return {
-    name: deployment.metadata?.name ?? '',
-    generation: deployment.metadata?.generation ?? 0,
-    observedGeneration: status?.observedGeneration ?? 0,
-    desiredReplicas: deployment.spec?.replicas ?? 1,
-    replicas: status?.replicas ?? 0,
-    updatedReplicas: status?.updatedReplicas ?? 0,
-    readyReplicas: status?.readyReplicas ?? 0,
-    availableReplicas: status?.availableReplicas ?? 0,
-    revision: revisionOf(deployment.metadata?.annotations),
-    conditions: (status?.conditions ?? []).map((c): Condition => ({
-      type: c.type,
-      status: c.status === 'True' || c.status === 'False' ? c.status : 'Unknown',
-      reason: c.reason,
-      message: c.message,
-    })),
-  };
-}
-
-function toReplicaSetState(rs: V1ReplicaSet): ReplicaSetState {
-  return {
-    name: rs.metadata?.name ?? '',
-    revision: revisionOf(rs.metadata?.annotations),
-    podTemplateHash: rs.metadata?.labels?.['pod-template-hash'] ?? '',
-    replicas: rs.status?.replicas ?? 0,
-    readyReplicas: rs.status?.readyReplicas ?? 0,
-  };
-}
-
-function toPodState(pod: V1Pod): PodState {
-  const conditions = pod.status?.conditions ?? [];
-  const scheduled = conditions.find((c) => c.type === 'PodScheduled');
-  return {
-    name: pod.metadata?.name ?? '',
-    podTemplateHash: pod.metadata?.labels?.['pod-template-hash'] ?? '',
-    phase: pod.status?.phase ?? 'Unknown',
-    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ip: pod.status?.podIP,
-    nodeName: pod.spec?.nodeName,
-    unschedulable:
-      scheduled?.status === 'False' && scheduled.reason === 'Unschedulable'
-        ? (scheduled.message ?? 'Unschedulable')
-        : undefined,
-    containers: (pod.status?.containerStatuses ?? []).map((c) => ({
-      name: c.name,
-      ready: c.ready,
-      started: c.started ?? false,
-      restartCount: c.restartCount,
-      waiting:
-        c.state?.waiting === undefined
-          ? undefined
-          : { reason: c.state.waiting.reason ?? 'Waiting', message: c.state.waiting.message },
-      lastTerminated:
-        c.lastState?.terminated === undefined
-          ? undefined
-          : {
-              reason: c.lastState.terminated.reason ?? 'Terminated',
-              exitCode: c.lastState.terminated.exitCode,
-            },
-    })),
-  };
-}
-
-function revisionOf(annotations: Record<string, string> | undefined): number {
-  return Number(annotations?.['deployment.kubernetes.io/revision'] ?? 0) || 0;
-}
-
 function time(value: Date | string | undefined): number {
   return value === undefined ? 0 : new Date(value).getTime();
-}
-
-function message(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body: unknown = error.body;
-    if (typeof body === 'string') {
-      try {
-        const parsed = JSON.parse(body) as { message?: unknown };
-        if (typeof parsed.message === 'string') return `${parsed.message} (HTTP ${error.code})`;
-      } catch {
-        // Not a Status object: fall through to the generic text.
-      }
-    }
-    return `HTTP ${error.code}`;
-  }
-  return error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-}
-
-function clusterError(action: string, error: unknown): SkiffError {
-  if (error instanceof SkiffError) return error;
-  return new SkiffError('SKIFF_CLUSTER_FAILED', `cannot ${action}: ${message(error)}`, { cause: error });
-}
-
-async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw clusterError(action, error);
-  }
-}
-
-async function orUndefined<T>(action: string, run: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof ApiException && error.code === 404) return undefined;
-    throw clusterError(action, error);
-  }
 }

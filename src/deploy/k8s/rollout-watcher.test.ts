@@ -4,7 +4,9 @@ import type { ContainerState, DeploymentState, EventState, PodState, ReplicaSetS
 import type { ClusterFrame } from './testing/fake-cluster.js';
 import { FakeCluster } from './testing/fake-cluster.js';
 import type { RolloutResult } from './rollout-watcher.js';
-import { assessRollout, formatFailure, watchRollout } from './rollout-watcher.js';
+import { assessRollout } from './assess-rollout.js';
+import { formatFailure } from './format-failure.js';
+import { watchRollout } from './rollout-watcher.js';
 
 const OLD_HASH = '6d4cf56db6';
 const NEW_HASH = '7f9b8c5d4e';

@@ -1,7 +1,7 @@
 import './without-float16-array.js';
 import ort from 'onnxruntime-node';
-import { latencyStats } from '../../loadgen/latency-stats.js';
-import type { EngineFigure } from '../../loadgen/engine-figure.js';
+import { latencyStats } from '../../stats/latency-stats.js';
+import type { EngineFigure } from '../../stats/engine-figure.js';
 import { statRegularFile } from '../../host/regular-file.js';
 
 export interface EngineBenchOptions {
