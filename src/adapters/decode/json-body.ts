@@ -1,4 +1,5 @@
 import { SkiffError } from '../../core/errors.js';
+import { parseJsonExact } from '../../core/tensor/exact-json.js';
 
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
@@ -10,12 +11,13 @@ const BACKSLASH = 0x5c;
 /**
  * Parses a JSON body after checking its nesting, so a body of a million `[` is refused for what it is
  * before anything builds a million arrays (and before a recursive reader could overflow its stack).
- * Throws SKIFF_BAD_REQUEST (not JSON) or SKIFF_BAD_TENSOR (nested deeper than `maxDepth`).
+ * Integers beyond 2^53 come back as bigint, exact (exact-json.ts). Throws SKIFF_BAD_REQUEST (not JSON) or
+ * SKIFF_BAD_TENSOR (nested deeper than `maxDepth`).
  */
 export function parseJsonBody(body: Uint8Array, maxDepth: number): unknown {
   checkDepth(body, maxDepth);
   try {
-    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as unknown;
+    return parseJsonExact(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch {
     throw new SkiffError('SKIFF_BAD_REQUEST', 'the request body is not valid JSON');
   }

@@ -2,6 +2,8 @@ import type { DataType, TensorData } from './data-type.js';
 import type { Tensor } from './tensor.js';
 import { elementCount, float16ToNumber, numberToFloat16 } from './tensor.js';
 import { SkiffError } from '../errors.js';
+import type { RawJsonNumber } from './exact-json.js';
+import { exactJsonInteger } from './exact-json.js';
 
 /** Largest finite values of the float types. */
 const FP16_MAX = 65504;
@@ -13,6 +15,10 @@ const FP32_MAX = 3.4028234663852886e38;
  */
 const FP16_OVERFLOW = 65520;
 const FP32_OVERFLOW = 2 ** 128 - 2 ** 103;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
 
 const INT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
   UINT8: [0, 255],
@@ -26,7 +32,7 @@ const INT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
 /**
  * Builds a tensor from JSON `data` as the Open Inference Protocol allows it: flat row-major or nested to
  * the shape. Numbers are checked against the type (integers in range, booleans for BOOL, strings for
- * BYTES). 64-bit integers beyond 2^53 cannot survive JSON; use the binary extension for those. JSON has no
+ * BYTES). 64-bit integers beyond 2^53 arrive as bigint from parseJsonExact and are kept exact. JSON has no
  * NaN or Infinity, so a float that is not finite in its type (1e999, or 1e39 for FP32) is an overflow the
  * client did not mean, and is refused rather than sent to the model as Infinity.
  * Throws SKIFF_BAD_TENSOR naming the input and the first bad element.
@@ -59,7 +65,9 @@ export function tensorFromJson(
       `input "${name}": element ${index} is ${shown(flat[index])}, expected ${expected} for ${type}`,
     );
   const floats = (largest: number, overflow: number): number[] =>
-    flat.map((v, i) => {
+    flat.map((value, i) => {
+      // A long integer literal is still a number to a float input.
+      const v = typeof value === 'bigint' ? Number(value) : value;
       if (typeof v !== 'number') throw bad(i, 'a number');
       if (!(Math.abs(v) < overflow)) throw bad(i, `a finite number (at most ${largest} in magnitude)`);
       return v;
@@ -77,11 +85,13 @@ export function tensorFromJson(
       return v;
     });
   };
-  const bigints = (unsigned: boolean): bigint[] =>
+  const bigints = (min: bigint, max: bigint): bigint[] =>
     flat.map((v, i) => {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (unsigned && v < 0))
-        throw bad(i, unsigned ? 'a non-negative integer' : 'an integer');
-      return BigInt(v);
+      // A number here is a safe integer or was written as a float (1e3, 2.0): only exact values pass.
+      const n =
+        typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined;
+      if (n === undefined || n < min || n > max) throw bad(i, `an integer from ${min} to ${max}`);
+      return n;
     });
   const values: TensorData = (() => {
     switch (type) {
@@ -118,16 +128,19 @@ export function tensorFromJson(
       case 'INT32':
         return Int32Array.from(integers());
       case 'INT64':
-        return BigInt64Array.from(bigints(false));
+        return BigInt64Array.from(bigints(INT64_MIN, INT64_MAX));
       case 'UINT64':
-        return BigUint64Array.from(bigints(true));
+        return BigUint64Array.from(bigints(0n, UINT64_MAX));
     }
   })();
   return { type, shape: [...shape], data: values };
 }
 
-/** Flat row-major JSON values of a tensor (BOOL as booleans, BYTES as UTF-8 strings, FP16 decoded). */
-export function tensorToJson(tensor: Tensor): (number | boolean | string)[] {
+/**
+ * Flat row-major JSON values of a tensor (BOOL as booleans, BYTES as UTF-8 strings, FP16 decoded, 64-bit
+ * integers beyond 2^53 as raw JSON digits, exact).
+ */
+export function tensorToJson(tensor: Tensor): (number | boolean | string | RawJsonNumber)[] {
   const data = tensor.data;
   if (Array.isArray(data)) {
     const decoder = new TextDecoder();
@@ -136,7 +149,7 @@ export function tensorToJson(tensor: Tensor): (number | boolean | string)[] {
   if (tensor.type === 'BOOL') return Array.from(data as Uint8Array, (v) => v !== 0);
   if (tensor.type === 'FP16') return Array.from(data as Uint16Array, float16ToNumber);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array)
-    return Array.from(data, (v) => Number(v));
+    return Array.from(data, exactJsonInteger);
   return Array.from(data as ArrayLike<number>);
 }
 
@@ -160,6 +173,6 @@ function flatten(name: string, data: unknown, limit: number): unknown[] {
 
 /** An element as a message shows it: numbers as JavaScript prints them (JSON would print Infinity as null). */
 function shown(value: unknown): string {
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return ((JSON.stringify(value) as string | undefined) ?? String(value)).slice(0, 40);
 }
