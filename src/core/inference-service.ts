@@ -133,15 +133,10 @@ export class InferenceService {
           throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
         if (output.classification === undefined) return { name: output.name, tensor };
         const aligned = labels !== undefined && labels.output.name === output.name ? labels : undefined;
-        return {
-          name: output.name,
-          tensor: classifyOutput(
-            tensor,
-            output.classification,
-            aligned?.labels,
-            aligned?.output.backgroundClass ?? false,
-          ),
-        };
+        // Skiff's labels leave out a background class; indices are the output tensor's (Triton's meaning).
+        const shift = aligned?.output.backgroundClass === true ? 1 : 0;
+        const labelAt = (index: number): string | undefined => aligned?.labels?.short[index - shift];
+        return { name: output.name, tensor: classifyOutput(tensor, output.classification, labelAt) };
       }),
     };
   }

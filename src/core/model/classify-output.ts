@@ -1,32 +1,30 @@
-import type { Labels } from './labels.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numberAt } from '../tensor/tensor.js';
 
 /**
  * The classification extension: each row of an output becomes its top-N entries as BYTES strings
- * "value:index" or "value:index:label", largest first, with the raw output values (no softmax), as Triton
- * does. A background class, when the model has one, is skipped and indices refer to the real classes.
+ * "value:index" or "value:index:label", largest first, with the raw output values (no softmax). As in
+ * Triton, every element of the row competes and `index` is the element's index in the output tensor, so a
+ * client that indexes the output itself (or Triton's label file) finds the same class. `labelAt` names an
+ * index, or not (a model's background class has no label of Skiff's).
  */
 export function classifyOutput(
   tensor: Tensor,
   n: number,
-  labels: Labels | undefined,
-  background: boolean,
+  labelAt: (index: number) => string | undefined,
 ): Tensor {
   const batch = tensor.shape.length > 1 ? (tensor.shape[0] ?? 1) : 1;
   const rowLength = batch === 0 ? 0 : tensor.data.length / batch;
-  const skip = background ? 1 : 0;
-  const classes = rowLength - skip;
-  const take = Math.min(n, classes);
+  const take = Math.min(n, rowLength);
   const encoder = new TextEncoder();
   const data: Uint8Array[] = [];
   for (let row = 0; row < batch; row++) {
     const scored: { index: number; value: number }[] = [];
-    for (let i = 0; i < classes; i++)
-      scored.push({ index: i, value: numberAt(tensor, row * rowLength + skip + i) });
+    for (let i = 0; i < rowLength; i++)
+      scored.push({ index: i, value: numberAt(tensor, row * rowLength + i) });
     scored.sort((a, b) => b.value - a.value || a.index - b.index);
     for (const { index, value } of scored.slice(0, take)) {
-      const label = labels?.short[index];
+      const label = labelAt(index);
       data.push(encoder.encode(label === undefined ? `${value}:${index}` : `${value}:${index}:${label}`));
     }
   }
