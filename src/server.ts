@@ -240,7 +240,7 @@ async function startRepository(
   const names = await source.listNames();
   if (names.length === 0)
     throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `the model repository ${dir} holds no model folders`);
-  service.failedModelsBlockReadiness = false;
+  service.failedModelsBlockReadiness = config.strictReadiness;
   const repository = new ModelRepository(source, service, runtime, {
     runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
     maxQueueSize: config.maxQueueSize,

@@ -24,6 +24,7 @@ describe('loadConfig: defaults and precedence', () => {
     assert.deepEqual(load({}), {
       model: 'mobilenetv2-int8',
       repositoryApi: false,
+      strictReadiness: true,
       host: '0.0.0.0',
       port: 5000,
       grpcPort: 8081,
@@ -120,6 +121,7 @@ describe('loadConfig: defaults and precedence', () => {
         SKIFF_ACCESS_LOG: 'off',
         SKIFF_AUTH_TOKEN: 'a-token-of-16-chars',
         SKIFF_REPOSITORY_API: 'yes',
+        SKIFF_STRICT_READINESS: 'no',
         SKIFF_LOG_LEVEL: 'warn',
         SKIFF_LOG_FORMAT: 'json',
         SKIFF_OTLP_ENDPOINT: 'http://collector:4318',
@@ -144,6 +146,7 @@ describe('loadConfig: defaults and precedence', () => {
       authToken: 'a-token-of-16-chars',
       modelRepository: '/models',
       repositoryApi: true,
+      strictReadiness: false,
       modelSha256: 'a'.repeat(64),
       labels: 'labels.txt',
       name: 'resnet.v1',

@@ -36,6 +36,14 @@ export const SERVE_OPTIONS = [
     schema: z.boolean().default(false),
   },
   {
+    key: 'strictReadiness',
+    type: 'boolean',
+    description:
+      'GET /v2/health/ready and gRPC ServerReady say ready only when every model is (OIP and Triton); --no-strict-readiness: ready once no model is loading and one is ready, a failed model reported by its own ready endpoint',
+    defaultLabel: 'true',
+    schema: z.boolean().default(true),
+  },
+  {
     key: 'modelSha256',
     type: 'string',
     placeholder: 'hex',
@@ -377,6 +385,7 @@ export interface ServeConfig {
   readonly model: string;
   readonly modelRepository?: string | undefined;
   readonly repositoryApi: boolean;
+  readonly strictReadiness: boolean;
   readonly modelSha256?: string | undefined;
   readonly labels?: string | undefined;
   readonly name?: string | undefined;

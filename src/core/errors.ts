@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   SKIFF_SHUTTING_DOWN: 'unavailable',
   SKIFF_REPOSITORY_API_DISABLED: 'permission_denied',
   SKIFF_NO_REPOSITORY: 'unsupported',
+  SKIFF_LOAD_OVERRIDE_UNSUPPORTED: 'unsupported',
   SKIFF_QUEUE_FULL: 'resource_exhausted',
   SKIFF_DECODE_BUSY: 'resource_exhausted',
   SKIFF_CONNECTION_BUSY: 'resource_exhausted',

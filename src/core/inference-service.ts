@@ -43,7 +43,10 @@ export class InferenceService {
   private readonly models = new Map<string, ServedModel[]>();
   private draining = false;
   private readonly decoding: PixelBudget;
-  /** True with a single `--model`: a model that failed to load makes the whole server unready. */
+  /**
+   * A model that failed to load makes the whole server unready (the OIP and Triton reading: ready means
+   * every model is); `--no-strict-readiness` turns it off for a repository.
+   */
   failedModelsBlockReadiness = true;
   /** The repository behind `--model-repository`, and whether its load/unload API is switched on. */
   repository: { readonly source: ModelRepository; readonly apiEnabled: boolean } | undefined;
@@ -65,7 +68,14 @@ export class InferenceService {
     return {
       name: this.server.name,
       version: this.server.version,
-      extensions: ['binary_tensor_data', 'classification'],
+      // Triton's names; model_repository only where there is a repository to manage.
+      extensions: [
+        'binary_tensor_data',
+        'classification',
+        'model_configuration',
+        'statistics',
+        ...(this.repository === undefined ? [] : ['model_repository']),
+      ],
     };
   }
 
@@ -84,10 +94,25 @@ export class InferenceService {
   }
 
   /** Whether the model can take requests now, and if not, why (for ready endpoints). */
-  modelReadiness(name: string, version?: string): { readonly ready: boolean; readonly reason: string } {
+  modelReadiness(
+    name: string,
+    version?: string,
+  ): { readonly name: string; readonly ready: boolean; readonly reason: string } {
+    // Triton answers an unloaded repository model "not ready" rather than "unknown" (its model-control example).
+    const unloaded = this.models.has(name) ? undefined : this.repository?.source.unloadedReason(name);
+    if (unloaded !== undefined) return { name, ready: false, reason: `model "${name}" is ${unloaded}` };
     const model = this.model(name, version);
-    if (model.state === 'ready') return { ready: true, reason: 'ready' };
-    return { ready: false, reason: `model "${model.name}" ${STATE_WORDS[model.state]}: ${model.reason}` };
+    if (model.state === 'ready') return { name: model.name, ready: true, reason: 'ready' };
+    return {
+      name: model.name,
+      ready: false,
+      reason: `model "${model.name}" ${STATE_WORDS[model.state]}: ${model.reason}`,
+    };
+  }
+
+  /** The name of every model served (each once), in the order they were added. */
+  modelNames(): string[] {
+    return [...this.models.keys()];
   }
 
   /**
@@ -268,8 +293,8 @@ export class InferenceService {
 
   /**
    * Ready when not draining, something is served, and nothing is still loading. A model that failed to
-   * load keeps the server unready only when `failedModelsBlockReadiness` (one `--model`); in a repository
-   * it is reported by its own ready endpoint and the others serve on.
+   * load keeps the server unready while `failedModelsBlockReadiness` (the default); without it, it is
+   * reported by its own ready endpoint and the others serve on.
    */
   ready(): boolean {
     return this.notReadyReason() === undefined;
@@ -288,12 +313,28 @@ export class InferenceService {
     return undefined;
   }
 
-  async repositoryIndex(): Promise<RepositoryIndexEntry[]> {
-    return this.repositoryApi().index();
+  /** The repository's models and versions with their state; `readyOnly` keeps the READY ones (Triton's `ready`). */
+  async repositoryIndex(readyOnly = false): Promise<RepositoryIndexEntry[]> {
+    const entries = await this.repositoryApi().index();
+    return readyOnly ? entries.filter((entry) => entry.state === 'READY') : entries;
   }
 
-  async loadModel(name: string): Promise<void> {
-    await this.repositoryApi().load(name);
+  /**
+   * Loads or reloads a model as the repository holds it. `parameters` are the names of the load request's
+   * parameters: Triton's `config` and `file:<path>` would replace the model's configuration or files, which
+   * Skiff does not do, so they are refused (SKIFF_LOAD_OVERRIDE_UNSUPPORTED) the same way on every protocol
+   * rather than ignored; any other parameter is ignored, as Triton ignores those it does not know.
+   */
+  async loadModel(name: string, parameters: readonly string[] = []): Promise<void> {
+    const api = this.repositoryApi();
+    const overrides = parameters.filter((key) => key === 'config' || key.startsWith('file:'));
+    if (overrides.length > 0) {
+      throw new SkiffError(
+        'SKIFF_LOAD_OVERRIDE_UNSUPPORTED',
+        `Skiff loads a model as the repository holds it; a load with ${overrides.map((k) => `"${k}"`).join(', ')} (a config or file override) is not supported: change the files under the repository and load again`,
+      );
+    }
+    await api.load(name);
   }
 
   async unloadModel(name: string): Promise<void> {

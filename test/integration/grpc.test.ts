@@ -127,7 +127,7 @@ describe('gRPC: tabular-linear (X FP32 [N,4] -> score FP32 [N,1])', () => {
     assert.deepEqual(metadata, {
       name: 'skiff',
       version: pkg.version,
-      extensions: ['binary_tensor_data', 'classification'],
+      extensions: ['binary_tensor_data', 'classification', 'model_configuration', 'statistics'],
     });
   });
 
@@ -577,22 +577,26 @@ describe('gRPC: repository RPCs on a --model-repository server', () => {
       { name: 'tiny-color', version: '1', state: 'READY', reason: '' },
     ];
     assert.deepEqual(await client.call('RepositoryIndex', {}), { models: ready });
-    assert.deepEqual(await client.call('RepositoryModelUnload', { model_name: 'tiny-color' }), {});
-    assertError(
-      await client.fail('ModelReady', { name: 'tiny-color' }),
-      status.NOT_FOUND,
-      /^no model named "tiny-color"/,
-    );
+    // The answers carry KServe's fields too (Triton's clients skip them); an unloaded model is not ready,
+    // not unknown, as Triton answers.
+    assert.deepEqual(await client.call('RepositoryModelUnload', { model_name: 'tiny-color' }), {
+      model_name: 'tiny-color',
+      isUnloaded: true,
+    });
+    assert.deepEqual(await client.call('ModelReady', { name: 'tiny-color' }), { ready: false });
     assert.deepEqual(await client.call('RepositoryIndex', {}), {
       models: [ready[0], { name: 'tiny-color', version: '', state: 'UNAVAILABLE', reason: 'unloaded' }],
     });
     assert.deepEqual(await client.call('RepositoryIndex', { ready: true }), { models: [ready[0]] });
-    assert.deepEqual(await client.call('RepositoryModelLoad', { model_name: 'tiny-color' }), {});
+    assert.deepEqual(await client.call('RepositoryModelLoad', { model_name: 'tiny-color' }), {
+      model_name: 'tiny-color',
+      isLoaded: true,
+    });
     assert.deepEqual(await client.call('ModelReady', { name: 'tiny-color' }), { ready: true });
     assert.deepEqual(await client.call('RepositoryIndex', {}), { models: ready });
   });
 
-  test('repository errors: unknown model NOT_FOUND, load parameters and no model_name INVALID_ARGUMENT', async () => {
+  test('repository errors: unknown model NOT_FOUND, config override UNIMPLEMENTED, no model_name INVALID_ARGUMENT', async () => {
     assert.ok(served);
     const { client } = served;
     assertError(
@@ -605,8 +609,8 @@ describe('gRPC: repository RPCs on a --model-repository server', () => {
         model_name: 'tiny-color',
         parameters: { config: { string_param: '{}' } },
       }),
-      status.INVALID_ARGUMENT,
-      'RepositoryModelLoad takes no parameters (got config); Skiff loads the model as the repository holds it',
+      status.UNIMPLEMENTED,
+      'Skiff loads a model as the repository holds it; a load with "config" (a config or file override) is not supported: change the files under the repository and load again',
     );
     assertError(
       await client.fail('RepositoryModelUnload', {}),

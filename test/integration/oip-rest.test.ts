@@ -108,14 +108,23 @@ describe('Open Inference Protocol v2 REST', () => {
     const body = (await response.json()) as { name: string; version: string; extensions: string[] };
     assert.equal(body.name, 'skiff');
     assert.match(body.version, /^\d+\.\d+\.\d+/);
-    assert.deepEqual(body.extensions, ['binary_tensor_data', 'classification']);
+    assert.deepEqual(body.extensions, [
+      'binary_tensor_data',
+      'classification',
+      'model_configuration',
+      'statistics',
+    ]);
   });
 
-  test('health: live and ready are 200 with an empty body', async () => {
-    for (const path of ['/v2/health/live', '/v2/health/ready']) {
+  // Was an empty body; KServe's client reads {"live": true} / {"ready": true}, Triton's only the status.
+  test('health: live and ready are 200 with {"live": true} and {"ready": true}', async () => {
+    for (const [path, body] of [
+      ['/v2/health/live', { live: true }],
+      ['/v2/health/ready', { ready: true }],
+    ] as const) {
       const response = await fetch(`${linear.url}${path}`);
       assert.equal(response.status, 200);
-      assert.equal(await response.text(), '');
+      assert.deepEqual(await response.json(), body);
     }
   });
 

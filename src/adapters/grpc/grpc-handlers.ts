@@ -8,6 +8,7 @@ import { SkiffError } from '../../core/errors.js';
 import { encodeModelInfer } from './grpc-codec.js';
 import { NOT_READY_REASON_KEY, callWrapper } from './grpc-call.js';
 import type { RawMessage } from './raw-message.js';
+import { readModelRef } from './model-infer-scan.js';
 
 interface ModelRef {
   name?: string;
@@ -70,6 +71,9 @@ export function grpcHandlers(
     ModelInfer: unary(
       'ModelInfer',
       async (request: RawMessage, context): Promise<ModelInferResponseMessage> => {
+        // The model first: an unknown one is NOT_FOUND whatever the tensors hold (as on REST).
+        const ref = readModelRef(request.bytes);
+        if (ref.name !== '') service.model(ref.name, ref.version === '' ? undefined : ref.version);
         const decoded = await decoder.decode({ kind: 'grpc-infer', body: request.bytes });
         const response = await service.inferTensors(context, decoded.request);
         return encodeModelInfer(response, decoded.typedOutputs, service.limits.maxResponseBytes);
@@ -78,36 +82,29 @@ export function grpcHandlers(
     RepositoryIndex: unary(
       'RepositoryIndex',
       repository(async (request) => {
-        const entries = await service.repositoryIndex();
+        const entries = await service.repositoryIndex(request.ready === true);
         return {
-          models: entries
-            .filter((entry) => request.ready !== true || entry.state === 'READY')
-            .map(({ name, version, state, reason }) => ({ name, version: version ?? '', state, reason })),
+          models: entries.map(({ name, version, state, reason }) => ({
+            name,
+            version: version ?? '',
+            state,
+            reason,
+          })),
         };
       }),
     ),
-    RepositoryModelLoad: unary(
-      'RepositoryModelLoad',
-      repository(async (request) => {
-        // Triton's load parameters replace the model's config or files; Skiff loads what the repository holds.
-        const given = Object.keys(request.parameters ?? {});
-        if (given.length > 0) {
-          throw new SkiffError(
-            'SKIFF_BAD_PARAMETER',
-            `RepositoryModelLoad takes no parameters (got ${given.join(', ')}); Skiff loads the model as the repository holds it`,
-          );
-        }
-        await service.loadModel(repositoryModel(request));
-        return {};
-      }),
-    ),
-    RepositoryModelUnload: unary(
-      'RepositoryModelUnload',
-      repository(async (request) => {
-        await service.unloadModel(repositoryModel(request));
-        return {};
-      }),
-    ),
+    // The answers carry KServe's fields (model_name = 1, isLoaded/isUnloaded = 2); Triton's response
+    // messages are empty, so its clients skip them as unknown fields.
+    RepositoryModelLoad: unary('RepositoryModelLoad', async (request: RepositoryRequest) => {
+      const name = kserveOrTriton(request);
+      await service.loadModel(name, Object.keys(request.parameters ?? {}));
+      return { model_name: name, isLoaded: true };
+    }),
+    RepositoryModelUnload: unary('RepositoryModelUnload', async (request: RepositoryRequest) => {
+      const name = kserveOrTriton(request);
+      await service.unloadModel(name);
+      return { model_name: name, isUnloaded: true };
+    }),
   };
 }
 
@@ -117,10 +114,22 @@ function modelName(request: ModelRef): string {
   return name;
 }
 
-function repositoryModel(request: RepositoryRequest): string {
-  const name = request.model_name ?? '';
-  if (name === '') throw new SkiffError('SKIFF_BAD_REQUEST', 'model_name is required');
-  return name;
+/**
+ * The model a load or unload names. Triton's request has repository_name = 1 and model_name = 2; KServe's
+ * has model_name = 1 alone, so a request with field 1 set and field 2 empty is KServe's naming a model.
+ */
+function kserveOrTriton(request: RepositoryRequest): string {
+  const triton = request.model_name ?? '';
+  const first = request.repository_name ?? '';
+  if (triton === '' && first !== '') return first;
+  if (first !== '') {
+    throw new SkiffError(
+      'SKIFF_MODEL_NOT_FOUND',
+      `no repository named "${first}"; Skiff has one: leave repository_name empty`,
+    );
+  }
+  if (triton === '') throw new SkiffError('SKIFF_BAD_REQUEST', 'model_name is required');
+  return triton;
 }
 
 function versionOf(request: ModelRef): string | undefined {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { MethodDefinition } from '@grpc/grpc-js';
 import { testLimits } from '../../core/testing/test-limits.js';
 import { loadInferenceService } from './inference-proto.js';
-import { MAX_REQUESTED_OUTPUTS, scanModelInfer } from './model-infer-scan.js';
+import { MAX_REQUESTED_OUTPUTS, readModelRef, scanModelInfer } from './model-infer-scan.js';
 
 // Serialized by the same proto and library the official clients' messages are parsed with.
 const infer = loadInferenceService().ModelInfer as MethodDefinition<object, unknown>;
@@ -82,4 +82,19 @@ test('bytes that are not protobuf are SKIFF_BAD_REQUEST, never anything else', (
   ])
     assert.throws(() => scanModelInfer(Uint8Array.from(bad), limits), { code: 'SKIFF_BAD_REQUEST' });
   scanModelInfer(new Uint8Array(0), limits);
+});
+
+test('readModelRef reads model_name and model_version without decoding the tensors', () => {
+  const message = encode({
+    model_name: 'résumé-model',
+    model_version: '3',
+    inputs: [{ name: 'a', datatype: 'FP32', shape: [2], contents: { fp32_contents: [1, 2] } }],
+    raw_input_contents: [Buffer.alloc(64)],
+  });
+  assert.deepEqual(readModelRef(message), { name: 'résumé-model', version: '3' });
+  assert.deepEqual(readModelRef(encode({ inputs: [] })), { name: '', version: '' });
+  assert.throws(
+    () => readModelRef(Uint8Array.from([0x0a, 0x05, 0x61])),
+    (error: Error & { code?: string }) => error.code === 'SKIFF_BAD_REQUEST',
+  );
 });

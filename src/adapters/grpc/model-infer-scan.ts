@@ -73,6 +73,26 @@ function embedded(wire: number): 1 {
   return 1;
 }
 
+const MODEL_NAME = 1;
+const MODEL_VERSION = 2;
+
+/**
+ * model_name (1) and model_version (2) of a serialized ModelInferRequest, read from the top-level fields
+ * only (tensors are skipped over, not decoded), so the model can be looked up before the body is decoded.
+ * Throws SKIFF_BAD_REQUEST for a message that is not valid protobuf.
+ */
+export function readModelRef(message: Uint8Array): { readonly name: string; readonly version: string } {
+  const ref = { name: '', version: '' };
+  const decoder = new TextDecoder();
+  forEachField(message, 0, message.length, (field, wire, start, end) => {
+    if (wire !== WIRE_LENGTH) return;
+    // proto3: the last occurrence of a singular field wins.
+    if (field === MODEL_NAME) ref.name = decoder.decode(message.subarray(start, end));
+    else if (field === MODEL_VERSION) ref.version = decoder.decode(message.subarray(start, end));
+  });
+  return ref;
+}
+
 type FieldVisitor = (field: number, wire: number, start: number, end: number) => void;
 
 /** Calls `visit` for each field of the message in bytes [from, to): for length-delimited ones, their body. */

@@ -4,6 +4,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { RequestContext } from '../../core/request/request-context.js';
 import type { DecodePool } from '../decode/decode-pool.js';
 import { encodeInferResponse } from '../decode/oip-codec.js';
+import { parseJsonBody } from '../decode/json-body.js';
 import { contextOf } from './http-context.js';
 
 interface ModelParams {
@@ -23,15 +24,22 @@ export async function registerOipRoutes(
   service: InferenceService,
   decoder: DecodePool,
 ): Promise<void> {
+  // Clients join paths both ways: tritonclient asks for "v2", a base URL ending in "/" gives "/v2/".
   app.get('/v2', async () => service.serverMetadata());
+  app.get('/v2/', async () => service.serverMetadata());
+  // KServe's model list (its python server's /v2/models); Triton has none, and ignores it.
+  app.get('/v2/models', async () => ({ models: service.modelNames() }));
 
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
     app.get<{ Params: ModelParams }>(prefix, async (request) =>
       service.modelMetadata(request.params.model, request.params.version),
     );
     app.get<{ Params: ModelParams }>(`${prefix}/ready`, async (request, reply) => {
-      const { ready, reason } = service.modelReadiness(request.params.model, request.params.version);
-      return ready ? reply.code(200).send() : reply.code(400).send({ error: reason });
+      const { name, ready, reason } = service.modelReadiness(request.params.model, request.params.version);
+      // Triton reads the status; KServe's server answers {"name", "ready"}, which costs nothing to add.
+      return ready
+        ? reply.code(200).send({ name, ready })
+        : reply.code(400).send({ name, ready, error: reason });
     });
   }
 
@@ -40,17 +48,24 @@ export async function registerOipRoutes(
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
       done(null, body);
     });
-    // Model repository extension; Triton answers load/unload with an empty 200.
-    scope.post('/v2/repository/index', async () => service.repositoryIndex());
+    // Model repository extension. Triton answers load/unload with an empty 200 and its clients read only the
+    // status; KServe's server answers {"name", "load": true}, which is given too.
+    scope.post('/v2/repository/index', async (request) => {
+      const { ready } = repositoryBody(request.body, service.limits.maxJsonDepth);
+      return service.repositoryIndex(ready === true);
+    });
     scope.post<{ Params: { model: string } }>('/v2/repository/models/:model/load', async (request, reply) => {
-      await service.loadModel(request.params.model);
-      return reply.code(200).send({});
+      const { parameters } = repositoryBody(request.body, service.limits.maxJsonDepth);
+      await service.loadModel(request.params.model, Object.keys(parameters ?? {}));
+      return reply.code(200).send({ name: request.params.model, load: true });
     });
     scope.post<{ Params: { model: string } }>(
       '/v2/repository/models/:model/unload',
       async (request, reply) => {
+        // Triton's unload_dependents is accepted and has nothing to do: Skiff has no ensembles.
+        repositoryBody(request.body, service.limits.maxJsonDepth);
         await service.unloadModel(request.params.model);
-        return reply.code(200).send({});
+        return reply.code(200).send({ name: request.params.model, unload: true });
       },
     );
     for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
@@ -70,6 +85,30 @@ export async function registerOipRoutes(
       );
     }
   });
+}
+
+/**
+ * A repository request body: empty (tritonclient's index request), or a JSON object with Triton's `ready`
+ * (index) or `parameters` (load, unload). Anything else is SKIFF_BAD_REQUEST.
+ */
+function repositoryBody(
+  body: unknown,
+  maxDepth: number,
+): {
+  readonly ready?: unknown;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+} {
+  if (!Buffer.isBuffer(body) || body.length === 0) return {};
+  const parsed = parseJsonBody(body, maxDepth);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new SkiffError('SKIFF_BAD_REQUEST', 'the request body must be a JSON object');
+  const { ready, parameters } = parsed as { ready?: unknown; parameters?: unknown };
+  if (ready !== undefined && typeof ready !== 'boolean')
+    throw new SkiffError('SKIFF_BAD_REQUEST', '"ready" must be true or false');
+  if (parameters === undefined) return { ready };
+  if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters))
+    throw new SkiffError('SKIFF_BAD_REQUEST', '"parameters" must be a JSON object');
+  return { ready, parameters: parameters as Record<string, unknown> };
 }
 
 async function infer(

@@ -13,9 +13,11 @@ export function registerV1Routes(app: FastifyInstance, options: HttpAppOptions):
   // KServe's "List Models": each served name once, whatever its versions or state.
   app.get('/v1/models', async () => ({ models: [...new Set(service.list().map((m) => m.name))] }));
 
-  app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
-    const { ready } = service.modelReadiness(request.params.model);
-    return { name: request.params.model, ready };
+  // KServe's server and client: 503 when the model is not ready (its client reads that as ready: false).
+  app.get<{ Params: { model: string } }>('/v1/models/:model', async (request, reply) => {
+    const { ready, reason } = service.modelReadiness(request.params.model);
+    if (ready) return { name: request.params.model, ready };
+    return reply.code(503).send({ name: request.params.model, ready, error: reason });
   });
 
   // `::` is Fastify's literal colon: the path is /v1/models/<model>:predict. The constraint keeps the colon

@@ -174,6 +174,11 @@ export class ModelRepository {
     });
   }
 
+  /** Why a model of the repository is not served after an explicit unload; undefined if it was not unloaded. */
+  unloadedReason(name: string): string | undefined {
+    return this.unloaded.get(name);
+  }
+
   /** Every model in the repository with each served version's state (Triton's index). */
   async index(): Promise<RepositoryIndexEntry[]> {
     const names = await this.source.listNames();
