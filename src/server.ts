@@ -128,7 +128,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const metrics = new PrometheusMetrics(service);
   const telemetry: Telemetry = {
     metrics,
-    observer: observeAll([metrics, requestObserver]),
+    observer: observeAll([metrics, requestObserver, service.statistics]),
     tracer: await startTracer(options),
   };
   if (config.modelRepository !== undefined)

@@ -3,8 +3,10 @@ import type { Prediction } from './model/classification.js';
 import type { ServedModel } from './registry/served-model.js';
 import type { ModelRepository, RepositoryIndexEntry } from './registry/model-repository.js';
 import type {
+  ConfiguredTensor,
   InferRequest,
   InferResponse,
+  ModelConfiguration,
   ModelMetadata,
   RequestedOutput,
   ServerMetadata,
@@ -19,6 +21,8 @@ import { SkiffError } from './errors.js';
 import { throwIfEnded } from './request/request-context.js';
 import { PixelBudget } from './request/pixel-budget.js';
 import { checkInputs, checkOutputs } from './request/check-request.js';
+import type { ModelStatistics } from './statistics/inference-statistics.js';
+import { InferenceStatistics } from './statistics/inference-statistics.js';
 
 const STATE_WORDS = {
   loading: 'is loading',
@@ -52,6 +56,8 @@ export class InferenceService {
   repository: { readonly source: ModelRepository; readonly apiEnabled: boolean } | undefined;
   /** What the server is doing before any model is registered (fetching, reading config). */
   startupPhase = 'starting';
+  /** Per model version, what its scheduler reported; the composition root makes it one of the observers. */
+  readonly statistics = new InferenceStatistics();
 
   constructor(
     private readonly codec: ImageCodec,
@@ -91,6 +97,63 @@ export class InferenceService {
       inputs: describe(model.inputs),
       outputs: describe(model.outputs),
     };
+  }
+
+  /**
+   * The model's configuration as Skiff serves it (Triton's model configuration extension). Needs a loaded
+   * model: its tensors are only known once the runtime has read the file (SKIFF_MODEL_NOT_READY before).
+   */
+  modelConfiguration(name: string, version?: string): ModelConfiguration {
+    const model = this.model(name, version);
+    if (model.state !== 'ready' && model.inputs.length === 0) {
+      throw new SkiffError(
+        'SKIFF_MODEL_NOT_READY',
+        `model "${model.name}" is not loaded (${STATE_WORDS[model.state]}); its configuration is known once it is`,
+      );
+    }
+    const batching = model.batching;
+    const batched = batching !== undefined;
+    const layout = model.classifier.ok ? model.classifier.contract.input : undefined;
+    const tensor = (info: TensorInfo): ConfiguredTensor => ({
+      name: info.name,
+      datatype: info.type,
+      dims: batched ? info.shape.slice(1) : [...info.shape],
+      ...(layout?.name === info.name ? { format: layout.layout } : {}),
+    });
+    const queueTimeoutMs = model.spec.config.batching?.queueTimeoutMs ?? 0;
+    return {
+      name: model.name,
+      platform: model.platform,
+      backend: 'onnxruntime',
+      versionPolicy: model.spec.config.versionPolicy ?? { latest: 1 },
+      maxBatchSize: batching?.maxBatchSize ?? 0,
+      inputs: model.inputs.map(tensor),
+      outputs: model.outputs.map(tensor),
+      instanceCount: model.spec.runtimeOptions.workers,
+      dynamicBatching:
+        batching === undefined
+          ? undefined
+          : {
+              preferredBatchSizes: batching.preferredBatchSizes,
+              maxQueueDelayMicroseconds: Math.round(batching.maxQueueDelayMs * 1000),
+              maxQueueSize: model.maxQueueSize,
+              queueTimeoutMicroseconds: Math.round(queueTimeoutMs * 1000),
+            },
+    };
+  }
+
+  /**
+   * Statistics (Triton's extension): of every version of every model served when `name` is undefined, of
+   * every version of that model, or of one version. Throws not_found for an unknown model or version.
+   */
+  modelStatistics(name?: string, version?: string): ModelStatistics[] {
+    const versions =
+      name === undefined
+        ? [...this.models.values()].flat()
+        : version === undefined
+          ? [...this.versionsOf(name)]
+          : [this.model(name, version)];
+    return versions.map((model) => this.statistics.of(model.name, model.version));
   }
 
   /** Whether the model can take requests now, and if not, why (for ready endpoints). */

@@ -9,6 +9,7 @@ import { encodeModelInfer } from './grpc-codec.js';
 import { NOT_READY_REASON_KEY, callWrapper } from './grpc-call.js';
 import type { RawMessage } from './raw-message.js';
 import { readModelRef } from './model-infer-scan.js';
+import { tritonModelConfig, tritonStatistics } from '../triton-messages.js';
 
 interface ModelRef {
   name?: string;
@@ -67,6 +68,19 @@ export function grpcHandlers(
     ServerMetadata: unary('ServerMetadata', () => service.serverMetadata()),
     ModelMetadata: unary('ModelMetadata', (request: ModelRef) =>
       service.modelMetadata(modelName(request), versionOf(request)),
+    ),
+    ModelConfig: unary('ModelConfig', (request: ModelRef) => ({
+      config: tritonModelConfig(service.modelConfiguration(modelName(request), versionOf(request)), String),
+    })),
+    // Triton: an empty name asks for every model, an empty version for every version.
+    ModelStatistics: unary('ModelStatistics', (request: ModelRef) =>
+      tritonStatistics(
+        service.modelStatistics(
+          request.name === undefined || request.name === '' ? undefined : request.name,
+          versionOf(request),
+        ),
+        String,
+      ),
     ),
     ModelInfer: unary(
       'ModelInfer',

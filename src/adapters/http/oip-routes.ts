@@ -6,6 +6,9 @@ import type { DecodePool } from '../decode/decode-pool.js';
 import { encodeInferResponse } from '../decode/oip-codec.js';
 import { parseJsonBody } from '../decode/json-body.js';
 import { contextOf } from './http-context.js';
+import { tritonModelConfig, tritonStatistics } from '../triton-messages.js';
+import type { RawJsonNumber } from '../../core/tensor/exact-json.js';
+import { exactJsonInteger } from '../../core/tensor/exact-json.js';
 
 interface ModelParams {
   readonly model: string;
@@ -13,6 +16,10 @@ interface ModelParams {
 }
 
 const HEADER_LENGTH = 'inference-header-content-length';
+
+/** 64-bit counts as JSON numbers, exact past 2^53. */
+const jsonU64 = (value: number | bigint): number | RawJsonNumber =>
+  typeof value === 'bigint' ? exactJsonInteger(value) : value;
 
 /**
  * Open Inference Protocol v2 over REST (KServe V2 / Triton): server and model metadata, readiness, and
@@ -30,9 +37,17 @@ export async function registerOipRoutes(
   // KServe's model list (its python server's /v2/models); Triton has none, and ignores it.
   app.get('/v2/models', async () => ({ models: service.modelNames() }));
 
+  // Triton's statistics and model configuration extensions (static /v2/models/stats wins over a model name).
+  app.get('/v2/models/stats', async () => tritonStatistics(service.modelStatistics(), jsonU64));
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
     app.get<{ Params: ModelParams }>(prefix, async (request) =>
       service.modelMetadata(request.params.model, request.params.version),
+    );
+    app.get<{ Params: ModelParams }>(`${prefix}/stats`, async (request) =>
+      tritonStatistics(service.modelStatistics(request.params.model, request.params.version), jsonU64),
+    );
+    app.get<{ Params: ModelParams }>(`${prefix}/config`, async (request) =>
+      tritonModelConfig(service.modelConfiguration(request.params.model, request.params.version), jsonU64),
     );
     app.get<{ Params: ModelParams }>(`${prefix}/ready`, async (request, reply) => {
       const { name, ready, reason } = service.modelReadiness(request.params.model, request.params.version);

@@ -39,6 +39,13 @@ export interface LoadTimings {
   readonly inRuntime?: InstanceLoadTimings | undefined;
 }
 
+/** Dynamic batching as the scheduler applies it (Triton's dynamic_batching). */
+export interface BatchingInUse {
+  readonly maxBatchSize: number;
+  readonly maxQueueDelayMs: number;
+  readonly preferredBatchSizes: readonly number[];
+}
+
 /** One model as the server sees it: its state (and why), the loaded instance, and how images map onto it. */
 export class ServedModel {
   state: ModelState = 'loading';
@@ -48,6 +55,8 @@ export class ServedModel {
   failure: unknown;
   classifier: ContractResolution = { ok: false, reason: 'the model is not loaded yet' };
   timings: LoadTimings | undefined;
+  /** The dynamic batching the scheduler does for this model, once loaded; undefined when it batches nothing. */
+  batching: BatchingInUse | undefined;
   private loaded: LoadedModel | undefined;
   private scheduler: Scheduler | undefined;
   private loadAbort: AbortController | undefined;
@@ -146,17 +155,15 @@ export class ServedModel {
       };
       const batching = this.spec.config.batching;
       const batchable = loaded.inputs.every((input) => (input.shape[0] ?? 0) < 0);
-      const scheduler = new Scheduler(
-        loaded,
-        schedulerOptions,
+      this.batching =
         batching?.maxBatchSize !== undefined && batching.maxBatchSize > 1 && batchable
           ? {
               maxBatchSize: batching.maxBatchSize,
               maxQueueDelayMs: batching.maxQueueDelayMs ?? 0,
               preferredBatchSizes: batching.preferredBatchSizes ?? [],
             }
-          : undefined,
-      );
+          : undefined;
+      const scheduler = new Scheduler(loaded, schedulerOptions, this.batching);
       this.scheduler = scheduler;
       this.state = 'warming-up';
       this.reason = 'running the warm-up inference';
