@@ -7,6 +7,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { RequestLimits } from '../../core/request/request-limits.js';
 import { ElementBudget } from '../../core/request/element-budget.js';
 import { parseJsonBody } from './json-body.js';
+import { decodeRawBinaryBody } from './raw-binary-body.js';
 import { checkResponseSize, estimateJsonBytes } from '../response-size.js';
 import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
 import { rawByteLength, tensorFromRaw, tensorToRaw } from '../../core/tensor/raw-tensor.js';
@@ -22,7 +23,8 @@ export interface DecodedInfer {
 
 /**
  * Parses an OIP v2 REST infer body: JSON, or with the binary tensor extension a JSON header of
- * `headerLength` bytes followed by the inputs' raw bytes in input order. The JSON's nesting is checked
+ * `headerLength` bytes followed by the inputs' raw bytes in input order (a header length of 0: Triton's
+ * raw binary request, raw-binary-body.ts). The JSON's nesting is checked
  * before it is parsed, and each input's shape against the element limits before its data is converted.
  */
 export function decodeInferBody(
@@ -39,6 +41,7 @@ export function decodeInferBody(
       `Inference-Header-Content-Length is ${headerLength} but the body has ${body.length} bytes`,
     );
   }
+  if (headerLength === 0) return decodeRawBinaryBody(model, version, body, declared, limits);
   const jsonBytes = headerLength === undefined ? body : body.subarray(0, headerLength);
   let parsed: unknown;
   try {

@@ -14,6 +14,7 @@ import { registerV1Routes } from './v1-routes.js';
 import { registerSeldonRoutes } from './seldon-routes.js';
 import { registerOpenApiRoutes } from './openapi.js';
 import { answerClientError } from './client-error.js';
+import { installContentDecoding } from './content-encoding.js';
 import { installRequestHooks } from './request-hooks.js';
 import { RouteMethods } from './route-methods.js';
 import { pathOf, sendError } from './error-reply.js';
@@ -110,6 +111,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       path === '/metrics' ||
       (uiAssets !== undefined && isPublicUiPath(path)),
   });
+  installContentDecoding(app, options.maxBodyBytes);
   registerBodyParsers(app);
 
   const methods = new RouteMethods();
