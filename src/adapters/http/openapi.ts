@@ -14,15 +14,32 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     request: 'image-or-json',
     errors: [400, 404, 413, 415, 501, 503],
   },
-  'GET /v2/health/live': { summary: 'Liveness: 200 while the server runs' },
+  'GET /v2/health/live': { summary: 'Liveness: 200 {"live": true} while the server runs' },
   'GET /v2/health/ready': {
-    summary: 'Readiness: 200 once every model is loaded and warmed up, else 400 with the reason',
+    summary:
+      'Readiness: 200 {"ready": true} once every model is loaded and warmed up (see --strict-readiness), else 400 with the reason',
   },
   'GET /v2': { summary: 'Server metadata: name, version, extensions' },
+  'GET /v2/': { summary: 'Server metadata (the same, for clients that join paths with a slash)' },
+  'GET /v2/models': { summary: 'KServe V2 list of models: {"models": [name, ...]}' },
+  'GET /v2/models/stats': { summary: "Triton's statistics extension: every version of every model" },
   'GET /v2/models/{model}': { summary: 'Model metadata: versions, platform, inputs, outputs', errors: [404] },
   'GET /v2/models/{model}/versions/{version}': { summary: 'Metadata of one model version', errors: [404] },
+  'GET /v2/models/{model}/stats': { summary: 'Statistics of every version of a model', errors: [404] },
+  'GET /v2/models/{model}/versions/{version}/stats': {
+    summary: 'Statistics of one model version',
+    errors: [404],
+  },
+  'GET /v2/models/{model}/config': {
+    summary: "Triton's model configuration extension: the configuration Skiff applies",
+    errors: [404, 503],
+  },
+  'GET /v2/models/{model}/versions/{version}/config': {
+    summary: 'Configuration of one model version',
+    errors: [404, 503],
+  },
   'GET /v2/models/{model}/ready': {
-    summary: 'Model readiness: 200 ready, 400 with the reason otherwise',
+    summary: 'Model readiness: 200 {"name", "ready": true}, 400 with the reason otherwise',
     errors: [404],
   },
   'GET /v2/models/{model}/versions/{version}/ready': {
@@ -31,7 +48,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   },
   'POST /v2/models/{model}/infer': {
     summary:
-      'Open Inference Protocol inference (JSON, or binary tensor data with Inference-Header-Content-Length)',
+      'Open Inference Protocol inference (JSON, binary tensor data with Inference-Header-Content-Length, or a raw binary body with it 0; gzip or deflate Content-Encoding)',
     request: 'infer',
     errors: [400, 404, 503],
   },
@@ -45,7 +62,8 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     errors: [403, 501],
   },
   'POST /v2/repository/models/{model}/load': {
-    summary: 'Load or reload a repository model (needs --repository-api)',
+    summary:
+      'Load or reload a repository model (needs --repository-api); config and file overrides are refused (501)',
     errors: [400, 403, 404, 501],
   },
   'POST /v2/repository/models/{model}/unload': {
@@ -53,7 +71,10 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     errors: [403, 404, 501],
   },
   'GET /v1/models': { summary: 'KServe V1 list of models: {"models": [name, ...]}', errors: [] },
-  'GET /v1/models/{model}': { summary: 'KServe V1 model status: {"name", "ready"}', errors: [404] },
+  'GET /v1/models/{model}': {
+    summary: 'KServe V1 model status: {"name", "ready"}; 503 when not ready',
+    errors: [404, 503],
+  },
   'POST /v1/models/{model}:predict': {
     summary:
       'KServe V1 / TF-Serving predict: {"instances": [...]} or {"inputs": ...} → {"predictions": [...]}',
