@@ -69,3 +69,8 @@ test('exactJsonInteger writes plain numbers when exact, digits otherwise', () =>
   assert.equal(exactJsonInteger(5n), 5);
   assert.equal(JSON.stringify(exactJsonInteger(2n ** 63n - 1n)), '9223372036854775807');
 });
+
+test('floats with 17 significant digits, as Python writes them, stay numbers and take the fast path', () => {
+  const text = '[0.12345678901234568, 1.2345678901234567e+30, 12345678901234567.5, -0.30000000000000004]';
+  assert.deepEqual(parseJsonExact(text), JSON.parse(text));
+});

@@ -19,8 +19,12 @@ interface ExactJson {
 
 const JSON_WITH_SOURCE = JSON as unknown as ExactJson;
 const INTEGER_SOURCE = /^-?\d+$/;
-/** 16 digits in a row: the shortest text of a number that may not be a safe integer. */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * An integer literal of 16 digits or more: the shortest that may not be a safe integer. Digits after a
+ * point or before a point or exponent belong to a float (Python writes 17 significant digits for many), which
+ * the reviver would leave alone anyway.
+ */
+const LONG_DIGITS = /(?<![.\d])\d{16,}(?![.\deE])/;
 
 /**
  * JSON.parse, except that integers outside ±(2^53 - 1) come back as bigint with their exact digits. The
