@@ -1,6 +1,8 @@
 // Property-based: parseJsonBody accepts exactly the JSON nested no deeper than maxJsonDepth, whatever its
 // strings hold (brackets, escaped quotes, backslashes, multi-byte characters), and refuses the rest:
-// SKIFF_BAD_TENSOR when too deep, SKIFF_BAD_REQUEST when not JSON. The reference is JSON.parse.
+// SKIFF_BAD_TENSOR when too deep, SKIFF_BAD_REQUEST when not JSON. The reference is JSON.parse, reading
+// integer literals past 2^53 as exact bigints (as parseJsonBody does, exact-json.ts) through its reviver
+// on every body, so the fast path that skips the reviver is checked against it too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -9,6 +11,22 @@ import { parseJsonBody } from './json-body.js';
 import { fuzzRuns } from '../../../test/helpers/tensor-arbitraries.js';
 import { JSON_TOKENS, byteEditArb, editBytesAll } from '../../../test/helpers/body-mutations.js';
 import { skiffErrorMatcher } from '../../../test/helpers/skiff-error-matcher.js';
+
+/** JSON.parse with every integer literal outside ±(2^53 - 1) read from its source text. */
+function referenceParse(text: string): unknown {
+  const parse = JSON.parse as (
+    text: string,
+    reviver: (key: string, value: unknown, context: { readonly source?: string }) => unknown,
+  ) => unknown;
+  return parse(text, (_key, value, context) =>
+    typeof value === 'number' &&
+    !Number.isSafeInteger(value) &&
+    context.source !== undefined &&
+    /^-?\d+$/.test(context.source)
+      ? BigInt(context.source)
+      : value,
+  );
+}
 
 /** Nesting of a parsed value: 0 for a scalar, one more than its deepest member for an array or object. */
 function depthOf(value: unknown): number {
@@ -49,7 +67,7 @@ test('valid JSON: accepted at its own depth, refused one level below it, and at 
       fc.integer({ min: 0, max: 48 }),
       (value, indent, limit) => {
         const body = text(value, indent);
-        const reference = JSON.parse(body.toString()) as unknown;
+        const reference = referenceParse(body.toString());
         const depth = depthOf(reference);
         assert.deepEqual(parseJsonBody(body, depth), reference);
         if (depth > 0)
@@ -76,7 +94,7 @@ function agreesWithJsonParse(body: Buffer, limit: number): void {
   let reference: unknown;
   let valid = true;
   try {
-    reference = JSON.parse(body.toString('utf8'));
+    reference = referenceParse(body.toString('utf8'));
   } catch {
     valid = false;
   }

@@ -7,6 +7,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { RequestLimits } from '../../core/request/request-limits.js';
 import { ElementBudget } from '../../core/request/element-budget.js';
 import { parseJsonBody } from './json-body.js';
+import { stringifyExact } from '../../core/tensor/exact-json.js';
 import { decodeRawBinaryBody } from './raw-binary-body.js';
 import { checkResponseSize, estimateJsonBytes } from '../response-size.js';
 import { tensorFromJson, tensorToJson } from '../../core/tensor/json-tensor.js';
@@ -91,7 +92,7 @@ export function decodeInferBody(
       ) {
         throw new SkiffError(
           'SKIFF_BAD_TENSOR',
-          `input "${name}": binary_data_size ${JSON.stringify(binarySize)} runs past the end of the body`,
+          `input "${name}": binary_data_size ${String(stringifyExact(binarySize))} runs past the end of the body`,
         );
       }
       if (input.data !== undefined)
@@ -193,7 +194,7 @@ export function dataType(value: unknown, what: string): DataType {
   if (typeof value !== 'string' || !(DATA_TYPES as readonly string[]).includes(value)) {
     throw new SkiffError(
       'SKIFF_BAD_TENSOR',
-      `${what}: datatype ${JSON.stringify(value)} is not one of ${DATA_TYPES.join(', ')}`,
+      `${what}: datatype ${String(stringifyExact(value))} is not one of ${DATA_TYPES.join(', ')}`,
     );
   }
   return value as DataType;

@@ -21,11 +21,13 @@ export function decodeRawBinaryBody(
   declared: readonly TensorInfo[] | undefined,
   limits: RequestLimits,
 ): DecodedInfer {
-  if (declared === undefined)
+  // The route sends a raw binary request here only for a ready model, whose inputs it passes.
+  if (declared === undefined) {
     throw new SkiffError(
-      'SKIFF_MODEL_NOT_READY',
-      `model "${model}" is not ready; its inputs are not known yet`,
+      'SKIFF_BAD_REQUEST',
+      `a raw binary request (Inference-Header-Content-Length: 0) needs model "${model}"'s inputs`,
     );
+  }
   const [input, ...others] = declared;
   if (input === undefined || others.length > 0) {
     throw new SkiffError(

@@ -152,6 +152,13 @@ async function infer(
   }
   // The model first: an unknown one is 404 whatever the body holds.
   const model = service.model(params.model, params.version);
+  // A raw binary body is read by the model's inputs, which a model not yet loaded does not have.
+  if (headerLength === 0 && model.state !== 'ready') {
+    throw new SkiffError(
+      'SKIFF_MODEL_NOT_READY',
+      service.modelReadiness(params.model, params.version).reason,
+    );
+  }
   const decoded = await decoder.decode({
     kind: 'oip',
     body,

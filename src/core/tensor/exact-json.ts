@@ -44,3 +44,8 @@ export function exactJsonInteger(value: bigint): number | RawJsonNumber {
   const asNumber = Number(value);
   return Number.isSafeInteger(asNumber) ? asNumber : JSON_WITH_SOURCE.rawJSON(value.toString());
 }
+
+/** JSON.stringify for what a client sent, which may hold bigints from parseJsonExact (written as digits). */
+export function stringifyExact(value: unknown): string | undefined {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? exactJsonInteger(v) : v));
+}

@@ -3,7 +3,7 @@ import type { Tensor } from './tensor.js';
 import { elementCount, float16ToNumber, numberToFloat16 } from './tensor.js';
 import { SkiffError } from '../errors.js';
 import type { RawJsonNumber } from './exact-json.js';
-import { exactJsonInteger } from './exact-json.js';
+import { exactJsonInteger, stringifyExact } from './exact-json.js';
 
 /** Largest finite values of the float types. */
 const FP16_MAX = 65504;
@@ -174,5 +174,5 @@ function flatten(name: string, data: unknown, limit: number): unknown[] {
 /** An element as a message shows it: numbers as JavaScript prints them (JSON would print Infinity as null). */
 function shown(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  return ((JSON.stringify(value) as string | undefined) ?? String(value)).slice(0, 40);
+  return (stringifyExact(value) ?? String(value)).slice(0, 40);
 }
