@@ -1,6 +1,5 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ServeConfig } from '../config/serve-options.js';
 import { SERVE_OPTIONS } from '../config/serve-options.js';
 import { envOf, flagOf } from '../config/option-table.js';
 import { loadConfig } from '../config/load-config.js';
@@ -101,7 +100,7 @@ describe('parseFlags', () => {
   }
 
   test('parsed flags load into typed values, and a bad one is reported as the flag', () => {
-    const config = loadConfig<ServeConfig>(SERVE_OPTIONS, {
+    const config = loadConfig(SERVE_OPTIONS, {
       flags: parseFlags(SERVE_OPTIONS, ['-p', '8080', '--verbose']).values,
       env: {},
     });

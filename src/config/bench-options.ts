@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { OptionSpec } from './option-table.js';
+import type { ConfigOf, OptionSpec } from './option-table.js';
 
-const positiveNumber = (what: string): z.ZodTypeAny =>
+const positiveNumber = (what: string) =>
   z
     .string()
     .regex(/^\d+(\.\d+)?$/, `expected ${what} as a number, e.g. 2.5`)
@@ -10,7 +10,7 @@ const positiveNumber = (what: string): z.ZodTypeAny =>
     .refine((n) => n > 0, `${what} must be above 0`);
 
 /** "1,2,4,8" → [1, 2, 4, 8]; each entry checked by `entry`. */
-const list = (entry: RegExp, what: string): z.ZodTypeAny =>
+const list = (entry: RegExp, what: string) =>
   z
     .string()
     .transform((text) => text.split(',').map((part) => part.trim()))
@@ -168,25 +168,5 @@ export const BENCH_OPTIONS = [
   },
 ] as const satisfies readonly OptionSpec[];
 
-export interface BenchConfig {
-  readonly url: string;
-  readonly model?: string;
-  readonly protocol: 'predict' | 'v2';
-  readonly image?: string;
-  readonly inputData: 'random' | 'zero';
-  readonly imageSize: number;
-  readonly binaryData: boolean;
-  readonly concurrency: readonly number[];
-  readonly rate?: readonly number[];
-  readonly maxInFlight: number;
-  /** Seconds. */
-  readonly duration: number;
-  readonly requests?: number;
-  /** Seconds. */
-  readonly warmup: number;
-  /** Seconds. */
-  readonly timeout: number;
-  readonly modelFile?: string;
-  readonly threads: number;
-  readonly json: boolean;
-}
+/** What `skiff bench` runs with; `duration`, `warmup` and `timeout` are in seconds. */
+export type BenchConfig = ConfigOf<typeof BENCH_OPTIONS>;

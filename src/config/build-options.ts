@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { OptionSpec } from './option-table.js';
+import type { ConfigOf, OptionSpec } from './option-table.js';
 import { VERBOSE_OPTION } from './option-table.js';
-import type { RegistryAccessConfig } from './registry-options.js';
 import { REGISTRY_OPTIONS } from './registry-options.js';
 
 /** Every `skiff build` option, in the order --help lists them. */
@@ -133,20 +132,4 @@ export const BUILD_OPTIONS = [
   VERBOSE_OPTION,
 ] as const satisfies readonly OptionSpec[];
 
-export interface BuildConfig extends RegistryAccessConfig {
-  readonly base: string;
-  readonly tag: string;
-  readonly model?: string | undefined;
-  readonly labels?: string | undefined;
-  readonly modelConfig?: string | undefined;
-  readonly output?: string | undefined;
-  readonly push: boolean;
-  readonly engine?: 'docker' | 'podman' | 'buildah' | undefined;
-  readonly builder?: string | undefined;
-  readonly platform?: string | undefined;
-  readonly port: number;
-  readonly user: string;
-  readonly appDir?: string | undefined;
-  readonly cacheDir?: string | undefined;
-  readonly verbose: boolean;
-}
+export type BuildConfig = ConfigOf<typeof BUILD_OPTIONS>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { OptionSpec } from './option-table.js';
+import type { ConfigOf, OptionSpec, OptionTable } from './option-table.js';
 import { VERBOSE_OPTION } from './option-table.js';
 
 const positiveInt = z.number().int().positive();
@@ -303,47 +303,13 @@ export const PORT_FORWARD_OPTIONS = [
  * Every key the `deploy` section of skiff.yaml may hold. All Kubernetes commands load this whole table, so a
  * project file written for `skiff deploy` also serves `skiff status`, `logs`, `port-forward` and `delete`.
  */
-export const DEPLOY_SECTION_OPTIONS: readonly OptionSpec[] = [
+export const DEPLOY_SECTION_OPTIONS = [
   ...CLUSTER_OPTIONS,
   ...MANIFEST_OPTIONS,
   ...DEPLOY_RUN_OPTIONS,
   ...LOGS_OPTIONS,
   ...PORT_FORWARD_OPTIONS,
-];
+] as const satisfies OptionTable;
 
-export interface DeployConfig {
-  readonly app: string;
-  readonly namespace?: string | undefined;
-  readonly context?: string | undefined;
-  readonly kubeconfig?: string | undefined;
-  readonly image: string;
-  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-  readonly model?: string | undefined;
-  readonly modelSha256?: string | undefined;
-  readonly modelBytes?: number | undefined;
-  readonly labels?: string | undefined;
-  readonly config?: string | undefined;
-  readonly authSecret?: string | undefined;
-  readonly workers: number;
-  readonly threadsPerWorker: number;
-  readonly replicas: number;
-  readonly maxReplicas: number;
-  readonly targetCpuPercent: number;
-  readonly customMetric?: string | undefined;
-  readonly serviceType: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
-  readonly ingressHost?: string | undefined;
-  readonly ingressClass?: string | undefined;
-  readonly preStopSeconds: number;
-  readonly drainSeconds: number;
-  readonly startupSeconds: number;
-  readonly progressDeadlineSeconds: number;
-  readonly runAsUser: number;
-  readonly target: 'kubernetes' | 'kserve' | 'seldon';
-  readonly dryRun: boolean;
-  readonly outputFormat: 'yaml' | 'json';
-  readonly noRollback: boolean;
-  readonly verbose: boolean;
-  readonly follow: boolean;
-  readonly tail: number;
-  readonly localPort: number;
-}
+/** What every Kubernetes command runs with: the whole `deploy` section. */
+export type DeployConfig = ConfigOf<typeof DEPLOY_SECTION_OPTIONS>;

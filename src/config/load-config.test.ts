@@ -12,7 +12,7 @@ import { SERVE_OPTIONS } from './serve-options.js';
 const FILE = '/project/skiff.yaml';
 
 function load(sources: Partial<ConfigSources>): Readonly<ServeConfig> {
-  return loadConfig<ServeConfig>(SERVE_OPTIONS, { flags: {}, env: {}, ...sources });
+  return loadConfig(SERVE_OPTIONS, { flags: {}, env: {}, ...sources });
 }
 
 function file(section: Record<string, unknown>): ConfigSources['file'] {
@@ -382,7 +382,7 @@ describe('readProjectFile', () => {
 
   test('read and loaded together: file values apply and errors name the file path and key', () => {
     const good = write('good.yaml', 'serve:\n  port: 8080\n  workers: 2\n');
-    const config = loadConfig<ServeConfig>(SERVE_OPTIONS, {
+    const config = loadConfig(SERVE_OPTIONS, {
       flags: {},
       env: { SKIFF_WORKERS: '3' },
       file: { path: good, section: readProjectFile(good, 'serve') },
@@ -392,7 +392,7 @@ describe('readProjectFile', () => {
     const bad = write('bad-value.yaml', 'serve:\n  port: eighty\n');
     assert.throws(
       () =>
-        loadConfig<ServeConfig>(SERVE_OPTIONS, {
+        loadConfig(SERVE_OPTIONS, {
           flags: {},
           env: {},
           file: { path: bad, section: readProjectFile(bad, 'serve') },

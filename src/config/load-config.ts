@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
-import type { OptionSpec } from './option-table.js';
-import { envOf } from './option-table.js';
+import type { ConfigOf, OptionSpec, OptionTable } from './option-table.js';
+import { envOf, flagOf } from './option-table.js';
 import { SkiffError } from '../core/errors.js';
 import { readRegularFileSync } from '../host/regular-file.js';
 
@@ -23,7 +23,7 @@ export interface ConfigSources {
  * Merges flags > SKIFF_* environment > project file > defaults, validates every value once, and returns a
  * frozen object. Throws SKIFF_CONFIG_INVALID naming the option and where its bad value came from.
  */
-export function loadConfig<T>(options: readonly OptionSpec[], sources: ConfigSources): Readonly<T> {
+export function loadConfig<const T extends OptionTable>(options: T, sources: ConfigSources): ConfigOf<T> {
   const known = new Set(options.map((o) => o.key));
   for (const key of Object.keys(sources.file?.section ?? {})) {
     if (!known.has(key)) {
@@ -44,17 +44,26 @@ export function loadConfig<T>(options: readonly OptionSpec[], sources: ConfigSou
     }
     if (parsed.data !== undefined) result[option.key] = parsed.data;
   }
-  return Object.freeze(result) as Readonly<T>;
+  return typedAs<T>(Object.freeze(result));
+}
+
+/**
+ * The configuration's one type assertion. TypeScript cannot follow a loop over a table's rows into the mapped
+ * type that describes them; `values` holds, under each row's key, what that row's schema returned (`undefined`
+ * left out), which is what `ConfigOf` says. Only `loadConfig` calls this, right after building it so.
+ */
+function typedAs<T extends OptionTable>(values: Readonly<Record<string, unknown>>): ConfigOf<T> {
+  return values as ConfigOf<T>;
 }
 
 function pick(option: OptionSpec, sources: ConfigSources): [unknown, string] {
   const flag = sources.flags[option.key];
-  if (flag !== undefined) return [flag, `option --${kebab(option.key)}`];
+  if (flag !== undefined) return [flag, `option ${flagOf(option)}`];
   const env = sources.env[envOf(option)];
   if (env !== undefined && env !== '') return [env, `environment variable ${envOf(option)}`];
   const file = sources.file?.section[option.key];
   if (file !== undefined) return [file, `${sources.file?.path ?? 'config file'} key "${option.key}"`];
-  return [undefined, `option --${kebab(option.key)}`];
+  return [undefined, `option ${flagOf(option)}`];
 }
 
 /** Strings from flags and the environment become the option's type; file values must already have it. */
@@ -71,10 +80,6 @@ function coerce(option: OptionSpec, raw: unknown, origin: string): unknown {
     throw new SkiffError('SKIFF_CONFIG_INVALID', `${origin}: expected true or false, got "${raw}"`);
   }
   return raw;
-}
-
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 /**
@@ -96,15 +101,19 @@ export function readProjectFile(path: string, section: string): Record<string, u
     );
   }
   if (document === null || document === undefined) return {};
-  if (typeof document !== 'object' || Array.isArray(document)) {
+  if (!isMapping(document)) {
     throw new SkiffError('SKIFF_CONFIG_INVALID', `${path}: expected a mapping at the top level`);
   }
-  const value = (document as Record<string, unknown>)[section];
+  const value = document[section];
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (!isMapping(value)) {
     throw new SkiffError('SKIFF_CONFIG_INVALID', `${path}: "${section}" must be a mapping`);
   }
-  return value as Record<string, unknown>;
+  return value;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function firstLine(error: unknown): string {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { OptionSpec } from './option-table.js';
+import type { ConfigOf, OptionSpec } from './option-table.js';
 import { VERBOSE_OPTION } from './option-table.js';
-import type { RegistryAccessConfig } from './registry-options.js';
 import { REGISTRY_OPTIONS } from './registry-options.js';
 
 /** Every `skiff push` option. */
@@ -27,8 +26,4 @@ export const PUSH_OPTIONS = [
   VERBOSE_OPTION,
 ] as const satisfies readonly OptionSpec[];
 
-export interface PushConfig extends RegistryAccessConfig {
-  readonly from: string;
-  readonly tag: string;
-  readonly verbose: boolean;
-}
+export type PushConfig = ConfigOf<typeof PUSH_OPTIONS>;

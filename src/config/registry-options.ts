@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { OptionSpec } from './option-table.js';
+import type { ConfigOf, OptionSpec } from './option-table.js';
 
 /** Registry access options shared by `skiff build --push` and `skiff push`. */
 export const REGISTRY_OPTIONS = [
@@ -28,8 +28,4 @@ export const REGISTRY_OPTIONS = [
   },
 ] as const satisfies readonly OptionSpec[];
 
-export interface RegistryAccessConfig {
-  readonly registryUsername?: string | undefined;
-  readonly registryPassword?: string | undefined;
-  readonly insecure: boolean;
-}
+export type RegistryAccessConfig = ConfigOf<typeof REGISTRY_OPTIONS>;

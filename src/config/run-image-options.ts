@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { OptionSpec } from './option-table.js';
+import type { ConfigOf, OptionSpec } from './option-table.js';
 import { VERBOSE_OPTION } from './option-table.js';
 
 /** Every `skiff run-image` option, in the order --help lists them. */
@@ -76,14 +76,4 @@ export const RUN_IMAGE_OPTIONS = [
   VERBOSE_OPTION,
 ] as const satisfies readonly OptionSpec[];
 
-export interface RunImageConfig {
-  readonly image: string;
-  readonly engine?: 'podman' | 'docker' | undefined;
-  readonly port: number;
-  readonly publishAddress: string;
-  readonly model?: string | undefined;
-  readonly labels?: string | undefined;
-  readonly containerName?: string | undefined;
-  readonly detach: boolean;
-  readonly verbose: boolean;
-}
+export type RunImageConfig = ConfigOf<typeof RUN_IMAGE_OPTIONS>;

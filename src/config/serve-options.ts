@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { OptionSpec } from './option-table.js';
-import type { LogLevel } from '../core/logger.js';
+import type { ConfigOf, OptionSpec } from './option-table.js';
 import { LOG_LEVELS } from '../core/logger.js';
 
 const positiveInt = z.number().int().positive();
@@ -381,52 +380,5 @@ export const SERVE_OPTIONS = [
   },
 ] as const satisfies readonly OptionSpec[];
 
-export interface ServeConfig {
-  readonly model: string;
-  readonly modelRepository?: string | undefined;
-  readonly repositoryApi: boolean;
-  readonly strictReadiness: boolean;
-  readonly modelSha256?: string | undefined;
-  readonly labels?: string | undefined;
-  readonly name?: string | undefined;
-  readonly config?: string | undefined;
-  readonly host: string;
-  readonly port: number;
-  readonly grpcPort: number;
-  readonly topK: number;
-  readonly workers: number;
-  readonly threadsPerWorker: number;
-  readonly maxQueueSize: number;
-  readonly maxBodyBytes: number;
-  readonly requestTimeoutMs: number;
-  readonly headersTimeoutMs: number;
-  readonly bodyTimeoutMs: number;
-  readonly modelLoadTimeoutMs: number;
-  readonly drainDelayMs: number;
-  readonly shutdownTimeoutMs: number;
-  readonly authToken?: string | undefined;
-  readonly maxImagePixels: number;
-  readonly maxTensorElements: number;
-  readonly maxRequestElements: number;
-  readonly maxBytesElements: number;
-  readonly maxDecodePixels: number;
-  readonly maxResponseBytes: number;
-  readonly maxInstances: number;
-  readonly maxJsonDepth: number;
-  readonly decodeMemoryMb: number;
-  readonly maxUrlBytes: number;
-  readonly maxHeaderBytes: number;
-  readonly maxPipelinedRequests: number;
-  readonly grpcMaxConcurrentStreams: number;
-  readonly cacheDir?: string | undefined;
-  readonly zooBaseUrl?: string | undefined;
-  readonly accessLog: boolean;
-  readonly logLevel?: LogLevel | undefined;
-  readonly logFormat: 'json' | 'pretty' | 'auto';
-  readonly otlpEndpoint?: string | undefined;
-  readonly otlpServiceName?: string | undefined;
-  readonly ui: boolean;
-  readonly graphCache: boolean;
-  readonly uiSamples?: string | undefined;
-  readonly verbose: boolean;
-}
+/** What `skiff serve` runs with: one value per row of SERVE_OPTIONS, as its schema returns it. */
+export type ServeConfig = ConfigOf<typeof SERVE_OPTIONS>;

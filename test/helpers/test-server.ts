@@ -19,7 +19,7 @@ export async function startTestServer(
 ): Promise<RunningServer> {
   const full: ServeConfig = {
     // Every option's documented default first, so that new limits apply in tests as they do in production.
-    ...loadConfig<ServeConfig>(SERVE_OPTIONS, { flags: {}, env: {}, file: undefined }),
+    ...loadConfig(SERVE_OPTIONS, { flags: {}, env: {}, file: undefined }),
     host: '127.0.0.1',
     port: 0,
     grpcPort: -1,

@@ -28,7 +28,7 @@ export function readBenchConfig(argv: readonly string[]): { help: boolean; confi
   const flags = parseFlags(BENCH_OPTIONS, argv);
   if (flags.configFile !== undefined)
     throw new SkiffError('SKIFF_CONFIG_INVALID', 'skiff bench takes flags only, not --config-file');
-  const config = loadConfig<BenchConfig>(BENCH_OPTIONS, { flags: flags.values, env: {} });
+  const config = loadConfig(BENCH_OPTIONS, { flags: flags.values, env: {} });
   if (flags.values.rate !== undefined && flags.values.concurrency !== undefined)
     throw new SkiffError(
       'SKIFF_CONFIG_INVALID',

@@ -43,7 +43,7 @@ export async function buildCommand(io: CommandIo): Promise<number> {
     return 0;
   }
   const projectFile = findProjectFile(flags.configFile, io.cwd);
-  const config = loadConfig<BuildConfig>(BUILD_OPTIONS, {
+  const config = loadConfig(BUILD_OPTIONS, {
     flags: flags.values,
     env: io.env,
     file:

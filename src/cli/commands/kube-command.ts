@@ -33,7 +33,7 @@ export function loadDeployConfig(
   const flags = parseFlags(visible, io.argv);
   if (flags.help) return { help: true };
   const projectFile = findProjectFile(flags.configFile, io.cwd);
-  const config = loadConfig<DeployConfig>(DEPLOY_SECTION_OPTIONS, {
+  const config = loadConfig(DEPLOY_SECTION_OPTIONS, {
     flags: flags.values,
     env: io.env,
     file:

@@ -49,7 +49,7 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
     io.stdout(MODELS_HELP);
     return 0;
   }
-  const config = loadConfig<{ modelRepository: string; json: boolean }>(MODELS_OPTIONS, {
+  const config = loadConfig(MODELS_OPTIONS, {
     flags: flags.values,
     env: io.env,
   });

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { PushConfig } from '../../config/push-options.js';
 import { PUSH_OPTIONS } from '../../config/push-options.js';
 import { loadConfig, readProjectFile } from '../../config/load-config.js';
 import { formatImageReference, parseImageReference } from '../../deploy/image/image-reference.js';
@@ -27,7 +26,7 @@ export async function pushCommand(io: CommandIo): Promise<number> {
     return 0;
   }
   const projectFile = findProjectFile(flags.configFile, io.cwd);
-  const config = loadConfig<PushConfig>(PUSH_OPTIONS, {
+  const config = loadConfig(PUSH_OPTIONS, {
     flags: flags.values,
     env: io.env,
     file:

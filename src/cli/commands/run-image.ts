@@ -31,7 +31,7 @@ export async function runImageCommand(io: CommandIo): Promise<number> {
     return 0;
   }
   const projectFile = findProjectFile(flags.configFile, io.cwd);
-  const config = loadConfig<RunImageConfig>(RUN_IMAGE_OPTIONS, {
+  const config = loadConfig(RUN_IMAGE_OPTIONS, {
     flags: flags.values,
     env: io.env,
     file:

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ServeConfig } from '../../config/serve-options.js';
 import type { Logger } from '../../core/logger.js';
 import { SERVE_OPTIONS } from '../../config/serve-options.js';
 import { loadConfig, readProjectFile } from '../../config/load-config.js';
@@ -50,7 +49,7 @@ export async function serveCommand(io: CommandIo): Promise<number> {
     return 0;
   }
   const projectFile = findProjectFile(flags.configFile, io.cwd);
-  const config = loadConfig<ServeConfig>(SERVE_OPTIONS, {
+  const config = loadConfig(SERVE_OPTIONS, {
     flags: flags.values,
     env: io.env,
     file:

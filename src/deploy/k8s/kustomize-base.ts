@@ -1,5 +1,4 @@
 import { stringify } from 'yaml';
-import type { DeployConfig } from '../../config/deploy-options.js';
 import { DEPLOY_SECTION_OPTIONS } from '../../config/deploy-options.js';
 import { loadConfig } from '../../config/load-config.js';
 import { appPropsFromConfig } from './app-props-from-config.js';
@@ -11,7 +10,7 @@ export const KUSTOMIZE_BASE_DIR = 'deploy/kustomize/base';
 
 /** What `skiff deploy --dry-run` renders with no flags, no SKIFF_* variables and no project file. */
 export function defaultManifestsYaml(): string {
-  const config = loadConfig<DeployConfig>(DEPLOY_SECTION_OPTIONS, { flags: {}, env: {} });
+  const config = loadConfig(DEPLOY_SECTION_OPTIONS, { flags: {}, env: {} });
   return renderManifests(buildManifests(appPropsFromConfig(config, '/')), 'yaml');
 }
 
