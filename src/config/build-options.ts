@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConfigOf, OptionSpec } from './option-table.js';
-import { VERBOSE_OPTION } from './option-table.js';
+import { CACHE_DIR_OPTION, IMAGE_OPTION, VERBOSE_OPTION } from './shared-options.js';
 import { REGISTRY_OPTIONS } from './registry-options.js';
 
 /** Every `skiff build` option, in the order --help lists them. */
@@ -20,8 +20,8 @@ export const BUILD_OPTIONS = [
     type: 'string',
     placeholder: 'ref',
     description: 'name of the image, and where --push sends it',
-    defaultLabel: 'skiff:latest',
-    schema: z.string().min(1).default('skiff:latest'),
+    defaultLabel: IMAGE_OPTION.defaultLabel,
+    schema: IMAGE_OPTION.schema,
   },
   {
     key: 'model',
@@ -121,12 +121,8 @@ export const BUILD_OPTIONS = [
     schema: z.string().min(1).optional(),
   },
   {
-    key: 'cacheDir',
-    type: 'string',
-    placeholder: 'dir',
+    ...CACHE_DIR_OPTION,
     description: 'where pulled base layers and built layers are kept (the image subfolder)',
-    defaultLabel: '$XDG_CACHE_HOME/skiff or ~/.cache/skiff',
-    schema: z.string().min(1).optional(),
   },
   ...REGISTRY_OPTIONS,
   VERBOSE_OPTION,

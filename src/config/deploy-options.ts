@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { ConfigOf, OptionSpec, OptionTable } from './option-table.js';
-import { VERBOSE_OPTION } from './option-table.js';
+import {
+  IMAGE_OPTION,
+  MODEL_SHA256_OPTION,
+  THREADS_PER_WORKER_OPTION,
+  VERBOSE_OPTION,
+  WORKERS_OPTION,
+} from './shared-options.js';
 
 const positiveInt = z.number().int().positive();
 const seconds = z.number().int().min(0).max(3600);
@@ -50,13 +56,9 @@ export const CLUSTER_OPTIONS = [
 /** What `skiff deploy` renders; the kustomize base in deploy/kustomize/base is these defaults. */
 export const MANIFEST_OPTIONS = [
   {
-    key: 'image',
-    type: 'string',
-    placeholder: 'ref',
+    ...IMAGE_OPTION,
     description:
       'the Skiff image to run (skiff build); pin a tag or digest so a rollback has somewhere to go',
-    defaultLabel: 'skiff:latest',
-    schema: z.string().min(1).default('skiff:latest'),
   },
   {
     key: 'imagePullPolicy',
@@ -75,17 +77,7 @@ export const MANIFEST_OPTIONS = [
     defaultLabel: "the image's own (a model baked in by skiff build --model, else mobilenetv2-int8)",
     schema: z.string().min(1).optional(),
   },
-  {
-    key: 'modelSha256',
-    type: 'string',
-    placeholder: 'hex',
-    description: 'expected sha256 of the model file, passed to the pods',
-    defaultLabel: 'none (zoo models carry their own)',
-    schema: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/i, 'must be 64 hex digits')
-      .optional(),
-  },
+  { ...MODEL_SHA256_OPTION, description: 'expected sha256 of the model file, passed to the pods' },
   {
     key: 'modelBytes',
     type: 'integer',
@@ -119,19 +111,12 @@ export const MANIFEST_OPTIONS = [
     defaultLabel: 'none (no auth)',
     schema: dnsLabel.optional(),
   },
+  { ...WORKERS_OPTION, description: 'inference worker threads per pod (each holds a copy of the weights)' },
   {
-    key: 'workers',
-    type: 'integer',
-    description: 'inference worker threads per pod (each holds a copy of the weights)',
-    defaultLabel: '1',
-    schema: positiveInt.max(64).default(1),
-  },
-  {
-    key: 'threadsPerWorker',
-    type: 'integer',
+    ...THREADS_PER_WORKER_OPTION,
     description: 'intra-op threads per worker; set explicitly because a pod sees all of the node’s cores',
     defaultLabel: '1',
-    schema: positiveInt.max(256).default(1),
+    schema: THREADS_PER_WORKER_OPTION.schema.removeDefault().default(1),
   },
   {
     key: 'replicas',

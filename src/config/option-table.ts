@@ -41,13 +41,3 @@ export function flagOf(option: OptionSpec): string {
 export function envOf(option: OptionSpec): string {
   return `SKIFF_${option.key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
-
-/** `--verbose` / `-v` of the commands whose only extra output is the stack of an error. */
-export const VERBOSE_OPTION = {
-  key: 'verbose',
-  short: 'v',
-  type: 'boolean',
-  description: 'stack traces for errors',
-  defaultLabel: 'false',
-  schema: z.boolean().default(false),
-} as const satisfies OptionSpec;

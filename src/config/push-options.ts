@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConfigOf, OptionSpec } from './option-table.js';
-import { VERBOSE_OPTION } from './option-table.js';
+import { VERBOSE_OPTION } from './shared-options.js';
 import { REGISTRY_OPTIONS } from './registry-options.js';
 
 /** Every `skiff push` option. */

@@ -1,18 +1,10 @@
 import { z } from 'zod';
 import type { ConfigOf, OptionSpec } from './option-table.js';
-import { VERBOSE_OPTION } from './option-table.js';
+import { IMAGE_OPTION, VERBOSE_OPTION } from './shared-options.js';
 
 /** Every `skiff run-image` option, in the order --help lists them. */
 export const RUN_IMAGE_OPTIONS = [
-  {
-    key: 'image',
-    short: 'i',
-    type: 'string',
-    placeholder: 'ref',
-    description: 'the image to run (from skiff build, the Containerfile, or a registry)',
-    defaultLabel: 'skiff:latest',
-    schema: z.string().min(1).default('skiff:latest'),
-  },
+  { ...IMAGE_OPTION, short: 'i' },
   {
     key: 'engine',
     type: 'string',

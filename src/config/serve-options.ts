@@ -1,11 +1,16 @@
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { ConfigOf, OptionSpec } from './option-table.js';
 import { LOG_LEVELS } from '../core/logger.js';
+import {
+  CACHE_DIR_OPTION,
+  MODEL_SHA256_OPTION,
+  THREADS_PER_WORKER_OPTION,
+  VERBOSE_OPTION,
+  WORKERS_OPTION,
+} from './shared-options.js';
 
 const positiveInt = z.number().int().positive();
 const port = z.number().int().min(0).max(65535);
-const cores = availableParallelism();
 
 /** Every `skiff serve` option, its default and its limit, in the order --help lists them. */
 export const SERVE_OPTIONS = [
@@ -42,17 +47,7 @@ export const SERVE_OPTIONS = [
     defaultLabel: 'true',
     schema: z.boolean().default(true),
   },
-  {
-    key: 'modelSha256',
-    type: 'string',
-    placeholder: 'hex',
-    description: 'expected sha256 of the model file; a download or file that does not match is refused',
-    defaultLabel: 'none (zoo models carry their own)',
-    schema: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/i, 'must be 64 hex digits')
-      .optional(),
-  },
+  MODEL_SHA256_OPTION,
   {
     key: 'labels',
     type: 'string',
@@ -109,20 +104,8 @@ export const SERVE_OPTIONS = [
     defaultLabel: '5',
     schema: positiveInt.max(1000).default(5),
   },
-  {
-    key: 'workers',
-    type: 'integer',
-    description: 'inference worker threads per model, each with its own copy of the weights',
-    defaultLabel: '1',
-    schema: positiveInt.max(64).default(1),
-  },
-  {
-    key: 'threadsPerWorker',
-    type: 'integer',
-    description: 'intra-op threads inside each worker',
-    defaultLabel: 'the number of cores',
-    schema: positiveInt.max(256).default(cores),
-  },
+  WORKERS_OPTION,
+  THREADS_PER_WORKER_OPTION,
   {
     key: 'maxQueueSize',
     type: 'integer',
@@ -289,14 +272,7 @@ export const SERVE_OPTIONS = [
     defaultLabel: '32',
     schema: positiveInt.max(65_536).default(32),
   },
-  {
-    key: 'cacheDir',
-    type: 'string',
-    placeholder: 'dir',
-    description: 'where downloaded models are kept',
-    defaultLabel: '$XDG_CACHE_HOME/skiff or ~/.cache/skiff',
-    schema: z.string().min(1).optional(),
-  },
+  CACHE_DIR_OPTION,
   {
     key: 'graphCache',
     type: 'boolean',
@@ -370,14 +346,7 @@ export const SERVE_OPTIONS = [
     defaultLabel: 'none',
     schema: z.string().min(1).optional(),
   },
-  {
-    key: 'verbose',
-    short: 'v',
-    type: 'boolean',
-    description: 'debug logs, and stack traces for start-up errors',
-    defaultLabel: 'false',
-    schema: z.boolean().default(false),
-  },
+  { ...VERBOSE_OPTION, description: 'debug logs, and stack traces for start-up errors' },
 ] as const satisfies readonly OptionSpec[];
 
 /** What `skiff serve` runs with: one value per row of SERVE_OPTIONS, as its schema returns it. */
