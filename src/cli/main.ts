@@ -2,43 +2,18 @@
 import { readFileSync } from 'node:fs';
 import { isSkiffError } from '../core/errors.js';
 import { exitProcess } from '../host/exit-process.js';
-import type { CommandIo } from './commands/serve.js';
+import { envOf, flagOf } from '../config/option-table.js';
+import { VERBOSE_OPTION } from '../config/shared-options.js';
+import type { CommandIo } from './command-spec.js';
+import { COMMANDS } from './command-table.js';
 
 const USAGE = `Usage: skiff <command> [options]
 
 Commands:
-  serve      serve a model over HTTP and gRPC (default: MobileNet V2 int8, which ships with Skiff)
-  models     list a model repository: versions, inputs, outputs and what each model expects
-  bench      load a running server: req/s and latency percentiles per concurrency or rate, vs the engine alone
-  build      build the server image (OCI) without a Docker daemon; --push sends it to a registry
-  push       push an image written by "skiff build --output" to a registry
-  run-image  run a Skiff image with podman or docker: port on 127.0.0.1, a local model mounted
-  deploy     deploy to Kubernetes and watch the rollout (rolls back on failure); --dry-run prints the manifests
-  status     rollout, pods, endpoints and external address of a deployed app
-  logs       server logs of every pod of an app (-f follows)
-  port-forward  forward a local port to a ready pod of an app
-  delete     delete everything Skiff created for an app
+${COMMANDS.map((c) => `  ${c.name.padEnd(9)}  ${c.summary}`).join('\n')}
 
 Run "skiff <command> --help" for a command's options. Docs: README.md and docs/.
 `;
-
-type Command = (io: CommandIo) => Promise<number>;
-
-// Each command is imported only when it runs: `skiff serve` must not spend its cold start compiling the
-// deploy, build and bench modules (about 0.1 s here), and `skiff deploy` never loads the ONNX addon.
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  serve: async () => (await import('./commands/serve.js')).serveCommand,
-  models: async () => (await import('./commands/models.js')).modelsCommand,
-  bench: async () => (await import('./commands/bench.js')).benchCommand,
-  build: async () => (await import('./commands/build.js')).buildCommand,
-  push: async () => (await import('./commands/push.js')).pushCommand,
-  'run-image': async () => (await import('./commands/run-image.js')).runImageCommand,
-  deploy: async () => (await import('./commands/deploy.js')).deployCommand,
-  status: async () => (await import('./commands/status.js')).statusCommand,
-  logs: async () => (await import('./commands/logs.js')).logsCommand,
-  'port-forward': async () => (await import('./commands/port-forward.js')).portForwardCommand,
-  delete: async () => (await import('./commands/delete.js')).deleteCommand,
-};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -66,19 +41,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     io.stdout(`${version()}\n`);
     return 0;
   }
-  const load = COMMANDS[command];
-  if (load === undefined) {
+  const spec = COMMANDS.find((c) => c.name === command);
+  if (spec === undefined) {
     io.stderr(`skiff: unknown command "${command}"\n\n${USAGE}`);
     return 1;
   }
   try {
-    const run = await load();
+    const run = await spec.load();
     return await run(io);
   } catch (error) {
     const verbose =
-      rest.includes('--verbose') ||
-      rest.includes('-v') ||
-      /^(1|true)$/i.test(process.env.SKIFF_VERBOSE ?? '');
+      rest.includes(flagOf(VERBOSE_OPTION)) ||
+      rest.includes(`-${VERBOSE_OPTION.short}`) ||
+      /^(1|true)$/i.test(process.env[envOf(VERBOSE_OPTION)] ?? '');
     if (isSkiffError(error)) {
       io.stderr(`skiff: error: ${error.message} [${error.code}]\n`);
     } else {

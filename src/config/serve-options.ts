@@ -1,3 +1,4 @@
+// Over 300 lines because it is one table, one row per `skiff serve` option: read whole, it is its own index.
 import { z } from 'zod';
 import type { ConfigOf, OptionSpec } from './option-table.js';
 import { LOG_LEVELS } from '../core/logger.js';

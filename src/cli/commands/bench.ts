@@ -1,8 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchConfig } from '../../config/bench-options.js';
-import { BENCH_OPTIONS } from '../../config/bench-options.js';
-import { loadConfig } from '../../config/load-config.js';
 import { SkiffError } from '../../core/errors.js';
 import { readRegularFileSync } from '../../host/regular-file.js';
 import type { ImageFile } from '../../loadgen/bench-target.js';
@@ -11,37 +9,19 @@ import { formatReport } from '../../loadgen/format-report.js';
 import { HttpClient } from '../../loadgen/http-client.js';
 import type { BenchPlan } from '../../loadgen/run-bench.js';
 import { runBench } from '../../loadgen/run-bench.js';
-import { renderHelp } from '../help.js';
-import { parseFlags } from '../parse-flags.js';
-import type { CommandIo } from './serve.js';
+import type { CommandIo } from '../command-spec.js';
+import { BENCH_COMMAND } from '../command-table.js';
+import { commandHelp, loadCommandConfig, parseCommandFlags } from '../read-command.js';
 
-export const BENCH_HELP = renderHelp(
-  'skiff bench [options]',
-  'Load a running server and print throughput and latency per step: req/s, p50/p90/p99/max, errors.\nClosed loop (--concurrency sweep) or open loop (--rate); with --model-file, ONNX Runtime alone on the same\nmodel and threads is measured first, and each step shows its ratio to it. Progress goes to stderr on a terminal.',
-  BENCH_OPTIONS,
-  'Exit code: 0; 2 when every request failed; 1 for bad options or when requests cannot be prepared (v2 metadata unreadable).\n\nExamples:\n  skiff bench --image dog.jpg -c 1,2,4,8 -d 10\n  skiff bench --protocol v2 --model resnet50 --rate 10,20,40 --json > result.json\n  skiff bench --image dog.jpg -c 8 --model-file resnet50.onnx --threads 2   # vs the engine alone',
-  'flags',
-);
+export const BENCH_HELP = commandHelp(BENCH_COMMAND);
 
-/** Reads and checks the flags; throws SKIFF_CONFIG_INVALID for a bad value or a contradiction. */
-export function readBenchConfig(argv: readonly string[]): { help: boolean; config: Readonly<BenchConfig> } {
-  const flags = parseFlags(BENCH_OPTIONS, argv);
-  if (flags.configFile !== undefined)
-    throw new SkiffError('SKIFF_CONFIG_INVALID', 'skiff bench takes flags only, not --config-file');
-  const config = loadConfig(BENCH_OPTIONS, { flags: flags.values, env: {} });
-  if (flags.values.rate !== undefined && flags.values.concurrency !== undefined)
-    throw new SkiffError(
-      'SKIFF_CONFIG_INVALID',
-      'give either --concurrency (closed loop) or --rate (open loop), not both',
-    );
-  if (config.protocol === 'v2' && config.image !== undefined)
-    throw new SkiffError(
-      'SKIFF_CONFIG_INVALID',
-      '--image goes with --protocol predict; v2 requests carry tensors built from the model metadata',
-    );
-  if (flags.values.duration !== undefined && config.requests !== undefined)
-    throw new SkiffError('SKIFF_CONFIG_INVALID', 'give either --duration or --requests, not both');
-  return { help: flags.help, config };
+/**
+ * Reads and checks the flags; throws SKIFF_CONFIG_INVALID for a bad value or a contradiction, even with --help
+ * (which the caller then prints).
+ */
+export function readBenchConfig(argv: readonly string[]): { help: boolean; config: BenchConfig } {
+  const flags = parseCommandFlags(BENCH_COMMAND, argv);
+  return { help: flags.help, config: loadCommandConfig(BENCH_COMMAND, flags, { env: {}, cwd: '' }) };
 }
 
 export function benchPlan(config: BenchConfig): BenchPlan {

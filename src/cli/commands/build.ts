@@ -2,8 +2,6 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildConfig } from '../../config/build-options.js';
-import { BUILD_OPTIONS } from '../../config/build-options.js';
-import { loadConfig, readProjectFile } from '../../config/load-config.js';
 import { SkiffError } from '../../core/errors.js';
 import type { BakedModel } from '../../deploy/image/build-image.js';
 import { buildImage } from '../../deploy/image/build-image.js';
@@ -18,17 +16,9 @@ import { registryClientFor } from '../../deploy/image/registry-access.js';
 import { resolveCacheDir } from '../../store/resolve-model-source.js';
 import { findZooEntry, zooNames } from '../../store/zoo.js';
 import { embeddedModelNames, findEmbeddedModel } from '../../store/embedded-models.js';
-import { renderHelp } from '../help.js';
-import { parseFlags } from '../parse-flags.js';
-import type { CommandIo } from './serve.js';
-import { findProjectFile } from './serve.js';
-
-export const BUILD_HELP = renderHelp(
-  'skiff build [options]',
-  'Build the Skiff server image without a Docker daemon: the base image from a registry, then layers for the\nproduction node_modules, the app and (optionally) the model, written as an OCI layout directory or a tar,\nor pushed. Options also come from SKIFF_* variables and the "build" section of skiff.yaml.',
-  BUILD_OPTIONS,
-  'Examples:\n  skiff build --model ./dogs.onnx --labels labels.txt --tag registry.example.com/team/dogs:1.0 --push\n  skiff build --base 127.0.0.1:5000/node:26 --output dogs.tar && podman load -i dogs.tar\n  podman run --rm -p 127.0.0.1:5000:5000 dogs:1.0   # then curl -F image=@dog.jpg localhost:5000/predict',
-);
+import type { CommandIo } from '../command-spec.js';
+import { BUILD_COMMAND } from '../command-table.js';
+import { readCommand } from '../read-command.js';
 
 /** The Skiff installation this CLI runs from: dist/src/cli/commands/build.js is four levels below it. */
 export function installRoot(): string {
@@ -37,29 +27,12 @@ export function installRoot(): string {
 
 /** `skiff build`: prints `<repository>@<digest>` on stdout; progress and a summary go to stderr. */
 export async function buildCommand(io: CommandIo): Promise<number> {
-  const flags = parseFlags(BUILD_OPTIONS, io.argv);
-  if (flags.help) {
-    io.stdout(BUILD_HELP);
-    return 0;
-  }
-  const projectFile = findProjectFile(flags.configFile, io.cwd);
-  const config = loadConfig(BUILD_OPTIONS, {
-    flags: flags.values,
-    env: io.env,
-    file:
-      projectFile === undefined
-        ? undefined
-        : { path: projectFile, section: readProjectFile(projectFile, 'build') },
-  });
+  const config = readCommand(BUILD_COMMAND, io);
+  if (config === undefined) return 0;
   const appDir = config.appDir === undefined ? installRoot() : path.resolve(io.cwd, config.appDir);
   const target = parseImageReference(config.tag);
   const model = resolveModel(config, io.cwd);
 
-  if (config.builder !== undefined && config.engine === undefined)
-    throw new SkiffError(
-      'SKIFF_CONFIG_INVALID',
-      '--builder is the Containerfile build stage: it needs --engine (skiff build alone only uses --base)',
-    );
   if (config.engine !== undefined) {
     if (model !== undefined && 'file' in model)
       throw new SkiffError(

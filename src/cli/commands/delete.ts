@@ -1,27 +1,16 @@
-import { CLUSTER_OPTIONS } from '../../config/deploy-options.js';
 import { instanceSelector } from '../../deploy/k8s/labels.js';
-import { renderHelp } from '../help.js';
 import type { ConnectCluster } from './kube-command.js';
-import { connectCluster, loadDeployConfig } from './kube-command.js';
-import type { CommandIo } from './serve.js';
-
-export const DELETE_HELP = renderHelp(
-  'skiff delete [options]',
-  'Delete everything Skiff created for an app (found by its app.kubernetes.io/instance and managed-by labels):\nthe Deployment and its pods, Service, autoscaler, disruption budget, Ingress, ConfigMap, and a KServe or\nSeldon resource if one was deployed.',
-  CLUSTER_OPTIONS,
-  'Example:\n  skiff delete --app dogs',
-);
+import { connectCluster } from './kube-command.js';
+import type { CommandIo } from '../command-spec.js';
+import { DELETE_COMMAND } from '../command-table.js';
+import { readCommand } from '../read-command.js';
 
 export async function deleteCommand(
   io: CommandIo,
   connect: ConnectCluster = connectCluster,
 ): Promise<number> {
-  const loaded = loadDeployConfig(io, CLUSTER_OPTIONS);
-  if (loaded.help) {
-    io.stdout(DELETE_HELP);
-    return 0;
-  }
-  const config = loaded.config;
+  const config = readCommand(DELETE_COMMAND, io);
+  if (config === undefined) return 0;
   const cluster = await connect(config);
   const deleted = await cluster.deleteByLabel(instanceSelector(config.app));
   if (deleted.length === 0) {

@@ -12,7 +12,7 @@ import { deleteCommand } from './delete.js';
 import { deployCommand } from './deploy.js';
 import { logsCommand } from './logs.js';
 import { portForwardCommand } from './port-forward.js';
-import type { CommandIo } from './serve.js';
+import type { CommandIo } from '../command-spec.js';
 import { statusCommand } from './status.js';
 
 function io(argv: string[], cwd = mkdtempSync(path.join(os.tmpdir(), 'skiff-deploy-'))) {

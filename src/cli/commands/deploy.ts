@@ -1,4 +1,3 @@
-import { CLUSTER_OPTIONS, DEPLOY_RUN_OPTIONS, MANIFEST_OPTIONS } from '../../config/deploy-options.js';
 import { appPropsFromConfig } from '../../deploy/k8s/app-props-from-config.js';
 import { buildManifests } from '../../deploy/k8s/build-manifests.js';
 import { instanceSelector } from '../../deploy/k8s/labels.js';
@@ -6,31 +5,19 @@ import { renderManifests } from '../../deploy/k8s/render-manifests.js';
 import { DEFAULT_LIMITS } from '../../deploy/k8s/assess-rollout.js';
 import { formatFailure } from '../../deploy/k8s/format-failure.js';
 import { watchRollout } from '../../deploy/k8s/rollout-watcher.js';
-import { renderHelp } from '../help.js';
 import type { ConnectCluster } from './kube-command.js';
-import { connectCluster, loadDeployConfig } from './kube-command.js';
-import type { CommandIo } from './serve.js';
-
-const DEPLOY_VISIBLE = [...CLUSTER_OPTIONS, ...MANIFEST_OPTIONS, ...DEPLOY_RUN_OPTIONS];
-
-export const DEPLOY_HELP = renderHelp(
-  'skiff deploy [options]',
-  'Deploy the Skiff image to Kubernetes: a Deployment (rolling updates, probes on the health routes, sized\nresources, locked-down pods), a Service, a PodDisruptionBudget, an autoscaler and, if asked, an Ingress and\na ConfigMap for model.json. Applied with server-side apply; the rollout is watched and, if it fails, rolled\nback to the previous revision. Every option can be set in the "deploy" section of skiff.yaml.',
-  DEPLOY_VISIBLE,
-  'Examples:\n  skiff deploy --dry-run -o yaml                # print the manifests; no cluster needed\n  skiff deploy --image registry.example/skiff:1.2 --service-type LoadBalancer\n  skiff deploy --target kserve --dry-run        # a KServe InferenceService instead',
-);
+import { connectCluster } from './kube-command.js';
+import type { CommandIo } from '../command-spec.js';
+import { DEPLOY_COMMAND } from '../command-table.js';
+import { readCommand } from '../read-command.js';
 
 /** `skiff deploy`: 0 when the rollout completed (or --dry-run printed), 1 when it failed. */
 export async function deployCommand(
   io: CommandIo,
   connect: ConnectCluster = connectCluster,
 ): Promise<number> {
-  const loaded = loadDeployConfig(io, DEPLOY_VISIBLE);
-  if (loaded.help) {
-    io.stdout(DEPLOY_HELP);
-    return 0;
-  }
-  const config = loaded.config;
+  const config = readCommand(DEPLOY_COMMAND, io);
+  if (config === undefined) return 0;
   const props = appPropsFromConfig(config, io.cwd);
   const objects = buildManifests(props, config.target);
   if (config.dryRun) {

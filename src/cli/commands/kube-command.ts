@@ -1,13 +1,7 @@
-import type { OptionSpec } from '../../config/option-table.js';
 import type { DeployConfig } from '../../config/deploy-options.js';
-import { DEPLOY_SECTION_OPTIONS } from '../../config/deploy-options.js';
-import { loadConfig, readProjectFile } from '../../config/load-config.js';
 import type { Cluster } from '../../deploy/k8s/cluster.js';
-import { parseFlags } from '../parse-flags.js';
 import { SkiffError } from '../../core/errors.js';
 import { instanceSelector } from '../../deploy/k8s/labels.js';
-import type { CommandIo } from './serve.js';
-import { findProjectFile } from './serve.js';
 
 /** Opens the cluster a command works on; commands take it as a parameter so tests can pass a fake. */
 export type ConnectCluster = (config: DeployConfig) => Promise<Cluster>;
@@ -21,28 +15,6 @@ export const connectCluster: ConnectCluster = async (config) => {
     namespace: config.namespace,
   });
 };
-
-/**
- * Parses a Kubernetes command's flags (only its own are accepted) and loads the whole `deploy` section of the
- * project file, so one skiff.yaml serves deploy, status, logs, port-forward and delete alike.
- */
-export function loadDeployConfig(
-  io: CommandIo,
-  visible: readonly OptionSpec[],
-): { readonly help: true } | { readonly help: false; readonly config: Readonly<DeployConfig> } {
-  const flags = parseFlags(visible, io.argv);
-  if (flags.help) return { help: true };
-  const projectFile = findProjectFile(flags.configFile, io.cwd);
-  const config = loadConfig(DEPLOY_SECTION_OPTIONS, {
-    flags: flags.values,
-    env: io.env,
-    file:
-      projectFile === undefined
-        ? undefined
-        : { path: projectFile, section: readProjectFile(projectFile, 'deploy') },
-  });
-  return { help: false, config };
-}
 
 /** Resolves on the first SIGINT or SIGTERM: how long-running commands (logs -f, port-forward) end. */
 export function untilInterrupted(): Promise<NodeJS.Signals> {

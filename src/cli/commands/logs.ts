@@ -1,30 +1,17 @@
-import { CLUSTER_OPTIONS, LOGS_OPTIONS } from '../../config/deploy-options.js';
 import { SKIFF_SERVER } from '../../deploy/k8s/app-props.js';
-import { renderHelp } from '../help.js';
 import type { ConnectCluster } from './kube-command.js';
-import { connectCluster, loadDeployConfig, podsOf, untilInterrupted } from './kube-command.js';
-import type { CommandIo } from './serve.js';
-
-const LOGS_VISIBLE = [...CLUSTER_OPTIONS, ...LOGS_OPTIONS];
-
-export const LOGS_HELP = renderHelp(
-  'skiff logs [options]',
-  "Print the server logs of every pod of an app, each line prefixed with its pod's name.",
-  LOGS_VISIBLE,
-  'Examples:\n  skiff logs --tail 20\n  skiff logs -f            # follow until Ctrl-C',
-);
+import { connectCluster, podsOf, untilInterrupted } from './kube-command.js';
+import type { CommandIo } from '../command-spec.js';
+import { LOGS_COMMAND } from '../command-table.js';
+import { readCommand } from '../read-command.js';
 
 export async function logsCommand(
   io: CommandIo,
   connect: ConnectCluster = connectCluster,
   interrupted: () => Promise<unknown> = untilInterrupted,
 ): Promise<number> {
-  const loaded = loadDeployConfig(io, LOGS_VISIBLE);
-  if (loaded.help) {
-    io.stdout(LOGS_HELP);
-    return 0;
-  }
-  const config = loaded.config;
+  const config = readCommand(LOGS_COMMAND, io);
+  if (config === undefined) return 0;
   const cluster = await connect(config);
   const pods = await podsOf(cluster, config.app);
   const width = Math.max(...pods.map((p) => p.name.length));

@@ -1,38 +1,10 @@
 import path from 'node:path';
-import { z } from 'zod';
-import type { OptionSpec } from '../../config/option-table.js';
-import type { CommandIo } from './serve.js';
+import type { CommandIo } from '../command-spec.js';
+import { MODELS_COMMAND } from '../command-table.js';
+import { readCommand } from '../read-command.js';
 import type { ImageInputContract } from '../../core/model/model-config.js';
 import { SkiffError } from '../../core/errors.js';
-import { loadConfig } from '../../config/load-config.js';
-import { parseFlags } from '../parse-flags.js';
-import { renderHelp } from '../help.js';
 import { silentLogger } from '../../core/logger.js';
-
-export const MODELS_OPTIONS = [
-  {
-    key: 'modelRepository',
-    type: 'string',
-    placeholder: 'dir',
-    description: 'the model repository to list (<dir>/<name>/[<version>/]model.onnx + model.json)',
-    defaultLabel: 'required',
-    schema: z.string().min(1, 'is required'),
-  },
-  {
-    key: 'json',
-    type: 'boolean',
-    description: 'print JSON instead of a table',
-    defaultLabel: 'false',
-    schema: z.boolean().default(false),
-  },
-] as const satisfies readonly OptionSpec[];
-
-export const MODELS_HELP = renderHelp(
-  'skiff models --model-repository <dir> [--json]',
-  'List what a model repository holds: each model, its versions (as its version policy selects them),\nits inputs and outputs, and how an image is fed to it. Each model is loaded once to read its contract.',
-  MODELS_OPTIONS,
-  'Example:\n  skiff models --model-repository ./models',
-);
 
 interface Row {
   readonly name: string;
@@ -44,15 +16,8 @@ interface Row {
 
 /** `skiff models`: loads each repository model once (one worker, one thread) and describes its contract. */
 export async function modelsCommand(io: CommandIo): Promise<number> {
-  const flags = parseFlags(MODELS_OPTIONS, io.argv);
-  if (flags.help) {
-    io.stdout(MODELS_HELP);
-    return 0;
-  }
-  const config = loadConfig(MODELS_OPTIONS, {
-    flags: flags.values,
-    env: io.env,
-  });
+  const config = readCommand(MODELS_COMMAND, io);
+  if (config === undefined) return 0;
   // Loaded here only: other commands must not pay for (or need) the ONNX addon.
   const [{ FileModelRepository }, { OnnxRuntime }, { InferenceService }, { ModelRepository }] =
     await Promise.all([

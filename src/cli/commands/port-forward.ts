@@ -1,31 +1,18 @@
-import { CLUSTER_OPTIONS, PORT_FORWARD_OPTIONS } from '../../config/deploy-options.js';
 import { SkiffError } from '../../core/errors.js';
 import { SKIFF_SERVER } from '../../deploy/k8s/app-props.js';
-import { renderHelp } from '../help.js';
 import type { ConnectCluster } from './kube-command.js';
-import { connectCluster, loadDeployConfig, podsOf, untilInterrupted } from './kube-command.js';
-import type { CommandIo } from './serve.js';
-
-const PORT_FORWARD_VISIBLE = [...CLUSTER_OPTIONS, ...PORT_FORWARD_OPTIONS];
-
-export const PORT_FORWARD_HELP = renderHelp(
-  'skiff port-forward [options]',
-  'Forward a local port on 127.0.0.1 to the HTTP port of one ready pod of an app, as\n"kubectl port-forward" does, without looking up the pod\'s name. Runs until Ctrl-C.',
-  PORT_FORWARD_VISIBLE,
-  'Example:\n  skiff port-forward &\n  curl -F image=@dog.jpg http://127.0.0.1:5000/predict',
-);
+import { connectCluster, podsOf, untilInterrupted } from './kube-command.js';
+import type { CommandIo } from '../command-spec.js';
+import { PORT_FORWARD_COMMAND } from '../command-table.js';
+import { readCommand } from '../read-command.js';
 
 export async function portForwardCommand(
   io: CommandIo,
   connect: ConnectCluster = connectCluster,
   interrupted: () => Promise<unknown> = untilInterrupted,
 ): Promise<number> {
-  const loaded = loadDeployConfig(io, PORT_FORWARD_VISIBLE);
-  if (loaded.help) {
-    io.stdout(PORT_FORWARD_HELP);
-    return 0;
-  }
-  const config = loaded.config;
+  const config = readCommand(PORT_FORWARD_COMMAND, io);
+  if (config === undefined) return 0;
   const cluster = await connect(config);
   const pods = await podsOf(cluster, config.app);
   const pod = pods.filter((p) => p.ready).sort((a, b) => a.name.localeCompare(b.name))[0];

@@ -1,44 +1,22 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, readProjectFile } from '../../config/load-config.js';
 import type { RunImageConfig } from '../../config/run-image-options.js';
-import { RUN_IMAGE_OPTIONS } from '../../config/run-image-options.js';
 import { SkiffError } from '../../core/errors.js';
 import type { EngineRunOptions } from '../../deploy/image/engine-run.js';
 import { engineRunArgs } from '../../deploy/image/engine-run.js';
 import { findZooEntry, zooNames } from '../../store/zoo.js';
 import { embeddedModelNames, findEmbeddedModel } from '../../store/embedded-models.js';
-import { renderHelp } from '../help.js';
-import { parseFlags } from '../parse-flags.js';
-import type { CommandIo } from './serve.js';
-import { findProjectFile } from './serve.js';
-
-export const RUN_IMAGE_HELP = renderHelp(
-  'skiff run-image [options]',
-  'Run a Skiff image with podman or docker: the server port published on 127.0.0.1, a local model mounted\nread-only (or a zoo name / URL fetched at start), SIGTERM drains requests in flight. Prints the URL.\nOptions also come from SKIFF_* variables and the "run-image" section of skiff.yaml.',
-  RUN_IMAGE_OPTIONS,
-  'Examples:\n  skiff run-image --image registry.example.com/team/dogs:1.0             # its own model, foreground\n  skiff run-image --model ./dogs/model.onnx --labels ./dogs/labels.txt -d --container-name dogs\n  curl -F image=@dog.jpg http://127.0.0.1:5000/predict; podman stop dogs',
-);
+import type { CommandIo } from '../command-spec.js';
+import { RUN_IMAGE_COMMAND } from '../command-table.js';
+import { readCommand } from '../read-command.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** `skiff run-image`: in the foreground, exits with the container's exit code; with --detach, prints the URL. */
 export async function runImageCommand(io: CommandIo): Promise<number> {
-  const flags = parseFlags(RUN_IMAGE_OPTIONS, io.argv);
-  if (flags.help) {
-    io.stdout(RUN_IMAGE_HELP);
-    return 0;
-  }
-  const projectFile = findProjectFile(flags.configFile, io.cwd);
-  const config = loadConfig(RUN_IMAGE_OPTIONS, {
-    flags: flags.values,
-    env: io.env,
-    file:
-      projectFile === undefined
-        ? undefined
-        : { path: projectFile, section: readProjectFile(projectFile, 'run-image') },
-  });
+  const config = readCommand(RUN_IMAGE_COMMAND, io);
+  if (config === undefined) return 0;
   const engine = config.engine ?? defaultEngine(io.env);
   const args = engineRunArgs({
     image: config.image,

@@ -1,62 +1,20 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
-import { SERVE_OPTIONS } from '../../config/serve-options.js';
-import { loadConfig, readProjectFile } from '../../config/load-config.js';
-import { parseFlags } from '../parse-flags.js';
-import { renderHelp } from '../help.js';
 import { resolveTracing } from '../../config/tracing-settings.js';
 import { modelPathIfAtHand, resolveCacheDir } from '../../store/resolve-model-source.js';
 import { PreloadingRuntime } from '../../core/model/preloading-runtime.js';
-import { modelChoicesHelp } from '../../store/model-choices.js';
 import type { StopSignal } from '../../host/exit-process.js';
 import { endWithSignal, exitProcess, stoppingOnSignal } from '../../host/exit-process.js';
-
-export const SERVE_HELP = renderHelp(
-  'skiff serve [options]',
-  'Serve an image classifier over HTTP: POST /predict (multipart field "image" or a raw image body),\nGET /v2/health/live and /v2/health/ready. Every option can also be set with its SKIFF_* environment\nvariable or in the "serve" section of skiff.yaml; flags win over the environment, which wins over the file.',
-  SERVE_OPTIONS,
-  `Examples:\n  skiff serve                                   # MobileNet V2 int8 (ships with Skiff), on :5000\n  skiff serve --model resnet50                  # the seed's ResNet50: downloaded once, sha256-verified\n  skiff serve --model ./model.onnx --labels labels.txt --port 8080\n  curl -F image=@dog.jpg http://localhost:5000/predict\n\n${modelChoicesHelp()}`,
-);
-
-export interface CommandIo {
-  readonly argv: readonly string[];
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly cwd: string;
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly stderrIsTty: boolean;
-}
-
-/** Finds the project file: --config-file, else skiff.yaml / skiff.yml / skiff.json in the working directory. */
-export function findProjectFile(explicit: string | undefined, cwd: string): string | undefined {
-  if (explicit !== undefined) return path.resolve(cwd, explicit);
-  for (const name of ['skiff.yaml', 'skiff.yml', 'skiff.json']) {
-    const candidate = path.join(cwd, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
+import type { CommandIo } from '../command-spec.js';
+import { SERVE_COMMAND } from '../command-table.js';
+import { readCommand } from '../read-command.js';
 
 /**
  * `skiff serve`: runs until SIGTERM/SIGINT, then ends the process itself (returns only for --help). Start-up
  * errors propagate as SkiffError.
  */
 export async function serveCommand(io: CommandIo): Promise<number> {
-  const flags = parseFlags(SERVE_OPTIONS, io.argv);
-  if (flags.help) {
-    io.stdout(SERVE_HELP);
-    return 0;
-  }
-  const projectFile = findProjectFile(flags.configFile, io.cwd);
-  const config = loadConfig(SERVE_OPTIONS, {
-    flags: flags.values,
-    env: io.env,
-    file:
-      projectFile === undefined
-        ? undefined
-        : { path: projectFile, section: readProjectFile(projectFile, 'serve') },
-  });
+  const config = readCommand(SERVE_COMMAND, io);
+  if (config === undefined) return 0;
   // Logs go to stderr, as they always have: stdout stays free for a command's own output. pino is loaded
   // here, not at the top, so that the other commands (which all share main.ts) do not pay for it.
   const { createPinoLogger } = await import('../../log/pino-logger.js');

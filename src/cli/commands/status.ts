@@ -1,33 +1,22 @@
-import { CLUSTER_OPTIONS } from '../../config/deploy-options.js';
 import { SkiffError } from '../../core/errors.js';
 import { SKIFF_SERVER } from '../../deploy/k8s/app-props.js';
 import type { Cluster, PodState, ServiceState } from '../../deploy/k8s/cluster.js';
 import { instanceSelector } from '../../deploy/k8s/labels.js';
 import { assessRollout } from '../../deploy/k8s/assess-rollout.js';
 import { formatProgress } from '../../deploy/k8s/rollout-progress.js';
-import { renderHelp } from '../help.js';
 import type { ConnectCluster } from './kube-command.js';
-import { connectCluster, loadDeployConfig } from './kube-command.js';
-import type { CommandIo } from './serve.js';
-
-export const STATUS_HELP = renderHelp(
-  'skiff status [options]',
-  "Show a deployed app: the rollout, its pods, the Service's endpoints and its external address.",
-  CLUSTER_OPTIONS,
-  'Example:\n  skiff status --app dogs -n ml',
-);
+import { connectCluster } from './kube-command.js';
+import type { CommandIo } from '../command-spec.js';
+import { STATUS_COMMAND } from '../command-table.js';
+import { readCommand } from '../read-command.js';
 
 /** `skiff status`: 0 when the rollout is complete, 1 while it progresses or has failed. */
 export async function statusCommand(
   io: CommandIo,
   connect: ConnectCluster = connectCluster,
 ): Promise<number> {
-  const loaded = loadDeployConfig(io, CLUSTER_OPTIONS);
-  if (loaded.help) {
-    io.stdout(STATUS_HELP);
-    return 0;
-  }
-  const config = loaded.config;
+  const config = readCommand(STATUS_COMMAND, io);
+  if (config === undefined) return 0;
   const cluster = await connect(config);
   const text = await describeApp(cluster, config.app);
   io.stdout(text.report);
