@@ -32,6 +32,7 @@ Unknown keys in the project file are errors too. The model's own input/output co
 |---|---|---|---|---|
 ${rows}
 
-This file is generated from \`src/config/serve-options.ts\` by \`npm run docs\`; a test checks it is current.
+This file is generated from the option table in \`src/config/serve-options.ts\` (and the rows it shares from
+\`shared-options.ts\`) by \`npm run docs\`; a test checks it is current.
 `;
 }

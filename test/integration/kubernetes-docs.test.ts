@@ -6,7 +6,7 @@ import path from 'node:path';
 import { replaceDeployOptionsDoc } from '../../src/config/render-deploy-options-doc.js';
 import { repoRoot } from '../helpers/paths.js';
 
-test('the options section of docs/kubernetes.md is current (node dist/src/config/write-deploy-doc.js)', () => {
+test('the options section of docs/kubernetes.md is current (npm run docs)', () => {
   const doc = readFileSync(path.join(repoRoot(), 'docs', 'kubernetes.md'), 'utf8');
   assert.equal(doc, replaceDeployOptionsDoc(doc));
 });
