@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { OptionSpec } from '../config/option-table.js';
+import { flagOf } from '../config/option-table.js';
 import { SkiffError } from '../core/errors.js';
 
 export interface ParsedFlags {
@@ -16,7 +17,7 @@ export function parseFlags(options: readonly OptionSpec[], argv: readonly string
   };
   const keyOfFlag = new Map<string, string>();
   for (const option of options) {
-    const flag = option.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const flag = flagOf(option).slice('--'.length);
     keyOfFlag.set(flag, option.key);
     table[flag] = {
       type: option.type === 'boolean' ? 'boolean' : 'string',
