@@ -1,5 +1,11 @@
-import type { InstanceLoadTimings, LoadedModel, Runtime, RuntimeLoadOptions } from '../model/runtime.js';
-import type { ModelConfigFile } from '../model/model-config.js';
+import type {
+  EncodedImage,
+  InstanceLoadTimings,
+  LoadedModel,
+  Runtime,
+  RuntimeLoadOptions,
+} from '../model/runtime.js';
+import type { ImageInputContract, ModelConfigFile } from '../model/model-config.js';
 import type { Labels } from '../model/labels.js';
 import type { ContractResolution } from '../model/resolve-image-contract.js';
 import type { Tensor, TensorInfo } from '../tensor/tensor.js';
@@ -205,6 +211,33 @@ export class ServedModel {
       return Promise.reject(new SkiffError('SKIFF_MODEL_NOT_READY', `model "${this.name}" is not loaded`));
     }
     return this.scheduler.submit(inputs, outputNames, { context, reservation });
+  }
+
+  /** Images for this model may go to it undecoded (the runtime decodes them; no dynamic batching merges them). */
+  get decodesImages(): boolean {
+    return this.loaded?.inferImage !== undefined && this.scheduler?.batches === false;
+  }
+
+  /**
+   * One image, decoded by the model's runtime when its turn comes (see `decodesImages`). `onSettled` is called
+   * once its decoding and inference are over, or it left the queue without them.
+   */
+  inferImage(
+    image: EncodedImage,
+    input: ImageInputContract,
+    outputNames: readonly string[] | undefined,
+    options: {
+      readonly context: RequestContext;
+      readonly reservation: Reservation;
+      readonly onSettled: () => void;
+    },
+  ): Promise<Record<string, Tensor>> {
+    if (this.scheduler === undefined) {
+      options.reservation.release();
+      options.onSettled();
+      return Promise.reject(new SkiffError('SKIFF_MODEL_NOT_READY', `model "${this.name}" is not loaded`));
+    }
+    return this.scheduler.submitImage(image, input, outputNames, options);
   }
 
   /**

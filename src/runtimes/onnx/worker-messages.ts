@@ -1,6 +1,8 @@
 import type { DataType, TensorData } from '../../core/tensor/data-type.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import type { ErrorCode } from '../../core/errors.js';
+import type { EncodedImage } from '../../core/model/runtime.js';
+import type { ImageInputContract } from '../../core/model/model-config.js';
 
 /** What crosses the thread boundary; typed arrays are transferred, not copied, where they own their buffer. */
 export interface WireTensor {
@@ -14,6 +16,20 @@ export interface WorkerInit {
   readonly threads: number;
   /** Where ORT's optimized graph of this model is kept between starts; absent when not cached. */
   readonly optimizedGraph?: { readonly file: string; readonly siblingPrefix: string };
+  /**
+   * A module whose `createImageCodec()` returns the ImageCodec the worker decodes uploads with ('run-image');
+   * absent: the worker takes tensors only. Named by the composition root, so runtimes need not import each other.
+   */
+  readonly imageCodecModule?: string;
+}
+
+/**
+ * What the pool adds to each worker's workerData: one Int32Array slot over shared memory where the pool writes
+ * the id of a job whose request ended, so that the worker, busy and deaf to messages, still sees it in time not
+ * to decode or run it.
+ */
+export interface WorkerSlotData {
+  readonly cancelled: SharedArrayBuffer;
 }
 
 /**
@@ -30,6 +46,14 @@ export type ToWorker =
       readonly kind: 'run';
       readonly id: number;
       readonly inputs: Record<string, WireTensor>;
+      readonly outputNames: readonly string[] | undefined;
+    }
+  | {
+      /** Decode the image, bring it to `input`'s size and layout, then run it as one batch of one. */
+      readonly kind: 'run-image';
+      readonly id: number;
+      readonly image: EncodedImage;
+      readonly input: ImageInputContract;
       readonly outputNames: readonly string[] | undefined;
     }
   /**

@@ -1,5 +1,13 @@
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, OptimizedGraphOutcome, ToWorker, WireTensor } from './worker-messages.js';
+import type {
+  FromWorker,
+  OptimizedGraphOutcome,
+  ToWorker,
+  WireTensor,
+  WorkerSlotData,
+} from './worker-messages.js';
+import type { EncodedImage } from '../../core/model/runtime.js';
+import type { ImageInputContract } from '../../core/model/model-config.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
 import type { InstanceLoadTimings } from '../../core/model/runtime.js';
@@ -15,16 +23,34 @@ const PUBLIC_MESSAGES: Partial<Record<ErrorCode, string>> = {
 };
 import { blockExit } from '../../host/exit-blockers.js';
 
+/** What a job asks of its worker: the 'run' or 'run-image' message without its id, and what it transfers. */
+type JobWork =
+  | {
+      readonly kind: 'run';
+      readonly inputs: Record<string, WireTensor>;
+      readonly outputNames: readonly string[] | undefined;
+    }
+  | {
+      readonly kind: 'run-image';
+      readonly image: EncodedImage;
+      readonly input: ImageInputContract;
+      readonly outputNames: readonly string[] | undefined;
+    };
+
 interface Job {
   readonly id: number;
-  readonly inputs: Record<string, WireTensor>;
-  readonly outputNames: readonly string[] | undefined;
+  readonly work: JobWork;
   readonly resolve: (outputs: Record<string, WireTensor>) => void;
   readonly reject: (error: SkiffError) => void;
+  /** Its request's end (client gone, deadline): waiting, it is dropped; running, its worker is told. */
+  readonly signal: AbortSignal | undefined;
+  onAbort?: () => void;
 }
 
 interface Slot {
   readonly worker: Worker;
+  /** Shared with the worker: the id of the job it runs once that job's request has ended (WorkerSlotData). */
+  readonly cancelled: Int32Array;
   job: Job | undefined;
   ready: boolean;
   exited: boolean;
@@ -110,10 +136,42 @@ export class WorkerPool {
     inputs: Record<string, WireTensor>,
     outputNames?: readonly string[],
   ): Promise<Record<string, WireTensor>> {
+    return this.submit({ kind: 'run', inputs, outputNames }, undefined);
+  }
+
+  /**
+   * An encoded image for a worker that decodes (WorkerInit.imageCodecModule). Once `signal` aborts, a job still
+   * waiting here is dropped, and a running one's worker skips whatever it has not begun of decoding and running
+   * (it answers SKIFF_CANCELLED).
+   */
+  runImage(
+    image: EncodedImage,
+    input: ImageInputContract,
+    outputNames: readonly string[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<Record<string, WireTensor>> {
+    return this.submit({ kind: 'run-image', image, input, outputNames }, signal);
+  }
+
+  private submit(work: JobWork, signal: AbortSignal | undefined): Promise<Record<string, WireTensor>> {
     if (this.closing)
       return Promise.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is being unloaded'));
+    if (signal?.aborted === true) return Promise.reject(cancelled());
     return new Promise((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, inputs, outputNames, resolve, reject });
+      const job: Job = { id: this.nextId++, work, resolve, reject, signal };
+      if (signal !== undefined) {
+        job.onAbort = () => {
+          const at = this.waiting.indexOf(job);
+          if (at !== -1) {
+            this.waiting.splice(at, 1);
+            reject(cancelled());
+            return;
+          }
+          for (const slot of this.slots) if (slot.job === job) Atomics.store(slot.cancelled, 0, job.id);
+        };
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.waiting.push(job);
       this.dispatch();
     });
   }
@@ -154,9 +212,14 @@ export class WorkerPool {
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(this.options.script, { workerData: this.options.workerData });
+      const shared = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+      const slotData: WorkerSlotData = { cancelled: shared };
+      const worker = new Worker(this.options.script, {
+        workerData: { ...(this.options.workerData as object), ...slotData },
+      });
       const slot: Slot = {
         worker,
+        cancelled: new Int32Array(shared),
         job: undefined,
         ready: false,
         exited: false,
@@ -265,6 +328,7 @@ export class WorkerPool {
     slot.outOfNative();
     const job = slot.job;
     slot.job = undefined;
+    if (job?.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort);
     if (job !== undefined && job.id === message.id) {
       if (message.kind === 'result') job.resolve(message.outputs);
       else
@@ -287,10 +351,28 @@ export class WorkerPool {
       if (job === undefined) return;
       slot.job = job;
       slot.outOfNative = blockExit(`an inference worker running a request on ${this.label}`);
-      const message: ToWorker = { kind: 'run', id: job.id, inputs: job.inputs, outputNames: job.outputNames };
-      slot.worker.postMessage(message, transferables(job.inputs));
+      const work = job.work;
+      if (work.kind === 'run') {
+        const message: ToWorker = { kind: 'run', id: job.id, inputs: work.inputs, outputNames: work.outputNames };
+        slot.worker.postMessage(message, transferables(work.inputs));
+      } else {
+        // A copy of the file's bytes moves to the worker: the upload may be a view into a larger body.
+        const bytes = Uint8Array.prototype.slice.call(work.image.bytes);
+        const message: ToWorker = {
+          kind: 'run-image',
+          id: job.id,
+          image: { ...work.image, bytes },
+          input: work.input,
+          outputNames: work.outputNames,
+        };
+        slot.worker.postMessage(message, [bytes.buffer]);
+      }
     }
   }
+}
+
+function cancelled(): SkiffError {
+  return new SkiffError('SKIFF_CANCELLED', 'the request ended before its inference started');
 }
 
 /** Buffers that belong wholly to one tensor move to the worker without a copy; shared ones are copied. */
