@@ -13,6 +13,7 @@ import { decodeRowsBody } from './rows-body.js';
 import { parseJsonBody } from './json-body.js';
 import { decodeModelInfer } from '../grpc/grpc-codec.js';
 import { scanModelInfer } from '../grpc/model-infer-scan.js';
+import { SkiffError } from '../../core/errors.js';
 
 /**
  * One request body to decode, with what its decoder needs to know of the model. Plain data, so that it can
@@ -78,6 +79,17 @@ function decode(
     case 'grpc-infer':
       // Counted on the wire before anything is decoded: a small message may hold millions of elements.
       scanModelInfer(bytes, limits);
-      return decodeModelInfer(protobuf(bytes), limits);
+      return decodeModelInfer(deserialize(protobuf, bytes), limits);
+  }
+}
+
+/** The deserializer's own errors (protobufjs's RangeError, "invalid wire type") are the client's mistake. */
+function deserialize(protobuf: ProtobufDecoder, bytes: Uint8Array): ModelInferRequestMessage {
+  try {
+    return protobuf(bytes);
+  } catch (error) {
+    throw new SkiffError('SKIFF_BAD_REQUEST', 'the ModelInferRequest is not a valid protobuf message', {
+      cause: error,
+    });
   }
 }

@@ -57,13 +57,14 @@ export function decodeInferBody(
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw new SkiffError('SKIFF_BAD_TENSOR', '"inputs" must be a non-empty array');
   let binaryAt = headerLength ?? body.length;
-  const tensors: Record<string, Tensor> = {};
+  // No prototype: an input may be called "constructor" or "__proto__" like any other name.
+  const tensors = Object.create(null) as Record<string, Tensor>;
   for (const [index, item] of inputs.entries()) {
     const input = object(item, `inputs[${index}]`);
     const name = input.name;
     if (typeof name !== 'string' || name === '')
       throw new SkiffError('SKIFF_BAD_TENSOR', `inputs[${index}].name must be a non-empty string`);
-    if (tensors[name] !== undefined)
+    if (Object.hasOwn(tensors, name))
       throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" is given twice`);
     const datatype = dataType(input.datatype, `input "${name}"`);
     // A wrong name or type is refused from the header, before the data is converted.

@@ -20,7 +20,7 @@ interface SeldonMessage {
 
 interface SeldonData {
   readonly ndarray?: unknown;
-  readonly tensor?: { readonly shape?: unknown; readonly values?: unknown };
+  readonly tensor?: unknown;
 }
 
 /**
@@ -55,7 +55,9 @@ export function decodeSeldonBody(
   const spec = data.tensor;
   if (spec === undefined)
     return { kind: 'tensor', tensor: rowsToTensor(input, data.ndarray, budget), form: 'ndarray' };
-  const shape = spec.shape;
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new SkiffError('SKIFF_BAD_TENSOR', 'data.tensor must be an object with "shape" and "values"');
+  const { shape, values } = spec as { shape?: unknown; values?: unknown };
   if (
     !Array.isArray(shape) ||
     !shape.every((d): d is number => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
@@ -64,7 +66,7 @@ export function decodeSeldonBody(
   budget.add(input.name, input.datatype, shape);
   return {
     kind: 'tensor',
-    tensor: tensorFromJson(input.name, input.datatype, shape, spec.values),
+    tensor: tensorFromJson(input.name, input.datatype, shape, values),
     form: 'tensor',
   };
 }

@@ -15,7 +15,29 @@ export function rowsToTensor(input: TensorMetadata, rows: unknown, budget: Eleme
   }
   const shape = [rows.length, ...nesting(rows[0])];
   budget.add(input.name, input.datatype, shape);
+  checkRectangular(input.name, rows, shape, 0);
   return tensorFromJson(input.name, input.datatype, shape, rows);
+}
+
+/**
+ * Every row nested exactly as the first: rows of different lengths would otherwise be flattened and cut
+ * again to the first one's shape, giving one row's prediction another row's features (numpy, behind KServe
+ * and Seldon, refuses them too). Linear in the elements, which the budget has already bounded.
+ */
+function checkRectangular(name: string, value: unknown, shape: readonly number[], depth: number): void {
+  const expected = shape[depth];
+  if (expected === undefined) {
+    if (Array.isArray(value))
+      throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}": the rows are not all nested alike`);
+    return;
+  }
+  if (!Array.isArray(value) || value.length !== expected) {
+    throw new SkiffError(
+      'SKIFF_BAD_TENSOR',
+      `input "${name}": every row must have the shape [${shape.slice(1).join(',')}] of the first`,
+    );
+  }
+  for (const item of value) checkRectangular(name, item, shape, depth + 1);
 }
 
 /** A batch tensor back as one nested JSON value per row. */

@@ -38,7 +38,8 @@ export function decodeV1Body(
   const images = imageInstances(instances);
   if (images !== undefined) return { kind: 'images', images };
   const budget = new ElementBudget(limits);
-  const tensors: Record<string, Tensor> = {};
+  // No prototype: an input may be called "constructor" or "__proto__" like any other name.
+  const tensors = Object.create(null) as Record<string, Tensor>;
   const [only, ...more] = inputs;
   if (instances !== undefined) {
     if (!Array.isArray(instances)) throw new SkiffError('SKIFF_BAD_TENSOR', '"instances" must be a list');

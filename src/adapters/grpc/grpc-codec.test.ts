@@ -38,7 +38,7 @@ test('raw inputs of several datatypes decode to the tensors they were encoded fr
   assert.equal(request.version, undefined);
   assert.equal(request.id, undefined);
   assert.equal(request.outputs, undefined);
-  assert.deepEqual(request.inputs, tensors);
+  assert.deepEqual({ ...request.inputs }, tensors);
 });
 
 test('outputs, classification (int64 or uint64 param), version, id and binary_data_output', () => {

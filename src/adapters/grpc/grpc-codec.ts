@@ -92,11 +92,12 @@ export function decodeModelInfer(
       `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs; send one per input, in input order`,
     );
   }
-  const tensors: Record<string, Tensor> = {};
+  // No prototype: an input may be called "constructor" or "__proto__" like any other name.
+  const tensors = Object.create(null) as Record<string, Tensor>;
   for (const [index, input] of inputs.entries()) {
     const name = input.name ?? '';
     if (name === '') throw new SkiffError('SKIFF_BAD_TENSOR', `inputs[${index}].name is empty`);
-    if (tensors[name] !== undefined)
+    if (Object.hasOwn(tensors, name))
       throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" is given twice`);
     const type = dataType(input.datatype, name);
     const shape = shapeOf(input.shape ?? [], name);

@@ -30,12 +30,14 @@ export const MAX_REQUESTED_OUTPUTS = 256;
 export function scanModelInfer(message: Uint8Array, limits: RequestLimits): void {
   const counts = { elements: 0, strings: 0, outputs: 0 };
   forEachField(message, 0, message.length, (field, wire, start, end) => {
-    if (field === REQUEST_OUTPUTS && wire === WIRE_LENGTH) counts.outputs++;
-    if (field !== REQUEST_INPUTS || wire !== WIRE_LENGTH) return;
+    if (field === REQUEST_OUTPUTS) counts.outputs += embedded(wire);
+    if (field !== REQUEST_INPUTS) return;
+    embedded(wire);
     forEachField(message, start, end, (inputField, inputWire, from, to) => {
-      if (inputField !== INPUT_CONTENTS || inputWire !== WIRE_LENGTH) return;
+      if (inputField !== INPUT_CONTENTS) return;
+      embedded(inputWire);
       forEachField(message, from, to, (contentsField, contentsWire, a, b) => {
-        if (contentsField === BYTES_CONTENTS) counts.strings++;
+        if (contentsField === BYTES_CONTENTS) counts.strings += embedded(contentsWire);
         else if (contentsWire === WIRE_LENGTH) counts.elements += packedCount(message, a, b, contentsField);
         else counts.elements++;
       });
@@ -62,15 +64,24 @@ export function scanModelInfer(message: Uint8Array, limits: RequestLimits): void
   }
 }
 
+/**
+ * The fields the scan counts or descends into are length-delimited; protobufjs does not check the wire type
+ * of a known field, so another type there would be read as a length the scan never counted: refused.
+ */
+function embedded(wire: number): 1 {
+  if (wire !== WIRE_LENGTH) throw malformed();
+  return 1;
+}
+
 type FieldVisitor = (field: number, wire: number, start: number, end: number) => void;
 
 /** Calls `visit` for each field of the message in bytes [from, to): for length-delimited ones, their body. */
 function forEachField(bytes: Uint8Array, from: number, to: number, visit: FieldVisitor): void {
   let at = from;
   while (at < to) {
-    const [key, afterKey] = readVarint(bytes, at, to);
-    const field = Math.floor(key / 8);
-    const wire = key % 8;
+    const [key, afterKey] = readKey(bytes, at, to);
+    const field = key >>> 3;
+    const wire = key & 7;
     let end: number;
     let start = afterKey;
     switch (wire) {
@@ -115,6 +126,21 @@ function readVarint(bytes: Uint8Array, at: number, to: number): [number, number]
     value += (byte & 0x7f) * scale;
     if (byte < 0x80) return [value, i + 1];
     scale *= 128;
+  }
+  throw malformed();
+}
+
+/**
+ * A field key as protobufjs reads it: a varint of which only the low 32 bits count (a longer one must not
+ * name a different field to the scan than to the decoder).
+ */
+function readKey(bytes: Uint8Array, at: number, to: number): [number, number] {
+  let low = 0;
+  for (let i = at; i < to && i < at + 10; i++) {
+    const byte = bytes[i] ?? 0;
+    const shift = 7 * (i - at);
+    if (shift < 32) low |= (byte & 0x7f) << shift;
+    if (byte < 0x80) return [low >>> 0, i + 1];
   }
   throw malformed();
 }

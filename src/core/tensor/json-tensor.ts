@@ -3,9 +3,16 @@ import type { Tensor } from './tensor.js';
 import { elementCount, float16ToNumber, numberToFloat16 } from './tensor.js';
 import { SkiffError } from '../errors.js';
 
-/** Largest finite values of the float types (numbers up to half a step beyond still round down to these). */
+/** Largest finite values of the float types. */
 const FP16_MAX = 65504;
 const FP32_MAX = 3.4028234663852886e38;
+/**
+ * Where a number stops rounding down to that largest value and rounds up to Infinity instead: half a step
+ * beyond it (exclusive, since a tie rounds to even, which is Infinity). `3.4028235e38`, the way Go, Java and
+ * numpy print FLT_MAX, is below the FP32 one.
+ */
+const FP16_OVERFLOW = 65520;
+const FP32_OVERFLOW = 2 ** 128 - 2 ** 103;
 
 const INT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
   UINT8: [0, 255],
@@ -51,10 +58,10 @@ export function tensorFromJson(
       'SKIFF_BAD_TENSOR',
       `input "${name}": element ${index} is ${shown(flat[index])}, expected ${expected} for ${type}`,
     );
-  const floats = (largest: number): number[] =>
+  const floats = (largest: number, overflow: number): number[] =>
     flat.map((v, i) => {
       if (typeof v !== 'number') throw bad(i, 'a number');
-      if (!(Math.abs(v) <= largest)) throw bad(i, `a finite number (at most ${largest} in magnitude)`);
+      if (!(Math.abs(v) < overflow)) throw bad(i, `a finite number (at most ${largest} in magnitude)`);
       return v;
     });
   const integers = (): number[] => {
@@ -93,11 +100,11 @@ export function tensorFromJson(
         });
       }
       case 'FP16':
-        return Uint16Array.from(floats(FP16_MAX), numberToFloat16);
+        return Uint16Array.from(floats(FP16_MAX, FP16_OVERFLOW), numberToFloat16);
       case 'FP32':
-        return Float32Array.from(floats(FP32_MAX));
+        return Float32Array.from(floats(FP32_MAX, FP32_OVERFLOW));
       case 'FP64':
-        return Float64Array.from(floats(Number.MAX_VALUE));
+        return Float64Array.from(floats(Number.MAX_VALUE, Infinity));
       case 'UINT8':
         return Uint8Array.from(integers());
       case 'UINT16':

@@ -1,3 +1,4 @@
+import './without-float16-array.js';
 import ort from 'onnxruntime-node';
 import { latencyStats } from '../../loadgen/latency-stats.js';
 import type { EngineFigure } from '../../loadgen/engine-figure.js';

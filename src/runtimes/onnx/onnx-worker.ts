@@ -4,6 +4,7 @@ import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync } from '
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import './without-float16-array.js';
 import ort from 'onnxruntime-node';
 import type {
   FromWorker,
