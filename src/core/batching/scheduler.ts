@@ -208,8 +208,7 @@ export class Scheduler {
         outputNames,
         rows,
         // Only batching compares keys; without it the request path need not build one.
-        key:
-          this.batching === undefined || work.kind === 'image' ? '' : batchKey(work.inputs, outputNames),
+        key: this.batching === undefined || work.kind === 'image' ? '' : batchKey(work.inputs, outputNames),
         enqueued: performance.now(),
         resolve,
         reject,

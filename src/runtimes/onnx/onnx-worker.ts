@@ -29,7 +29,8 @@ if (port === null) throw new Error('onnx-worker must run in a worker thread');
 const init = workerData as WorkerInit & Partial<WorkerSlotData>;
 /** The pool writes here the id of our job once its request has ended (see WorkerSlotData). */
 const cancelledJob = init.cancelled === undefined ? undefined : new Int32Array(init.cancelled);
-const isCancelled = (id: number): boolean => cancelledJob !== undefined && Atomics.load(cancelledJob, 0) === id;
+const isCancelled = (id: number): boolean =>
+  cancelledJob !== undefined && Atomics.load(cancelledJob, 0) === id;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
@@ -220,7 +221,8 @@ let codec: ImageCodec | undefined;
 port.on('message', (message: ToWorker) => {
   if (message.kind === 'exit') process.exit(0);
   else if (session === undefined) return;
-  else if (message.kind === 'run') void run(session, message.id, () => feedsOf(message.inputs), message.outputNames);
+  else if (message.kind === 'run')
+    void run(session, message.id, () => feedsOf(message.inputs), message.outputNames);
   else void runImage(session, message);
 });
 
@@ -286,7 +288,12 @@ function sameContract(contract: ImageInputContract): ImageInputContract {
 }
 
 function cancelledAnswer(id: number): FromWorker {
-  return { kind: 'failed', id, code: 'SKIFF_CANCELLED', message: 'the request ended before its image was decoded or run' };
+  return {
+    kind: 'failed',
+    id,
+    code: 'SKIFF_CANCELLED',
+    message: 'the request ended before its image was decoded or run',
+  };
 }
 
 function internal(id: number, text: string): FromWorker {
@@ -349,7 +356,8 @@ async function run(
   }
   let results: ort.InferenceSession.ReturnType;
   try {
-    results = outputNames === undefined ? await session.run(feeds) : await session.run(feeds, [...outputNames]);
+    results =
+      outputNames === undefined ? await session.run(feeds) : await session.run(feeds, [...outputNames]);
   } catch (error) {
     // ORT's message names its build paths and C++ internals: logged by the adapters, never sent.
     post({ kind: 'failed', id, code: 'SKIFF_INFERENCE_FAILED', message: errorText(error) });

@@ -353,7 +353,12 @@ export class WorkerPool {
       slot.outOfNative = blockExit(`an inference worker running a request on ${this.label}`);
       const work = job.work;
       if (work.kind === 'run') {
-        const message: ToWorker = { kind: 'run', id: job.id, inputs: work.inputs, outputNames: work.outputNames };
+        const message: ToWorker = {
+          kind: 'run',
+          id: job.id,
+          inputs: work.inputs,
+          outputNames: work.outputNames,
+        };
         slot.worker.postMessage(message, transferables(work.inputs));
       } else {
         // A copy of the file's bytes moves to the worker: the upload may be a view into a larger body.
