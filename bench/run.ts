@@ -25,6 +25,7 @@ import { prepareTarget } from '../src/loadgen/bench-target.js';
 import { runClosedLoop } from '../src/loadgen/closed-loop.js';
 import type { EngineFigure } from '../src/loadgen/engine-figure.js';
 import { HttpClient } from '../src/loadgen/http-client.js';
+import { LeanHttpClient } from '../src/loadgen/lean-http-client.js';
 import { median } from '../src/loadgen/latency-stats.js';
 import type { Send, StepResult } from '../src/loadgen/step-tally.js';
 import { measureEngine } from '../src/runtimes/onnx/engine-bench.js';
@@ -58,7 +59,9 @@ interface Contender {
   readonly name: string;
   readonly server: BenchServer;
   readonly send: Send;
-  readonly client: HttpClient;
+  /** The load's connections; `metrics` scrapes /metrics beside them. */
+  readonly client: LeanHttpClient;
+  readonly metrics: HttpClient;
   /** Skiff's layout, for the same-threads comparison; undefined for the peers. */
   readonly config?: { readonly workers: number; readonly threads: number };
   readonly kind: Kind;
@@ -190,7 +193,7 @@ async function main(): Promise<void> {
   const skiffServers = servers.filter((s) => isSkiff(s.kind)).map((s) => s.server);
 
   const contenders: Contender[] = [];
-  const target = async (client: HttpClient, bytes: Buffer): Promise<Send> =>
+  const target = async (client: LeanHttpClient, bytes: Buffer): Promise<Send> =>
     (
       await prepareTarget(client, {
         protocol: 'predict',
@@ -201,13 +204,14 @@ async function main(): Promise<void> {
       })
     ).send;
   for (const { server, kind, config } of servers) {
-    const client = new HttpClient(server.url, TOP, 600_000);
+    const client = new LeanHttpClient(server.url, TOP, 600_000);
     const send = await target(client, dog);
     contenders.push({
       name: server.name,
       server,
       send,
       client,
+      metrics: new HttpClient(server.url, 1, 60_000),
       kind,
       ...(config === undefined ? {} : { config }),
     });
@@ -215,18 +219,19 @@ async function main(): Promise<void> {
   const firstSkiff = servers.find((s) => s.kind === 'skiff');
   // The default layout once more with the original photo: what decoding a phone-sized upload costs.
   if (firstSkiff !== undefined && process.env.BENCH_LARGE_PHOTO !== '0') {
-    const client = new HttpClient(firstSkiff.server.url, TOP, 600_000);
+    const client = new LeanHttpClient(firstSkiff.server.url, TOP, 600_000);
     contenders.push({
       name: `${firstSkiff.server.name} ${photoSize.width}x${photoSize.height}`,
       server: firstSkiff.server,
       send: await target(client, photo),
       client,
+      metrics: new HttpClient(firstSkiff.server.url, 1, 60_000),
       kind: 'skiff-large-photo',
     });
   }
   // And with the Open Inference Protocol's binary tensor data: no image to decode, only HTTP and a tensor.
   if (firstSkiff !== undefined && process.env.BENCH_OIP !== '0') {
-    const client = new HttpClient(firstSkiff.server.url, TOP, 600_000);
+    const client = new LeanHttpClient(firstSkiff.server.url, TOP, 600_000);
     const oip = await prepareTarget(client, {
       protocol: 'v2',
       images: [],
@@ -239,6 +244,7 @@ async function main(): Promise<void> {
       server: firstSkiff.server,
       send: oip.send,
       client,
+      metrics: new HttpClient(firstSkiff.server.url, 1, 60_000),
       kind: 'skiff-oip',
     });
   }
@@ -309,7 +315,7 @@ async function main(): Promise<void> {
       for (const concurrency of LEVELS) {
         const key = `${c.name}|${concurrency}`;
         const skiff = isSkiff(c.kind);
-        if (skiff) await eventLoopP99Ms(c.client);
+        if (skiff) await eventLoopP99Ms(c.metrics);
         const pid = c.server.child.pid ?? -1;
         const serverBefore = processCpu(pid);
         const clientBefore = selfCpuMs();
@@ -333,7 +339,7 @@ async function main(): Promise<void> {
             otherCores: other,
           },
         ]);
-        if (skiff) loopDelay.set(key, [...(loopDelay.get(key) ?? []), await eventLoopP99Ms(c.client)]);
+        if (skiff) loopDelay.set(key, [...(loopDelay.get(key) ?? []), await eventLoopP99Ms(c.metrics)]);
       }
     }
     say(`round ${round + 1}/${ROUNDS} done`);
@@ -557,7 +563,10 @@ async function main(): Promise<void> {
     )}\n`,
   );
   say(`raw rounds: ${path.relative(process.cwd(), out)}`);
-  for (const c of contenders) c.client.close();
+  for (const c of contenders) {
+    c.client.close();
+    c.metrics.close();
+  }
   stopAll();
 }
 
