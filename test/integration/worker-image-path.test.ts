@@ -1,8 +1,10 @@
 // The model worker's image path (LoadedModel.inferImage): uploads decoded in the worker that runs the model,
-// with the request lifecycle's guarantees kept: a request that ended while its job waited is never sent to
-// the worker, one that ends while its image decodes is never run, decode failures keep their codes, and a
-// worker that dies takes only its own request with it. The real ONNX worker and a tiny fixture model; a fake
-// codec (test/fixtures/fake-codec.ts) decides how long decoding takes and logs every decode.
+// which holds up to three jobs (as in production) so that the next upload decodes while it runs the current
+// one. The request lifecycle's guarantees, pipelined: a request that ended while its job waited in the pool is
+// never sent, one that ends while held in the worker or while its image decodes is never run, decode failures
+// keep their codes, and a worker that dies loses exactly the jobs it held (the ones waiting in the pool are
+// served by its replacement). The real ONNX worker and a tiny fixture model; a fake codec
+// (test/fixtures/fake-codec.ts) decides how long decoding takes and logs every decode.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,6 +59,7 @@ describe("images decoded in the model's worker", () => {
       workerData: init,
       size: 1,
       logger: silentLogger,
+      depth: 3,
     });
     await pool.start();
   });
@@ -79,15 +82,27 @@ describe("images decoded in the model's worker", () => {
     assert.ok(decoded().includes(1));
   });
 
-  test('a request that ended while its job waited is never sent to the worker, so never decoded', async () => {
-    const running = pool.runImage(upload(1, 2), INPUT, undefined);
+  test('a request that ended while its job waited in the pool is never sent to the worker, so never decoded', async () => {
+    // The worker holds three jobs; the fourth waits in the pool.
+    const held = [upload(1, 2), upload(0, 20), upload(0, 21)].map((image) =>
+      pool.runImage(image, INPUT, undefined),
+    );
     const abort = new AbortController();
     const waiting = pool.runImage(upload(0, 3), INPUT, undefined, abort.signal);
     abort.abort();
     await assert.rejects(waiting, { code: 'SKIFF_CANCELLED' });
-    await running;
+    await Promise.all(held);
     assert.ok(decoded().includes(2));
     assert.ok(!decoded().includes(3), 'the abandoned image was decoded');
+  });
+
+  test('a request that ends while held in the worker behind another is not run: SKIFF_CANCELLED', async () => {
+    const running = pool.runImage(upload(1, 10), INPUT, undefined);
+    const abort = new AbortController();
+    const behind = pool.runImage(upload(0, 11), INPUT, undefined, abort.signal);
+    setTimeout(() => abort.abort(), 50);
+    await assert.rejects(behind, { code: 'SKIFF_CANCELLED' });
+    assert.deepEqual((await running).logits?.shape, [1, 4]);
   });
 
   test('a request that ends while its image decodes is not run: the worker answers SKIFF_CANCELLED', async () => {
@@ -96,7 +111,7 @@ describe("images decoded in the model's worker", () => {
     setTimeout(() => abort.abort(), 50);
     await assert.rejects(job, { code: 'SKIFF_CANCELLED' });
     assert.ok(decoded().includes(4), 'its decoding had begun');
-    // The slot is free again for the next request.
+    // The worker is free again for the next request.
     assert.deepEqual((await pool.runImage(upload(0, 5), INPUT, undefined)).logits?.shape, [1, 4]);
   });
 
@@ -108,10 +123,12 @@ describe("images decoded in the model's worker", () => {
     assert.deepEqual((await pool.runImage(upload(0, 7), INPUT, undefined)).logits?.shape, [1, 4]);
   });
 
-  test('a worker that dies while decoding loses only its own request; the next one waiting is served', async () => {
-    const crashing = pool.runImage(upload(2, 8), INPUT, undefined);
+  test('a worker that dies loses exactly the jobs it held; the one waiting in the pool is served', async () => {
+    const lost = [upload(1, 8), upload(0, 12), upload(2, 13)].map((image) =>
+      pool.runImage(image, INPUT, undefined),
+    );
     const next = pool.runImage(upload(0, 9), INPUT, undefined);
-    await assert.rejects(crashing, { code: 'SKIFF_WORKER_CRASHED' });
+    for (const job of lost) await assert.rejects(job, { code: 'SKIFF_WORKER_CRASHED' });
     assert.deepEqual((await next).logits?.shape, [1, 4]);
   });
 });

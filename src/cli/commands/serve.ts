@@ -9,7 +9,6 @@ import { renderHelp } from '../help.js';
 import { resolveTracing } from '../../config/tracing-settings.js';
 import { modelPathIfAtHand, resolveCacheDir } from '../../store/resolve-model-source.js';
 import { PreloadingRuntime } from '../../core/model/preloading-runtime.js';
-import { SHARP_CODEC_MODULE } from '../../runtimes/sharp/codec-module.js';
 import { modelChoicesHelp } from '../../store/model-choices.js';
 import type { StopSignal } from '../../host/exit-process.js';
 import { endWithSignal, exitProcess, stoppingOnSignal } from '../../host/exit-process.js';
@@ -89,6 +88,7 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   // and gRPC stacks: on a multi-core machine the two overlap instead of adding up (about 0.3 s of cold start).
   // Loaded only here so that build/deploy commands never load the ONNX addon.
   const { OnnxRuntime, serveRuntimeOptions } = await import('../../runtimes/onnx/onnx-runtime.js');
+  const { SHARP_CODEC_MODULE } = await import('../../runtimes/sharp/codec-module.js');
   // The workers decode uploads with sharp, which they import themselves.
   const runtime = new PreloadingRuntime(
     new OnnxRuntime(logger, serveRuntimeOptions(cacheDir, config.graphCache, SHARP_CODEC_MODULE)),

@@ -1,4 +1,5 @@
 import type { EncodedImage, LoadedModel } from '../model/runtime.js';
+import { runMsOf } from '../model/runtime.js';
 import type { ImageInputContract } from '../model/model-config.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TensorData } from '../tensor/data-type.js';
@@ -12,6 +13,12 @@ export interface SchedulerOptions {
   readonly maxQueueSize: number;
   /** Requests handed to the model at once; more would only queue inside the runtime. */
   readonly concurrency: number;
+  /**
+   * Requests admitted beside the queue (default: `concurrency`): the model's instances. A runtime that takes
+   * more at once than it has instances (LoadedModel.concurrency) holds the extra ones waiting, and they count
+   * against maxQueueSize as if they waited here.
+   */
+  readonly instances?: number;
   /** Longest a request may wait in the queue before it is refused with SKIFF_TIMEOUT; 0 = no limit. */
   readonly queueTimeoutMs?: number;
   /** Told about every admitted request once it ends (metrics). */
@@ -115,9 +122,8 @@ export class Scheduler {
 
   /** A request submitted now would be refused with SKIFF_QUEUE_FULL. */
   get full(): boolean {
-    return (
-      this.running + this.queue.length + this.reserved >= this.options.concurrency + this.options.maxQueueSize
-    );
+    const admitted = (this.options.instances ?? this.options.concurrency) + this.options.maxQueueSize;
+    return this.running + this.queue.length + this.reserved >= admitted;
   }
 
   /**
@@ -347,7 +353,7 @@ export class Scheduler {
       for (const [index, pending] of batch.entries()) {
         const own = batch.length === 1 ? outputs : sliceOutputs(outputs, offset, pending.rows, rows);
         offset += pending.rows;
-        this.report(pending, index === 0, rows, started, 'success');
+        this.report(pending, index === 0, rows, started, 'success', runMsOf(outputs));
         this.settle(pending, () => {
           pending.resolve(own);
         });
@@ -392,15 +398,19 @@ export class Scheduler {
     rows: number,
     started: number,
     outcome: 'success' | 'failure',
+    runMs?: number,
   ): void {
     if (pending.warmUp) return;
     const observer: InferenceObserver | undefined = this.options.observer;
+    // What the runtime measured of the inference itself; the rest of the wait since dispatch was queueing.
+    const elapsedMs = performance.now() - started;
+    const computeMs = Math.min(elapsedMs, runMs ?? elapsedMs);
     observer?.inferenceDone({
       model: this.options.model ?? '',
       version: this.options.version ?? '',
       outcome,
-      queueSeconds: (started - pending.enqueued) / 1000,
-      computeSeconds: (performance.now() - started) / 1000,
+      queueSeconds: (started - pending.enqueued + elapsedMs - computeMs) / 1000,
+      computeSeconds: computeMs / 1000,
       batchSize: pending.rows,
       executionBatchSize: rows,
       execution: firstOfBatch ? { batchSize: rows } : undefined,

@@ -32,6 +32,19 @@ export interface InstanceLoadTimings {
   readonly warmUpMs: number;
 }
 
+/**
+ * A runtime may put on the outputs it returns, under this key, how long the inference itself took (ms): with
+ * requests held inside the runtime (LoadedModel.concurrency above one per instance), the time from handing a
+ * request over to its answer also counts its wait there, which belongs to the queue, not to the compute.
+ */
+export const RUN_MS: unique symbol = Symbol('skiff.runMs');
+
+/** The inference time a runtime put on its outputs (RUN_MS), if it did. */
+export function runMsOf(outputs: object): number | undefined {
+  const value = (outputs as { [RUN_MS]?: unknown })[RUN_MS];
+  return typeof value === 'number' ? value : undefined;
+}
+
 /** An upload still in its file format, with what its header said (read by the caller's ImageCodec.probe). */
 export interface EncodedImage {
   readonly bytes: Uint8Array;
@@ -53,6 +66,11 @@ export interface LoadedModel {
    * has one. With preloading this work overlaps the rest of start-up, so the caller's wait can be far shorter.
    */
   readonly loadTimings?: InstanceLoadTimings | undefined;
+  /**
+   * Requests it takes at once (default: one per worker). More lets each instance prepare the next requests
+   * (decode their images) while it runs one; the scheduler hands over this many when it does not batch.
+   */
+  readonly concurrency?: number;
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],

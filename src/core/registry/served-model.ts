@@ -142,20 +142,28 @@ export class ServedModel {
         this.spec.config,
         this.spec.labels,
       );
+      const batching = this.spec.config.batching;
+      const batchable = loaded.inputs.every((input) => (input.shape[0] ?? 0) < 0);
+      const batches = batching?.maxBatchSize !== undefined && batching.maxBatchSize > 1 && batchable;
+      const instances = this.spec.runtimeOptions.workers;
       const schedulerOptions = {
         maxQueueSize: this.maxQueueSize,
-        concurrency: this.spec.runtimeOptions.workers,
+        // Dynamic batching merges what waits in the queue, and a queue timeout refuses what has not started
+        // in time: both need requests to wait here, so each instance is handed one request at a time.
+        concurrency:
+          batches || (batching?.queueTimeoutMs ?? 0) > 0
+            ? instances
+            : Math.max(instances, loaded.concurrency ?? instances),
+        instances,
         queueTimeoutMs: this.spec.config.batching?.queueTimeoutMs ?? 0,
         observer: this.spec.observer ?? NO_OBSERVER,
         model: this.spec.name,
         version: this.version,
       };
-      const batching = this.spec.config.batching;
-      const batchable = loaded.inputs.every((input) => (input.shape[0] ?? 0) < 0);
       const scheduler = new Scheduler(
         loaded,
         schedulerOptions,
-        batching?.maxBatchSize !== undefined && batching.maxBatchSize > 1 && batchable
+        batches
           ? {
               maxBatchSize: batching.maxBatchSize,
               maxQueueDelayMs: batching.maxQueueDelayMs ?? 0,

@@ -15,6 +15,13 @@ import { optimizedGraphDir, optimizedGraphLocation } from './optimized-graph-cac
 import { SkiffError } from '../../core/errors.js';
 import { statRegularFile } from '../../host/regular-file.js';
 
+/**
+ * Jobs a decoding worker holds: the one it runs, the next (decoded during that run) and one more, whose
+ * message must already be there when the run ends for its decoding to overlap the following run: a worker
+ * busy in ORT's run reads no message, and the pool sends the next job only once an answer comes back.
+ */
+const DECODING_DEPTH = 3;
+
 /** Runs ONNX models with onnxruntime-node (CPU) in worker threads; the addon is only ever loaded there. */
 export class OnnxRuntime implements Runtime {
   readonly name = 'onnxruntime';
@@ -46,6 +53,8 @@ export class OnnxRuntime implements Runtime {
       size: options.workers,
       logger: this.logger,
       label: modelPath,
+      // A worker that decodes holds two jobs beyond the one it runs: the next upload decodes during this run.
+      depth: codec === undefined ? 1 : DECODING_DEPTH,
     });
     try {
       await pool.start(signal);
@@ -129,6 +138,10 @@ export class OnnxModel implements LoadedModel {
 
   get inputs(): readonly TensorInfo[] {
     return this.pool.inputs;
+  }
+
+  get concurrency(): number {
+    return this.pool.capacity;
   }
 
   get outputs(): readonly TensorInfo[] {

@@ -15,7 +15,7 @@ import type {
   WorkerSlotData,
 } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
-import type { ImageCodec } from '../../core/preprocess/image-codec.js';
+import type { ImageCodec, RgbImage } from '../../core/preprocess/image-codec.js';
 import type { ImageInputContract } from '../../core/model/model-config.js';
 import { imagesToTensor } from '../../core/preprocess/image-to-tensor.js';
 import { SkiffError } from '../../core/errors.js';
@@ -27,10 +27,10 @@ import { ORT_TYPE_OF, dataTypeOf } from './ort-types.js';
 const port = parentPort;
 if (port === null) throw new Error('onnx-worker must run in a worker thread');
 const init = workerData as WorkerInit & Partial<WorkerSlotData>;
-/** The pool writes here the id of our job once its request has ended (see WorkerSlotData). */
-const cancelledJob = init.cancelled === undefined ? undefined : new Int32Array(init.cancelled);
-const isCancelled = (id: number): boolean =>
-  cancelledJob !== undefined && Atomics.load(cancelledJob, 0) === id;
+/** The pool marks here the seq of a job whose request has ended (see WorkerSlotData). */
+const cancelledJobs = init.cancelled === undefined ? undefined : new Int32Array(init.cancelled);
+const isCancelled = (seq: number): boolean =>
+  cancelledJobs !== undefined && Atomics.load(cancelledJobs, seq % cancelledJobs.length) === seq;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
@@ -221,29 +221,48 @@ let codec: ImageCodec | undefined;
 port.on('message', (message: ToWorker) => {
   if (message.kind === 'exit') process.exit(0);
   else if (session === undefined) return;
-  else if (message.kind === 'run')
-    void run(session, message.id, () => feedsOf(message.inputs), message.outputNames);
-  else void runImage(session, message);
+  // An upload starts decoding (on libuv's threads) the moment it arrives, so that with the pool sending jobs
+  // ahead, the next image decodes while this thread is inside ORT's run for the current one.
+  const decoding = message.kind === 'run-image' ? startDecoding(message) : undefined;
+  held.push({ message, decoding });
+  void next(session);
 });
 
+type Decoded = { readonly image: RgbImage } | { readonly failure: FromWorker };
+
+/** Jobs received and not answered, in order; the first is the one running (or about to). */
+const held: { message: Exclude<ToWorker, { kind: 'exit' }>; decoding: Promise<Decoded> | undefined }[] = [];
+let running = false;
+
 /**
- * Decodes the upload with the worker's codec and packs it into one input buffer reused from job to job (a
- * ResNet50 input is 588 KiB: allocating one per request kept V8's collector busy), then runs it. The request's
- * end, written by the pool into shared memory, is looked at before the decoding and again before the run.
+ * Runs the held jobs one at a time. Between two runs it lets the event loop turn once, so messages that came
+ * during a run are received (their decoding starts) before the next run blocks this thread again.
  */
-async function runImage(
-  session: ort.InferenceSession,
-  message: Extract<ToWorker, { kind: 'run-image' }>,
-): Promise<void> {
-  const { id, image, outputNames } = message;
-  if (isCancelled(id) || codec === undefined) {
-    post(codec === undefined ? internal(id, 'this worker has no image codec') : cancelledAnswer(id));
-    return;
-  }
-  const input = sameContract(message.input);
-  let decoded;
+async function next(session: ort.InferenceSession): Promise<void> {
+  if (running) return;
+  const job = held.shift();
+  if (job === undefined) return;
+  running = true;
   try {
-    decoded = await codec.decode({
+    const { message } = job;
+    if (message.kind === 'run')
+      await run(session, message.id, message.seq, () => feedsOf(message.inputs), message.outputNames);
+    else await runImage(session, message, job.decoding);
+  } finally {
+    running = false;
+    if (held.length > 0) setImmediate(() => void next(session));
+  }
+}
+
+/** The upload decoded with the worker's codec; never rejects. Nothing is decoded for a request that ended. */
+function startDecoding(message: Extract<ToWorker, { kind: 'run-image' }>): Promise<Decoded> | undefined {
+  const { id, seq, image } = message;
+  if (isCancelled(seq)) return undefined;
+  if (codec === undefined)
+    return Promise.resolve({ failure: internal(id, 'this worker has no image codec') });
+  const input = message.input;
+  return codec
+    .decode({
       bytes: image.bytes,
       header: image.header,
       width: input.width,
@@ -251,25 +270,51 @@ async function runImage(
       resizeMode: input.resizeMode,
       resizeShorterSide: input.resizeShorterSide,
       maxPixels: image.maxPixels,
-    });
-  } catch (error) {
-    // The codec's own SkiffErrors (undecodable, too large) carry words written for the client.
-    post(
-      error instanceof SkiffError
-        ? { kind: 'failed', id, code: error.code, message: error.message }
-        : { kind: 'failed', id, code: 'SKIFF_UNDECODABLE_IMAGE', message: 'the image could not be decoded' },
+    })
+    .then(
+      (decoded) => ({ image: decoded }),
+      // The codec's own SkiffErrors (undecodable, too large) carry words written for the client.
+      (error: unknown) => ({
+        failure:
+          error instanceof SkiffError
+            ? { kind: 'failed', id, code: error.code, message: error.message }
+            : {
+                kind: 'failed',
+                id,
+                code: 'SKIFF_UNDECODABLE_IMAGE',
+                message: 'the image could not be decoded',
+              },
+      }),
     );
-    return;
-  }
-  if (isCancelled(id)) {
+}
+
+/**
+ * Packs the decoded upload into one input buffer reused from job to job (a ResNet50 input is 588 KiB:
+ * allocating one per request kept V8's collector busy), then runs it. The request's end, written by the pool
+ * into shared memory, is looked at before the decoding started and again before the run.
+ */
+async function runImage(
+  session: ort.InferenceSession,
+  message: Extract<ToWorker, { kind: 'run-image' }>,
+  decoding: Promise<Decoded> | undefined,
+): Promise<void> {
+  const { id, seq, outputNames } = message;
+  const decoded = decoding === undefined ? undefined : await decoding;
+  if (decoded === undefined || isCancelled(seq)) {
     post(cancelledAnswer(id));
     return;
   }
+  if ('failure' in decoded) {
+    post(decoded.failure);
+    return;
+  }
+  const input = sameContract(message.input);
   await run(
     session,
     id,
+    seq,
     () => {
-      const tensor = imagesToTensor([decoded], input, reusable);
+      const tensor = imagesToTensor([decoded.image], input, reusable);
       reusable = tensor.data as typeof reusable;
       return { [input.name]: toOrt(tensor) };
     },
@@ -292,7 +337,7 @@ function cancelledAnswer(id: number): FromWorker {
     kind: 'failed',
     id,
     code: 'SKIFF_CANCELLED',
-    message: 'the request ended before its image was decoded or run',
+    message: 'the request ended before it was decoded or run',
   };
 }
 
@@ -338,9 +383,14 @@ async function main(): Promise<void> {
 async function run(
   session: ort.InferenceSession,
   id: number,
+  seq: number,
   makeFeeds: () => Record<string, ort.Tensor>,
   outputNames: readonly string[] | undefined,
 ): Promise<void> {
+  if (isCancelled(seq)) {
+    post(cancelledAnswer(id));
+    return;
+  }
   let feeds: Record<string, ort.Tensor>;
   try {
     feeds = makeFeeds();
@@ -355,6 +405,7 @@ async function run(
     return;
   }
   let results: ort.InferenceSession.ReturnType;
+  const started = performance.now();
   try {
     results =
       outputNames === undefined ? await session.run(feeds) : await session.run(feeds, [...outputNames]);
@@ -376,7 +427,7 @@ async function run(
       transfer.push(wire.data.buffer);
     }
   }
-  post({ kind: 'result', id, outputs }, transfer);
+  post({ kind: 'result', id, outputs, runMs: performance.now() - started }, transfer);
 }
 
 /**

@@ -24,11 +24,12 @@ export interface WorkerInit {
 }
 
 /**
- * What the pool adds to each worker's workerData: one Int32Array slot over shared memory where the pool writes
- * the id of a job whose request ended, so that the worker, busy and deaf to messages, still sees it in time not
- * to decode or run it.
+ * What the pool adds to each worker's workerData: Int32 marks in shared memory where the pool writes the seq
+ * of a job whose request ended, so that the worker, busy in a run and deaf to messages, still sees it in time
+ * not to decode or run that job.
  */
 export interface WorkerSlotData {
+  /** CANCEL_SLOTS Int32 marks: a job whose request ended has its seq written at seq % CANCEL_SLOTS. */
   readonly cancelled: SharedArrayBuffer;
 }
 
@@ -45,6 +46,8 @@ export type ToWorker =
   | {
       readonly kind: 'run';
       readonly id: number;
+      /** This job's place in the worker's sequence, where its cancellation mark is looked for. */
+      readonly seq: number;
       readonly inputs: Record<string, WireTensor>;
       readonly outputNames: readonly string[] | undefined;
     }
@@ -52,6 +55,7 @@ export type ToWorker =
       /** Decode the image, bring it to `input`'s size and layout, then run it as one batch of one. */
       readonly kind: 'run-image';
       readonly id: number;
+      readonly seq: number;
       readonly image: EncodedImage;
       readonly input: ImageInputContract;
       readonly outputNames: readonly string[] | undefined;
@@ -75,5 +79,11 @@ export type FromWorker =
       readonly warmUpMs: number;
     }
   | { readonly kind: 'load-failed'; readonly message: string }
-  | { readonly kind: 'result'; readonly id: number; readonly outputs: Record<string, WireTensor> }
+  | {
+      readonly kind: 'result';
+      readonly id: number;
+      readonly outputs: Record<string, WireTensor>;
+      /** How long session.run took, ms: without the job's wait behind others held by the worker. */
+      readonly runMs?: number;
+    }
   | { readonly kind: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string };
