@@ -12,17 +12,25 @@ export interface BenchModels {
   /** The float ResNet50 Skiff serves. */
   readonly fp32: string;
   /** Where its weights came from; the peers need `pytorch` (the same weights as a state dict). */
-  readonly source: 'pytorch' | 'typescript';
+  readonly source: 'pytorch' | 'typescript' | 'given';
   readonly stateDict?: string;
   /** How Skiff gets the int8 ResNet50: the zoo's file from the cache, or our QDQ quantization. */
   readonly int8?:
-    | { readonly kind: 'zoo'; readonly model: 'resnet50-int8'; readonly cacheDir: string }
+    | {
+        readonly kind: 'zoo';
+        readonly model: 'resnet50-int8';
+        readonly cacheDir: string;
+        /** The cached file itself, for ONNX Runtime alone. */
+        readonly file: string;
+      }
     | { readonly kind: 'qdq'; readonly model: string; readonly note: string };
 }
 
-function cached(cacheDir: string, sha256: string): boolean {
+/** The file the Skiff cache holds under this digest, if any. */
+function cached(cacheDir: string, sha256: string): string | undefined {
   const dir = path.join(cacheDir, 'sha256', sha256);
-  return existsSync(dir) && readdirSync(dir).length > 0;
+  const [file] = existsSync(dir) ? readdirSync(dir) : [];
+  return file === undefined ? undefined : path.join(dir, file);
 }
 
 /**
@@ -32,6 +40,18 @@ function cached(cacheDir: string, sha256: string): boolean {
  * it, else a QDQ model quantized from the TypeScript float one (BENCH_INT8=0 skips it).
  */
 export async function ensureBenchModels(workDir: string, say: (line: string) => void): Promise<BenchModels> {
+  const given = process.env.BENCH_MODEL;
+  if (given !== undefined && given !== '') {
+    // The CI smoke run: a tiny fixture instead of ResNet50, and no peers (they need the PyTorch weights).
+    const int8 = process.env.BENCH_INT8_MODEL;
+    return {
+      fp32: path.resolve(given),
+      source: 'given',
+      ...(int8 === undefined || int8 === '' || process.env.BENCH_INT8 === '0'
+        ? {}
+        : { int8: { kind: 'qdq', model: path.resolve(int8), note: 'BENCH_INT8_MODEL' } }),
+    };
+  }
   let models: BenchModels;
   if (torchAvailable()) {
     const dir = path.join(workDir, 'torch');
@@ -56,8 +76,9 @@ export async function ensureBenchModels(workDir: string, say: (line: string) => 
   if (process.env.BENCH_INT8 === '0') return models;
   const zoo = findZooEntry('resnet50-int8');
   const cacheDir = resolveCacheDir(process.env);
-  if (zoo !== undefined && cached(cacheDir, zoo.model.sha256) && cached(cacheDir, zoo.labels.sha256)) {
-    return { ...models, int8: { kind: 'zoo', model: 'resnet50-int8', cacheDir } };
+  const zooFile = zoo === undefined ? undefined : cached(cacheDir, zoo.model.sha256);
+  if (zoo !== undefined && zooFile !== undefined && cached(cacheDir, zoo.labels.sha256) !== undefined) {
+    return { ...models, int8: { kind: 'zoo', model: 'resnet50-int8', cacheDir, file: zooFile } };
   }
   const int8 = path.join(workDir, 'resnet50-int8.onnx');
   if (!existsSync(int8)) {

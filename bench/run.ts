@@ -1,24 +1,31 @@
 /**
  * `npm run bench`: Skiff end to end, side by side with, in the same run,
- *   - ONNX Runtime alone on the same model and the same total threads (the ceiling),
+ *   - ONNX Runtime alone on the same model and the same total threads (the ceiling), fp32 and int8,
  *   - Flask + gunicorn + PyTorch serving the same weights (Debian's packages),
  *   - the seed's way: Flask loading the model in every request,
  *   - Skiff serving an int8 ResNet50 (the zoo's if cached, else our QDQ quantization),
  * on a ResNet50 with the real architecture and random weights, built in the setup (bench/.work, never
  * committed). Rounds alternate between the systems so drift on a shared machine hits all alike; each figure
- * is the median over rounds. Env: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS (workers x threads,
- * default `1xN,Nx1` for N cores), BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_INT8=0, BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row).
+ * is the median over rounds. Beside the rates it measures CPU: the server's per request (all threads, and the
+ * main thread alone), the engine's per image, the load client's own, an idle server's, and any other load on
+ * the machine during each measurement (a round with some is called noisy).
+ * Env: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS (workers x threads, default `1xN,Nx1` for N cores),
+ * BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_INT8=0, BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row),
+ * BENCH_OIP=0 (skip the binary-tensor row), BENCH_IDLE_SECONDS (3), BENCH_WARMUP_SECONDS (2); for a smoke run
+ * on a fixture: BENCH_MODEL, BENCH_INT8_MODEL, BENCH_LABELS, BENCH_PHOTO, BENCH_WORK_DIR.
  * Uploads are the shared golden retriever photo scaled to 500x375 (the size issue 4 measured with); the
  * default layout is also measured with the original photo. See docs/performance.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import path from 'node:path';
 import { prepareTarget } from '../src/loadgen/bench-target.js';
 import { runClosedLoop } from '../src/loadgen/closed-loop.js';
 import type { EngineFigure } from '../src/stats/engine-figure.js';
 import { HttpClient } from '../src/loadgen/http-client.js';
+import { LeanHttpClient } from '../src/loadgen/lean-http-client.js';
 import { median } from '../src/stats/latency-stats.js';
 import type { Send, StepResult } from '../src/loadgen/step-tally.js';
 import { measureEngine } from '../src/runtimes/onnx/engine-bench.js';
@@ -29,44 +36,51 @@ import { ensureBenchModels } from './bench-models.js';
 import type { BenchServer } from './bench-server.js';
 import { rssMiB, startSkiff } from './bench-server.js';
 import { INSTALL_PEERS, peersMissing, startGunicorn, startSeedStyle } from './peer-servers.js';
+import type { MachineCpu, ProcessCpu } from './cpu-meter.js';
+import { machineCpu, otherCores, processCpu, selfCpuMs } from './cpu-meter.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const THREADS = availableParallelism();
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 const TOP = Math.max(...LEVELS);
+/** Other load beyond this many cores' worth during a measurement makes it noisy (5 % of a 2-core machine). */
+const NOISE_CORES = Number(process.env.BENCH_NOISE_CORES ?? 0.1);
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
+type Kind = 'skiff' | 'skiff-large-photo' | 'skiff-oip' | 'skiff-int8' | 'gunicorn' | 'seed';
+
 interface Contender {
-  /** The row's name: the server's, or the server's plus what differs (the large photo). */
+  /** The row's name: the server's, or the server's plus what differs (the large photo, OIP). */
   readonly name: string;
   readonly server: BenchServer;
   readonly send: Send;
-  readonly client: HttpClient;
+  /** The load's connections; `metrics` scrapes /metrics beside them. */
+  readonly client: LeanHttpClient;
+  readonly metrics: HttpClient;
   /** Skiff's layout, for the same-threads comparison; undefined for the peers. */
   readonly config?: { readonly workers: number; readonly threads: number };
-  readonly kind: 'skiff' | 'skiff-large-photo' | 'skiff-int8' | 'gunicorn' | 'seed';
+  readonly kind: Kind;
 }
 
-function summarize(list: readonly StepResult[]): {
-  perSecond: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  errors: number;
-} {
-  return {
-    perSecond: median(list.map((r) => r.perSecond)),
-    p50: median(list.map((r) => r.latency.p50Ms)),
-    p90: median(list.map((r) => r.latency.p90Ms)),
-    p99: median(list.map((r) => r.latency.p99Ms)),
-    max: Math.max(...list.map((r) => r.latency.maxMs)),
-    errors: list.reduce((n, r) => n + r.errors, 0),
-  };
+/** One closed-loop measurement and what it cost. */
+interface Measurement {
+  readonly step: StepResult;
+  /** The server's CPU per successful request, ms: every thread of its process tree. */
+  readonly serverMsPerRequest: number;
+  /** Its main thread's alone (Skiff only; NaN for the peers, whose work is spread over processes). */
+  readonly mainMsPerRequest: number;
+  /** The bench process's own CPU per request: the load client. */
+  readonly clientMsPerRequest: number;
+  /** Cores' worth of other load on the machine meanwhile. */
+  readonly otherCores: number;
 }
+
+const isSkiff = (kind: Kind): boolean => kind !== 'gunicorn' && kind !== 'seed';
 
 /** prom-client samples the event loop with a timer of this period (its eventLoopMonitoringPrecision default). */
 const LOOP_SAMPLE_MS = 10;
@@ -97,22 +111,36 @@ async function referencePhoto(photo: Buffer): Promise<Buffer> {
 }
 
 /** Whether ONNX Runtime's int8 kernels get VNNI here: without it int8 is about 2x fp32 at best on x86. */
-function vnniNote(): string {
+function cpuNote(): string {
   const flags = cpuFlags();
   if (flags.length === 0) return 'CPU flags unknown';
   const has = (flag: string): boolean => flags.includes(flag);
   const isa = has('avx512f') ? 'AVX-512' : has('avx2') ? 'AVX2' : 'no AVX2';
-  return `${isa}, ${has('avx512_vnni') || has('avx_vnni') ? 'with' : 'without'} VNNI (int8 dot products)`;
+  const listed = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_int8']
+    .filter(has)
+    .join(' ');
+  return `${isa}, ${has('avx512_vnni') || has('avx_vnni') ? 'with' : 'without'} VNNI (int8 dot products); flags: ${listed}`;
 }
 
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 const ratio = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
+const spread = (values: readonly number[], format: (n: number) => string): string => {
+  const finite = values.filter(Number.isFinite);
+  return finite.length < 2 ? '' : ` [${format(Math.min(...finite))}–${format(Math.max(...finite))}]`;
+};
+
+/** Reads every Skiff server's CPU at once (they are all measured against the same window). */
+function skiffCpu(servers: readonly BenchServer[]): Map<BenchServer, ProcessCpu> {
+  return new Map(servers.map((server) => [server, processCpu(server.child.pid ?? -1)]));
+}
 
 async function main(): Promise<void> {
-  const workDir = path.join(repoRoot(), 'bench', '.work');
+  const workDir = process.env.BENCH_WORK_DIR ?? path.join(repoRoot(), 'bench', '.work');
   mkdirSync(workDir, { recursive: true });
   const models = await ensureBenchModels(workDir, say);
-  const photo = readFileSync(sharedImage('golden_retriever_puppy.jpg'));
+  const labels = process.env.BENCH_LABELS ?? SYNSET_LABELS();
+  const photo = readFileSync(process.env.BENCH_PHOTO ?? sharedImage('golden_retriever_puppy.jpg'));
   const dog = await referencePhoto(photo);
   const photoSize = await sharp(photo).metadata();
   const configs = (process.env.BENCH_CONFIGS ?? `1x${THREADS},${THREADS}x1`).split(',').map((spec) => {
@@ -121,33 +149,31 @@ async function main(): Promise<void> {
   });
   const first = configs[0] ?? { workers: 1, threads: THREADS };
 
-  const servers: {
-    server: BenchServer;
-    kind: Contender['kind'];
-    config?: { workers: number; threads: number };
-  }[] = [];
+  const servers: { server: BenchServer; kind: Kind; config?: { workers: number; threads: number } }[] = [];
   const stopAll = (): void => servers.forEach(({ server }) => server.stop());
   process.on('exit', stopAll);
   for (const config of configs) {
     const server = await startSkiff({
       name: `skiff ${config.workers}x${config.threads}`,
       model: models.fp32,
-      labels: SYNSET_LABELS(),
+      labels,
       workers: config.workers,
       threadsPerWorker: config.threads,
     });
     servers.push({ server, kind: 'skiff', config });
   }
-  if (models.int8 !== undefined) {
-    const int8 = models.int8;
+  const int8Model = models.int8;
+  const int8File =
+    int8Model === undefined ? undefined : int8Model.kind === 'zoo' ? int8Model.file : int8Model.model;
+  if (int8Model !== undefined) {
     servers.push({
       server: await startSkiff({
         name: `skiff int8 ${first.workers}x${first.threads}`,
-        model: int8.model,
-        ...(int8.kind === 'qdq' ? { labels: SYNSET_LABELS() } : {}),
+        model: int8Model.model,
+        ...(int8Model.kind === 'qdq' ? { labels } : {}),
         workers: first.workers,
         threadsPerWorker: first.threads,
-        ...(int8.kind === 'zoo' ? { env: { SKIFF_CACHE_DIR: int8.cacheDir } } : {}),
+        ...(int8Model.kind === 'zoo' ? { env: { SKIFF_CACHE_DIR: int8Model.cacheDir } } : {}),
       }),
       kind: 'skiff-int8',
       config: first,
@@ -164,9 +190,10 @@ async function main(): Promise<void> {
     servers.push({ server: await startGunicorn({ ...peer, workers: THREADS }), kind: 'gunicorn' });
     servers.push({ server: await startSeedStyle({ ...peer, workers: 1 }), kind: 'seed' });
   }
+  const skiffServers = servers.filter((s) => isSkiff(s.kind)).map((s) => s.server);
 
   const contenders: Contender[] = [];
-  const target = async (client: HttpClient, bytes: Buffer): Promise<Send> =>
+  const target = async (client: LeanHttpClient, bytes: Buffer): Promise<Send> =>
     (
       await prepareTarget(client, {
         protocol: 'predict',
@@ -177,68 +204,142 @@ async function main(): Promise<void> {
       })
     ).send;
   for (const { server, kind, config } of servers) {
-    const client = new HttpClient(server.url, TOP, 600_000);
+    const client = new LeanHttpClient(server.url, TOP, 600_000);
     const send = await target(client, dog);
     contenders.push({
       name: server.name,
       server,
       send,
       client,
+      metrics: new HttpClient(server.url, 1, 60_000),
       kind,
       ...(config === undefined ? {} : { config }),
     });
   }
-  // The default layout once more with the original photo: what decoding a phone-sized upload costs.
   const firstSkiff = servers.find((s) => s.kind === 'skiff');
+  // The default layout once more with the original photo: what decoding a phone-sized upload costs.
   if (firstSkiff !== undefined && process.env.BENCH_LARGE_PHOTO !== '0') {
-    const client = new HttpClient(firstSkiff.server.url, TOP, 600_000);
+    const client = new LeanHttpClient(firstSkiff.server.url, TOP, 600_000);
     contenders.push({
       name: `${firstSkiff.server.name} ${photoSize.width}x${photoSize.height}`,
       server: firstSkiff.server,
       send: await target(client, photo),
       client,
+      metrics: new HttpClient(firstSkiff.server.url, 1, 60_000),
       kind: 'skiff-large-photo',
     });
   }
+  // And with the Open Inference Protocol's binary tensor data: no image to decode, only HTTP and a tensor.
+  if (firstSkiff !== undefined && process.env.BENCH_OIP !== '0') {
+    const client = new LeanHttpClient(firstSkiff.server.url, TOP, 600_000);
+    const oip = await prepareTarget(client, {
+      protocol: 'v2',
+      images: [],
+      imageSize: 224,
+      inputData: 'random',
+      binaryData: true,
+    });
+    contenders.push({
+      name: `${firstSkiff.server.name} OIP binary`,
+      server: firstSkiff.server,
+      send: oip.send,
+      client,
+      metrics: new HttpClient(firstSkiff.server.url, 1, 60_000),
+      kind: 'skiff-oip',
+    });
+  }
 
+  const modelNote =
+    models.source === 'pytorch'
+      ? 'ResNet50 (random weights, torchvision)'
+      : models.source === 'typescript'
+        ? 'ResNet50 (random weights, own ONNX writer)'
+        : `model ${path.basename(models.fp32)}`;
   say(
-    `\nResNet50 (random weights, ${models.source === 'pytorch' ? 'torchvision' : 'own ONNX writer'}), ${THREADS} cores, ${ROUNDS} round(s) x ${SECONDS} s per measurement, ` +
+    `\n${modelNote}, ${THREADS} cores, ${ROUNDS} round(s) x ${SECONDS} s per measurement, ` +
       `multipart ${REFERENCE_WIDTH}x${REFERENCE_HEIGHT} JPEG (${dog.length} bytes) over loopback, concurrency ${LEVELS.join(',')}`,
   );
-  say(`CPU: ${cpus()[0]?.model ?? 'unknown'}; ${vnniNote()}`);
-  if (models.int8 !== undefined)
+  say(`CPU: ${cpus()[0]?.model ?? 'unknown'}; ${cpuNote()}`);
+  if (int8Model !== undefined)
     say(
-      `int8: ${models.int8.kind === 'zoo' ? "the zoo's resnet50-int8 from the Skiff cache" : models.int8.note}`,
+      `int8: ${int8Model.kind === 'zoo' ? "the zoo's resnet50-int8 from the Skiff cache" : int8Model.note}`,
     );
   for (const c of contenders) {
-    const warm = c.kind === 'seed' ? { requests: 2 } : { durationMs: 2000 };
+    const warm = c.kind === 'seed' ? { requests: 2 } : { durationMs: WARMUP_SECONDS * 1000 };
     await runClosedLoop({ send: c.send, concurrency: Math.min(2, TOP), length: warm });
   }
 
   const engine: EngineFigure[] = [];
-  const results = new Map<string, StepResult[]>();
+  const engineInt8: EngineFigure[] = [];
+  const engineNoise: number[] = [];
+  const results = new Map<string, Measurement[]>();
   const loopDelay = new Map<string, number[]>();
+  const idle = new Map<string, { totalMsPerSecond: number; mainMsPerSecond: number; otherCores: number }[]>();
+  const engineRun = async (modelPath: string): Promise<EngineFigure> => {
+    const before = machineCpu();
+    const figure = await measureEngine({
+      modelPath,
+      threads: THREADS,
+      warmupMs: 1000,
+      durationMs: SECONDS * 1000,
+    });
+    engineNoise.push(otherCores(before, machineCpu()));
+    return figure;
+  };
   for (let round = 0; round < ROUNDS; round++) {
-    engine.push(
-      await measureEngine({
-        modelPath: models.fp32,
-        threads: THREADS,
-        warmupMs: 1000,
-        durationMs: SECONDS * 1000,
-      }),
-    );
+    engine.push(await engineRun(models.fp32));
+    if (int8File !== undefined) engineInt8.push(await engineRun(int8File));
+
+    // Every Skiff server at rest, together: what an idle server burns (timers, metrics, threads).
+    await sleep(500);
+    const idleBefore = skiffCpu(skiffServers);
+    const machineBefore: MachineCpu = machineCpu();
+    await sleep(IDLE_SECONDS * 1000);
+    const idleAfter = skiffCpu(skiffServers);
+    const idleOther = otherCores(machineBefore, machineCpu());
+    for (const server of skiffServers) {
+      const a = idleBefore.get(server);
+      const b = idleAfter.get(server);
+      if (a === undefined || b === undefined) continue;
+      idle.set(server.name, [
+        ...(idle.get(server.name) ?? []),
+        {
+          totalMsPerSecond: (b.threadsMs - a.threadsMs) / IDLE_SECONDS,
+          mainMsPerSecond: (b.mainMs - a.mainMs) / IDLE_SECONDS,
+          otherCores: idleOther,
+        },
+      ]);
+    }
+
     for (const c of contenders) {
       for (const concurrency of LEVELS) {
         const key = `${c.name}|${concurrency}`;
-        const skiff = c.kind !== 'gunicorn' && c.kind !== 'seed';
-        if (skiff) await eventLoopP99Ms(c.client);
-        const result = await runClosedLoop({
+        const skiff = isSkiff(c.kind);
+        if (skiff) await eventLoopP99Ms(c.metrics);
+        const pid = c.server.child.pid ?? -1;
+        const serverBefore = processCpu(pid);
+        const clientBefore = selfCpuMs();
+        const machineAt = machineCpu();
+        const step = await runClosedLoop({
           send: c.send,
           concurrency,
           length: { durationMs: SECONDS * 1000 },
         });
-        results.set(key, [...(results.get(key) ?? []), result]);
-        if (skiff) loopDelay.set(key, [...(loopDelay.get(key) ?? []), await eventLoopP99Ms(c.client)]);
+        const other = otherCores(machineAt, machineCpu());
+        const clientMs = selfCpuMs() - clientBefore;
+        const serverAfter = processCpu(pid);
+        const ok = Math.max(1, step.ok);
+        results.set(key, [
+          ...(results.get(key) ?? []),
+          {
+            step,
+            serverMsPerRequest: (serverAfter.treeMs - serverBefore.treeMs) / ok,
+            mainMsPerRequest: skiff ? (serverAfter.mainMs - serverBefore.mainMs) / ok : NaN,
+            clientMsPerRequest: clientMs / ok,
+            otherCores: other,
+          },
+        ]);
+        if (skiff) loopDelay.set(key, [...(loopDelay.get(key) ?? []), await eventLoopP99Ms(c.metrics)]);
       }
     }
     say(`round ${round + 1}/${ROUNDS} done`);
@@ -246,61 +347,197 @@ async function main(): Promise<void> {
 
   const enginePerSecond = median(engine.map((e) => e.perSecond));
   const engineP50 = median(engine.map((e) => e.latency.p50Ms));
+  const engineCpu = median(engine.map((e) => e.cpuMsPerRun ?? NaN));
+  const int8PerSecond = median(engineInt8.map((e) => e.perSecond));
+  const int8P50 = median(engineInt8.map((e) => e.latency.p50Ms));
+  const int8Cpu = median(engineInt8.map((e) => e.cpuMsPerRun ?? NaN));
+  /** The engine figure a row is compared with: the int8 model's for the int8 server, else the fp32 one's. */
+  const engineOf = (c: Contender): { perSecond: number; p50: number; cpu: number } =>
+    c.kind === 'skiff-int8'
+      ? { perSecond: int8PerSecond, p50: int8P50, cpu: int8Cpu }
+      : { perSecond: enginePerSecond, p50: engineP50, cpu: engineCpu };
   say(
-    `\nengine alone (ONNX Runtime, ${THREADS} threads, batch 1): ${f1(enginePerSecond)} img/s, p50 ${f1(engineP50)} ms`,
+    `\nengine alone (ONNX Runtime, ${THREADS} threads, batch 1): ${f1(enginePerSecond)} img/s${spread(
+      engine.map((e) => e.perSecond),
+      f1,
+    )}, p50 ${f1(engineP50)} ms, CPU ${f1(engineCpu)} ms per image`,
   );
+  if (engineInt8.length > 0)
+    say(
+      `engine alone, int8 model:                     ${f1(int8PerSecond)} img/s${spread(
+        engineInt8.map((e) => e.perSecond),
+        f1,
+      )}, p50 ${f1(int8P50)} ms, CPU ${f1(int8Cpu)} ms per image`,
+    );
   const width = Math.max(...contenders.map((c) => c.name.length)) + 2;
-  say(`${'system'.padEnd(width)}   c    req/s   p50 ms   p90 ms   p99 ms   max ms  errors  x engine`);
-  const at = (c: Contender, concurrency: number): ReturnType<typeof summarize> =>
-    summarize(results.get(`${c.name}|${concurrency}`) ?? []);
+  say(
+    `${'system'.padEnd(width)}   c    req/s   p50 ms   p90 ms   p99 ms   max ms  errors  x engine   CPU/req  x eng CPU  main/req  client/req`,
+  );
+  const at = (c: Contender, concurrency: number): Measurement[] =>
+    results.get(`${c.name}|${concurrency}`) ?? [];
+  const med = (list: readonly Measurement[], pick: (m: Measurement) => number): number =>
+    median(list.map(pick));
+  const rate = (c: Contender, concurrency: number): number =>
+    med(at(c, concurrency), (m) => m.step.perSecond);
   for (const c of contenders) {
     for (const concurrency of LEVELS) {
-      const s = at(c, concurrency);
+      const list = at(c, concurrency);
+      const s = (pick: (r: StepResult) => number): number => med(list, (m) => pick(m.step));
+      const serverCpu = med(list, (m) => m.serverMsPerRequest);
       say(
-        `${c.name.padEnd(width)} ${String(concurrency).padStart(3)} ${f1(s.perSecond).padStart(8)} ${f1(s.p50).padStart(8)} ${f1(s.p90).padStart(8)} ${f1(s.p99).padStart(8)} ${f1(s.max).padStart(8)} ${String(s.errors).padStart(7)}  ${ratio(s.perSecond / enginePerSecond).padStart(8)}`,
+        `${c.name.padEnd(width)} ${String(concurrency).padStart(3)} ${f1(s((r) => r.perSecond)).padStart(8)} ${f1(s((r) => r.latency.p50Ms)).padStart(8)} ${f1(s((r) => r.latency.p90Ms)).padStart(8)} ${f1(s((r) => r.latency.p99Ms)).padStart(8)} ${f1(Math.max(...list.map((m) => m.step.latency.maxMs))).padStart(8)} ${String(list.reduce((n, m) => n + m.step.errors, 0)).padStart(7)}  ${ratio(s((r) => r.perSecond) / engineOf(c).perSecond).padStart(8)}  ${f1(serverCpu).padStart(8)}  ${ratio(serverCpu / engineOf(c).cpu).padStart(9)}  ${f2(med(list, (m) => m.mainMsPerRequest)).padStart(8)}  ${f2(med(list, (m) => m.clientMsPerRequest)).padStart(10)}`,
       );
     }
   }
+  say(
+    '(CPU/req: the server process per request, all threads, ms; x eng CPU: that over the engine alone per image; main/req: its main thread; client/req: the load client)',
+  );
 
   const skiffs = contenders.filter((c) => c.kind === 'skiff');
-  const best = skiffs.reduce((a, b) => (at(b, TOP).perSecond > at(a, TOP).perSecond ? b : a));
-  const peer = (kind: Contender['kind']): Contender | undefined => contenders.find((c) => c.kind === kind);
+  const best = skiffs.reduce((a, b) => (rate(b, TOP) > rate(a, TOP) ? b : a));
+  const peer = (kind: Kind): Contender | undefined => contenders.find((c) => c.kind === kind);
   const line = (label: string, value: number, target: string): void =>
-    say(`  ${label.padEnd(44)} ${ratio(value).padStart(8)}   target ${target}`);
+    say(`  ${label.padEnd(52)} ${ratio(value).padStart(8)}   target ${target}`);
   say(`\nratios at c=${TOP} (medians over rounds; targets from issue 4):`);
-  for (const c of skiffs)
-    line(`${c.name} / engine alone`, at(c, TOP).perSecond / enginePerSecond, '>= 0.95x');
+  for (const c of skiffs) line(`${c.name} / engine alone`, rate(c, TOP) / enginePerSecond, '>= 0.95x');
   const gunicorn = peer('gunicorn');
   const seed = peer('seed');
   const int8 = peer('skiff-int8');
+  const oip = peer('skiff-oip');
   if (gunicorn !== undefined)
-    line(`${best.name} / ${gunicorn.name}`, at(best, TOP).perSecond / at(gunicorn, TOP).perSecond, '>= 1.4x');
-  if (seed !== undefined)
-    line(`${best.name} / ${seed.name}`, at(best, TOP).perSecond / at(seed, TOP).perSecond, '>= 8x');
+    line(`${best.name} / ${gunicorn.name}`, rate(best, TOP) / rate(gunicorn, TOP), '>= 1.4x');
+  if (seed !== undefined) line(`${best.name} / ${seed.name}`, rate(best, TOP) / rate(seed, TOP), '>= 8x');
   const fp32Same = skiffs[0];
   if (int8 !== undefined && fp32Same !== undefined)
-    line(`${int8.name} / ${fp32Same.name}`, at(int8, TOP).perSecond / at(fp32Same, TOP).perSecond, '>= 3x');
+    line(`${int8.name} / ${fp32Same.name}`, rate(int8, TOP) / rate(fp32Same, TOP), '>= 3x');
   say(`\nSkiff's main-thread event-loop delay p99 during the c=${TOP} measurements (target <= 10 ms):`);
   for (const c of contenders.filter((x) => x.kind === 'skiff' || x.kind === 'skiff-int8'))
     say(`  ${c.name.padEnd(width)} ${f1(median(loopDelay.get(`${c.name}|${TOP}`) ?? [])).padStart(8)} ms`);
+
+  // Issue 16's targets, each beside its value and its spread over the rounds.
+  say(`\nissue 16 targets (medians over rounds [min–max]):`);
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  const target16 = (label: string, value: string, goal: string, ok: boolean): void =>
+    say(`  ${label.padEnd(56)} ${value.padStart(24)}   target ${goal.padEnd(10)} ${verdict(ok)}`);
+  for (const c of [...skiffs, ...(int8 === undefined ? [] : [int8])]) {
+    const list = at(c, TOP);
+    const values = list.map((m) => m.step.perSecond / engineOf(c).perSecond);
+    const value = median(values);
+    target16(
+      `c=${TOP} ${c.name} / engine alone${c.kind === 'skiff-int8' ? ' (int8)' : ''}`,
+      `${ratio(value)}${spread(values, ratio)}`,
+      '>= 0.95x',
+      value >= 0.95,
+    );
+  }
   if (LEVELS.includes(1)) {
-    say(`\np50 at c=1 (engine alone ${f1(engineP50)} ms; target: Skiff <= engine + 5 ms):`);
-    for (const c of contenders) {
-      const p50 = at(c, 1).p50;
-      say(
-        `  ${c.name.padEnd(width)} ${f1(p50).padStart(8)} ms  (engine ${p50 - engineP50 >= 0 ? '+' : ''}${f1(p50 - engineP50)} ms)`,
+    for (const c of [...skiffs.slice(0, 1), ...(int8 === undefined ? [] : [int8])]) {
+      const values = at(c, 1).map((m) => m.step.latency.p50Ms - engineOf(c).p50);
+      const value = median(values);
+      target16(
+        `c=1 p50 ${c.name} - engine p50`,
+        `+${f1(value)} ms${spread(values, f1)}`,
+        '<= +3 ms',
+        value <= 3,
       );
     }
   }
+  for (const c of [...skiffs.slice(0, 1), ...(int8 === undefined ? [] : [int8])]) {
+    const values = at(c, TOP).map((m) => m.serverMsPerRequest / engineOf(c).cpu);
+    const value = median(values);
+    target16(
+      `c=${TOP} ${c.name} CPU per request / engine CPU per image`,
+      `${ratio(value)}${spread(values, ratio)}`,
+      '<= 1.08x',
+      value <= 1.08,
+    );
+  }
+  const mainTarget = (c: Contender | undefined, what: string, limit: number): void => {
+    if (c === undefined) return;
+    for (const concurrency of LEVELS) {
+      const values = at(c, concurrency).map((m) => m.mainMsPerRequest);
+      const value = median(values);
+      target16(
+        `c=${concurrency} main-thread CPU per ${what}`,
+        `${f2(value)} ms${spread(values, f2)}`,
+        `<= ${limit} ms`,
+        value <= limit,
+      );
+    }
+  };
+  mainTarget(fp32Same, '/predict multipart JPEG', 1.5);
+  mainTarget(oip, 'OIP binary-tensor request', 1);
+  for (const server of skiffServers) {
+    const list = idle.get(server.name) ?? [];
+    const total = median(list.map((i) => i.totalMsPerSecond));
+    target16(
+      `idle ${server.name}: CPU per second (main thread ${f2(median(list.map((i) => i.mainMsPerSecond)))})`,
+      `${f2(total)} ms/s${spread(
+        list.map((i) => i.totalMsPerSecond),
+        f2,
+      )}`,
+      '<= 1 ms/s',
+      total <= 1,
+    );
+  }
+  if (engineInt8.length > 0) {
+    const values = engine.map((e, i) => (engineInt8[i]?.perSecond ?? NaN) / e.perSecond);
+    const value = median(values);
+    target16('int8 / fp32, engine alone', `${ratio(value)}${spread(values, ratio)}`, '>= 2.9x', value >= 2.9);
+    if (int8 !== undefined && fp32Same !== undefined) {
+      const skiffValues = at(int8, TOP).map(
+        (m, i) => m.step.perSecond / (at(fp32Same, TOP)[i]?.step.perSecond ?? NaN),
+      );
+      say(
+        `  ${`int8 / fp32, Skiff at c=${TOP} (${int8.name} / ${fp32Same.name})`.padEnd(56)} ${`${ratio(median(skiffValues))}${spread(skiffValues, ratio)}`.padStart(24)}`,
+      );
+    }
+  }
+  const memory = new Map(servers.map(({ server }) => [server, rssMiB(server.child.pid)]));
+  for (const c of contenders.filter((x) => x.kind === 'skiff' || x.kind === 'skiff-int8')) {
+    target16(
+      `ready from process start, ${c.name}`,
+      `${f2(c.server.coldStartMs / 1000)} s`,
+      '<= 1 s',
+      c.server.coldStartMs <= 1000,
+    );
+  }
+  for (const c of contenders.filter((x) => x.kind === 'skiff' && x.config !== undefined)) {
+    const perWorker = (memory.get(c.server)?.rss ?? NaN) / (c.config?.workers ?? 1);
+    target16(
+      `RSS per worker (main thread included), ${c.name}`,
+      `${f1(perWorker)} MiB`,
+      '<= 400 MiB',
+      perWorker <= 400,
+    );
+  }
+
+  // Other load on the machine: a figure from a noisy measurement is the machine's, not the server's.
+  const all = [...results.values()].flat();
+  const noisy = all.filter((m) => m.otherCores > NOISE_CORES).length;
+  const noisyEngine = engineNoise.filter((n) => n > NOISE_CORES).length;
+  const idleNoisy = [...idle.values()].flat().filter((i) => i.otherCores > NOISE_CORES).length;
+  const worst = Math.max(0, ...all.map((m) => m.otherCores), ...engineNoise);
+  say(
+    noisy + noisyEngine + idleNoisy === 0
+      ? `\nmachine: quiet (other load at most ${f2(worst)} cores in any measurement; noisy above ${NOISE_CORES})`
+      : `\nmachine: NOISY: other load above ${NOISE_CORES} cores in ${noisy} of ${all.length} measurements, ${noisyEngine} of ${engineNoise.length} engine runs and ${idleNoisy} idle windows (at most ${f2(worst)} cores): treat this run's figures as the machine's, not the server's`,
+  );
+  for (let round = 0; round < ROUNDS; round++) {
+    const inRound = [...results.values()].map((list) => list[round]).filter((m) => m !== undefined);
+    const most = Math.max(0, ...inRound.map((m) => m.otherCores));
+    if (most > NOISE_CORES) say(`  round ${round + 1}: other load up to ${f2(most)} cores`);
+  }
+
   say('');
-  for (const c of contenders.filter((x) => x.kind !== 'skiff-large-photo')) {
-    const memory = rssMiB(c.server.child.pid);
+  for (const c of contenders.filter((x) => x.kind !== 'skiff-large-photo' && x.kind !== 'skiff-oip')) {
+    const rss = memory.get(c.server) ?? { rss: NaN, peak: NaN };
     const perWorker =
       c.config === undefined
         ? ''
-        : `, ${f1(memory.rss / c.config.workers)} MiB per worker incl. the main thread`;
+        : `, ${f1(rss.rss / c.config.workers)} MiB per worker incl. the main thread`;
     say(
-      `${c.name}: start to ready ${(c.server.coldStartMs / 1000).toFixed(2)} s${c.server.breakdown === undefined ? '' : ` (${c.server.breakdown})`}; RSS ${f1(memory.rss)} MiB (with child processes), peak ${f1(memory.peak)} MiB${perWorker}`,
+      `${c.name}: start to ready ${(c.server.coldStartMs / 1000).toFixed(2)} s${c.server.breakdown === undefined ? '' : ` (${c.server.breakdown})`}; RSS ${f1(rss.rss)} MiB (with child processes), peak ${f1(rss.peak)} MiB${perWorker}`,
     );
   }
   const out = path.join(workDir, 'last-run.json');
@@ -309,10 +546,15 @@ async function main(): Promise<void> {
     `${JSON.stringify(
       {
         date: new Date().toISOString(),
+        cpu: cpus()[0]?.model,
+        flags: cpuNote(),
         rounds: ROUNDS,
         seconds: SECONDS,
         threads: THREADS,
         engine,
+        engineInt8,
+        engineOtherCores: engineNoise,
+        idle: Object.fromEntries(idle),
         results: Object.fromEntries(results),
         eventLoopP99Ms: Object.fromEntries(loopDelay),
       },
@@ -321,7 +563,10 @@ async function main(): Promise<void> {
     )}\n`,
   );
   say(`raw rounds: ${path.relative(process.cwd(), out)}`);
-  for (const c of contenders) c.client.close();
+  for (const c of contenders) {
+    c.client.close();
+    c.metrics.close();
+  }
   stopAll();
 }
 

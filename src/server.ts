@@ -29,6 +29,7 @@ import { ModelRepository } from './core/registry/model-repository.js';
 import { FileModelRepository } from './store/file-model-repository.js';
 import { readRegularFile } from './host/regular-file.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
+import { SHARP_CODEC_MODULE } from './runtimes/sharp/codec-module.js';
 import { DecodePool } from './adapters/decode/decode-pool.js';
 
 export const SKIFF_VERSION = (
@@ -124,7 +125,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     version: SKIFF_VERSION,
   });
   const runtime =
-    options.runtime ?? new OnnxRuntime(logger, serveRuntimeOptions(options.cacheDir, config.graphCache));
+    options.runtime ??
+    new OnnxRuntime(logger, serveRuntimeOptions(options.cacheDir, config.graphCache, SHARP_CODEC_MODULE));
   const metrics = new PrometheusMetrics(service);
   const telemetry: Telemetry = {
     metrics,

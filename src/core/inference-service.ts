@@ -11,7 +11,8 @@ import type {
   RequestedOutput,
   ServerMetadata,
 } from './inference-types.js';
-import type { TensorInfo } from './tensor/tensor.js';
+import type { Tensor, TensorInfo } from './tensor/tensor.js';
+import type { ImageClassifierContract } from './model/resolve-image-contract.js';
 import type { RequestContext } from './request/request-context.js';
 import type { RequestLimits } from './request/request-limits.js';
 import { topK } from './model/classification.js';
@@ -23,6 +24,15 @@ import { PixelBudget } from './request/pixel-budget.js';
 import { checkInputs, checkOutputs } from './request/check-request.js';
 import type { ModelStatistics } from './statistics/inference-statistics.js';
 import { InferenceStatistics } from './statistics/inference-statistics.js';
+
+/**
+ * Images up to this many pixels are decoded by the model's own runtime, in its worker, right before their
+ * inference (LoadedModel.inferImage): nothing of them but the header touches the event loop. Larger ones are
+ * decoded as before, on libvips' threads beside the model, so that a burst of huge images does not hold the
+ * model's worker while small ones wait behind it. 4 Mpx covers what classifiers are usually sent: photos scaled
+ * for the web, thumbnails, screenshots.
+ */
+const IN_MODEL_MAX_PIXELS = 4_194_304;
 
 const STATE_WORDS = {
   loading: 'is loading',
@@ -286,7 +296,7 @@ export class InferenceService {
         `model "${model.name}" does not take images: ${model.classifier.reason}`,
       );
     }
-    const { input, output, labels } = model.classifier.contract;
+    const { input, output } = model.classifier.contract;
     const reservation = model.reserve();
     let tensor;
     try {
@@ -300,6 +310,16 @@ export class InferenceService {
       }
       throwIfEnded(context);
       const release = this.decoding.take(pixels);
+      if (model.decodesImages && pixels <= IN_MODEL_MAX_PIXELS) {
+        // Its budget share is held until the model has decoded and run it (or it left the queue).
+        const image = { bytes, header, maxPixels: this.limits.maxImagePixels };
+        const outputs = await model.inferImage(image, input, [output.name], {
+          context,
+          reservation,
+          onSettled: release,
+        });
+        return classification(model.name, outputs, model.classifier.contract, k);
+      }
       try {
         const image = await this.codec.decode({
           bytes,
@@ -316,6 +336,7 @@ export class InferenceService {
         release();
       }
     } catch (error) {
+      // Idempotent: a place already handed to the queue is not given back twice.
       reservation.release();
       throw error;
     }
@@ -325,10 +346,7 @@ export class InferenceService {
       return this.classifyOne(context, model.name, bytes, k, true);
     }
     const outputs = await model.infer({ [input.name]: tensor }, [output.name], context, reservation);
-    const scores = outputs[output.name];
-    if (scores === undefined)
-      throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
-    return { model: model.name, predictions: topK(scores, 0, output, labels, k) };
+    return classification(model.name, outputs, model.classifier.contract, k);
   }
 
   /** Serves a model version; a version already served under the same name and version is replaced. */
@@ -483,6 +501,19 @@ export class InferenceService {
     }
     return model;
   }
+}
+
+function classification(
+  model: string,
+  outputs: Readonly<Record<string, Tensor>>,
+  contract: ImageClassifierContract,
+  k: number,
+): Classification {
+  const { output, labels } = contract;
+  const scores = outputs[output.name];
+  if (scores === undefined)
+    throw new SkiffError('SKIFF_INFERENCE_FAILED', `the model returned no output "${output.name}"`);
+  return { model, predictions: topK(scores, 0, output, labels, k) };
 }
 
 /** Numeric versions compare as numbers ("10" after "9"); anything else as text. */

@@ -31,7 +31,10 @@ export interface Target {
 }
 
 /** Prepares the request bodies once (reading model metadata for v2), then returns a sender cycling over them. */
-export async function prepareTarget(client: HttpClient, options: TargetOptions): Promise<Target> {
+/** What preparing and sending needs of a client: HttpClient, or the bench's LeanHttpClient. */
+export type TargetClient = Pick<HttpClient, 'send' | 'getJson'>;
+
+export async function prepareTarget(client: TargetClient, options: TargetOptions): Promise<Target> {
   const { specs, description } =
     options.protocol === 'v2' ? await v2Requests(client, options) : predictRequests(options);
   let next = 0;
@@ -72,7 +75,7 @@ function predictRequests(options: TargetOptions): { specs: RequestSpec[]; descri
 }
 
 async function v2Requests(
-  client: HttpClient,
+  client: TargetClient,
   options: TargetOptions,
 ): Promise<{ specs: RequestSpec[]; description: string }> {
   if (options.images.length > 0)
@@ -96,7 +99,7 @@ async function v2Requests(
  * The server's only model, when it says: the ready models of the OIP repository extension, else KServe
  * V1's list of models (which every Skiff server answers); with several, or neither, the user must name it.
  */
-async function onlyModel(client: HttpClient): Promise<string> {
+async function onlyModel(client: TargetClient): Promise<string> {
   const json = async (method: 'GET' | 'POST', path: string): Promise<unknown> =>
     client
       .send({

@@ -7,4 +7,6 @@ export interface EngineFigure {
   /** Batch-1 inferences per second. */
   readonly perSecond: number;
   readonly latency: LatencyStats;
+  /** CPU time of all the engine's threads per inference, ms (what one image costs, not how long it takes). */
+  readonly cpuMsPerRun?: number;
 }

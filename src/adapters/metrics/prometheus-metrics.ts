@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { InferenceObserver, InferenceReport } from '../../core/inference-observer.js';
 import type { InferenceService } from '../../core/inference-service.js';
+import { EventLoopDelay, collectProcessMetrics } from './event-loop-delay.js';
 
 const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -22,6 +23,7 @@ export class PrometheusMetrics implements InferenceObserver {
   private readonly batchSize: Histogram;
   private readonly httpSeconds: Histogram;
   private readonly startup: Gauge;
+  private readonly loop: EventLoopDelay;
 
   constructor(service: InferenceService) {
     const labelNames = ['model', 'version'] as const;
@@ -155,10 +157,12 @@ export class PrometheusMetrics implements InferenceObserver {
         }
       },
     });
-    collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry);
+    this.loop = new EventLoopDelay(this.registry);
   }
 
   inferenceDone(report: InferenceReport): void {
+    this.loop.touch();
     const labels = { model: report.model, version: report.version };
     (report.outcome === 'success' ? this.success : this.failure).inc(labels);
     if (report.outcome === 'success') this.inferences.inc(labels, report.batchSize);
@@ -174,6 +178,7 @@ export class PrometheusMetrics implements InferenceObserver {
   }
 
   httpRequest(route: string, method: string, status: number, seconds: number): void {
+    this.loop.touch();
     this.httpSeconds.observe({ route, method, status: String(status) }, seconds);
   }
 

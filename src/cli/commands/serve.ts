@@ -45,8 +45,10 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   // and gRPC stacks: on a multi-core machine the two overlap instead of adding up (about 0.3 s of cold start).
   // Loaded only here so that build/deploy commands never load the ONNX addon.
   const { OnnxRuntime, serveRuntimeOptions } = await import('../../runtimes/onnx/onnx-runtime.js');
+  const { SHARP_CODEC_MODULE } = await import('../../runtimes/sharp/codec-module.js');
+  // The workers decode uploads with sharp, which they import themselves.
   const runtime = new PreloadingRuntime(
-    new OnnxRuntime(logger, serveRuntimeOptions(cacheDir, config.graphCache)),
+    new OnnxRuntime(logger, serveRuntimeOptions(cacheDir, config.graphCache, SHARP_CODEC_MODULE)),
   );
   if (atHand !== undefined)
     runtime.preload(atHand, { workers: config.workers, threadsPerWorker: config.threadsPerWorker });

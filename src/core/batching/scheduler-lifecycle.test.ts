@@ -128,3 +128,44 @@ describe('Scheduler.reserve: a place taken before the inputs are prepared', () =
     assert.equal(scheduler.full, false);
   });
 });
+
+describe('Scheduler: onSettled, when what a request holds is given back', () => {
+  test('once when it leaves the queue unrun, and once after its model call, even when its caller left first', async () => {
+    const { held, scheduler } = setup(1, 10);
+    const settled: string[] = [];
+    const running = new RequestLifetime('r1', { serverMs: 0 });
+    const first = scheduler.submit(request(1), undefined, {
+      context: running,
+      onSettled: () => settled.push('r1'),
+    });
+    const queued = new RequestLifetime('r2', { serverMs: 0 });
+    const second = scheduler.submit(request(2), undefined, {
+      context: queued,
+      onSettled: () => settled.push('r2'),
+    });
+    await settle();
+    queued.cancel('test');
+    await assert.rejects(second, { code: 'SKIFF_CANCELLED' });
+    assert.deepEqual(settled, ['r2'], 'left the queue: given back at once');
+    running.cancel('test');
+    await assert.rejects(first, { code: 'SKIFF_CANCELLED' });
+    assert.deepEqual(settled, ['r2'], 'its caller was answered, but the model still runs it');
+    held.finish(0, answer(1));
+    await settle();
+    assert.deepEqual(settled, ['r2', 'r1']);
+  });
+
+  test('once when it is refused before it queues', async () => {
+    const { scheduler } = setup(1, 0);
+    let calls = 0;
+    const onSettled = (): void => {
+      calls++;
+    };
+    const first = scheduler.submit(request(1));
+    await assert.rejects(scheduler.submit(request(2), undefined, { onSettled }), {
+      code: 'SKIFF_QUEUE_FULL',
+    });
+    assert.equal(calls, 1);
+    void first.catch(() => undefined);
+  });
+});

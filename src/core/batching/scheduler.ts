@@ -1,4 +1,6 @@
-import type { LoadedModel } from '../model/runtime.js';
+import type { EncodedImage, LoadedModel } from '../model/runtime.js';
+import { runMsOf } from '../model/runtime.js';
+import type { ImageInputContract } from '../model/model-config.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TensorData } from '../tensor/data-type.js';
 import type { InferenceObserver } from '../inference-observer.js';
@@ -11,6 +13,12 @@ export interface SchedulerOptions {
   readonly maxQueueSize: number;
   /** Requests handed to the model at once; more would only queue inside the runtime. */
   readonly concurrency: number;
+  /**
+   * Requests admitted beside the queue (default: `concurrency`): the model's instances. A runtime that takes
+   * more at once than it has instances (LoadedModel.concurrency) holds the extra ones waiting, and they count
+   * against maxQueueSize as if they waited here.
+   */
+  readonly instances?: number;
   /** Longest a request may wait in the queue before it is refused with SKIFF_TIMEOUT; 0 = no limit. */
   readonly queueTimeoutMs?: number;
   /** Told about every admitted request once it ends (metrics). */
@@ -36,6 +44,12 @@ export interface SubmitOptions {
   readonly reservation?: Reservation | undefined;
   /** The load-time inference: not counted, not timed, not refused for a full queue. */
   readonly warmUp?: boolean | undefined;
+  /**
+   * Called once the request's work is over, whenever the caller was answered: it left the queue without
+   * running, or the model call it was part of returned. What the request holds until then (its share of the
+   * decoding budget, for an image decoded by the model) is given back here.
+   */
+  readonly onSettled?: (() => void) | undefined;
 }
 
 /**
@@ -46,8 +60,13 @@ export interface Reservation {
   release(): void;
 }
 
+/** What a request asks the model to run: tensors, or an image the model decodes itself (LoadedModel.inferImage). */
+type Work =
+  | { readonly kind: 'tensors'; readonly inputs: Readonly<Record<string, Tensor>> }
+  | { readonly kind: 'image'; readonly image: EncodedImage; readonly input: ImageInputContract };
+
 interface Pending {
-  readonly inputs: Readonly<Record<string, Tensor>>;
+  readonly work: Work;
   readonly outputNames: readonly string[] | undefined;
   readonly rows: number;
   readonly key: string;
@@ -63,6 +82,8 @@ interface Pending {
   onAbort?: () => void;
   /** Refuses the request if it is still queued after the model's queueTimeoutMs. */
   queueTimer?: ReturnType<typeof setTimeout>;
+  /** SubmitOptions.onSettled, cleared once called. */
+  onSettled: (() => void) | undefined;
 }
 
 /**
@@ -101,9 +122,8 @@ export class Scheduler {
 
   /** A request submitted now would be refused with SKIFF_QUEUE_FULL. */
   get full(): boolean {
-    return (
-      this.running + this.queue.length + this.reserved >= this.options.concurrency + this.options.maxQueueSize
-    );
+    const admitted = (this.options.instances ?? this.options.concurrency) + this.options.maxQueueSize;
+    return this.running + this.queue.length + this.reserved >= admitted;
   }
 
   /**
@@ -129,35 +149,72 @@ export class Scheduler {
     outputNames?: readonly string[],
     options: SubmitOptions = {},
   ): Promise<Record<string, Tensor>> {
+    const first = Object.values(inputs)[0];
+    return this.enqueue({ kind: 'tensors', inputs }, first?.shape[0] ?? 1, outputNames, options);
+  }
+
+  /**
+   * An image for a model that decodes its own (LoadedModel.inferImage): queued like any request, decoded and
+   * run by the model when its turn comes. Only for a model without dynamic batching (`batches` false).
+   */
+  submitImage(
+    image: EncodedImage,
+    input: ImageInputContract,
+    outputNames: readonly string[] | undefined,
+    options: SubmitOptions = {},
+  ): Promise<Record<string, Tensor>> {
+    if (this.batching !== undefined || this.model.inferImage === undefined) {
+      options.reservation?.release();
+      options.onSettled?.();
+      return Promise.reject(
+        new SkiffError('SKIFF_INTERNAL', 'this model takes tensors; images are decoded before they queue'),
+      );
+    }
+    return this.enqueue({ kind: 'image', image, input }, 1, outputNames, options);
+  }
+
+  /** Whether requests may be merged into batches: a model that decodes its own images must not be. */
+  get batches(): boolean {
+    return this.batching !== undefined;
+  }
+
+  private enqueue(
+    work: Work,
+    rows: number,
+    outputNames: readonly string[] | undefined,
+    options: SubmitOptions,
+  ): Promise<Record<string, Tensor>> {
     const warmUp = options.warmUp === true;
     const signal = warmUp ? undefined : options.context?.signal;
     // The reservation's place becomes the queue entry's, whatever happens next.
     const reserved = options.reservation !== undefined;
     options.reservation?.release();
+    const refuse = (error: unknown): Promise<never> => {
+      options.onSettled?.();
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    };
     try {
       this.checkOpen();
       if (signal?.aborted === true) throw endReason(signal);
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return refuse(error);
     }
-    const first = Object.values(inputs)[0];
-    const rows = first?.shape[0] ?? 1;
     if (this.batching !== undefined && rows > this.batching.maxBatchSize) {
-      return Promise.reject(
+      return refuse(
         new SkiffError(
           'SKIFF_BAD_TENSOR',
           `a batch of ${rows} is larger than this model's maxBatchSize ${this.batching.maxBatchSize}`,
         ),
       );
     }
-    if (!warmUp && !reserved && this.full) return Promise.reject(this.queueFull());
+    if (!warmUp && !reserved && this.full) return refuse(this.queueFull());
     return new Promise((resolve, reject) => {
       const pending: Pending = {
-        inputs,
+        work,
         outputNames,
         rows,
         // Only batching compares keys; without it the request path need not build one.
-        key: this.batching === undefined ? '' : batchKey(inputs, outputNames),
+        key: this.batching === undefined || work.kind === 'image' ? '' : batchKey(work.inputs, outputNames),
         enqueued: performance.now(),
         resolve,
         reject,
@@ -165,10 +222,11 @@ export class Scheduler {
         context: warmUp ? undefined : this.options.observer?.requestContext?.(),
         signal,
         done: false,
+        onSettled: options.onSettled,
       };
       if (signal !== undefined) {
         pending.onAbort = () => {
-          this.leave(pending);
+          if (this.leave(pending)) workOver(pending);
           this.settle(pending, () => {
             reject(endReason(signal));
           });
@@ -179,6 +237,7 @@ export class Scheduler {
       if (queueTimeoutMs > 0) {
         pending.queueTimer = setTimeout(() => {
           if (!this.leave(pending)) return;
+          workOver(pending);
           this.settle(pending, () => {
             reject(queueTimeout(queueTimeoutMs));
           });
@@ -203,6 +262,7 @@ export class Scheduler {
   close(): void {
     this.closed = true;
     for (const pending of this.queue.splice(0)) {
+      workOver(pending);
       this.settle(pending, () => {
         pending.reject(
           new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded before this request ran'),
@@ -288,13 +348,12 @@ export class Scheduler {
     try {
       const [head] = batch;
       if (head === undefined) return;
-      const inputs = batch.length === 1 ? head.inputs : concatInputs(batch.map((p) => p.inputs));
-      const outputs = await this.model.infer(inputs, head.outputNames);
+      const outputs = await this.run(batch, head);
       let offset = 0;
       for (const [index, pending] of batch.entries()) {
         const own = batch.length === 1 ? outputs : sliceOutputs(outputs, offset, pending.rows, rows);
         offset += pending.rows;
-        this.report(pending, index === 0, rows, started, 'success');
+        this.report(pending, index === 0, rows, started, 'success', runMsOf(outputs));
         this.settle(pending, () => {
           pending.resolve(own);
         });
@@ -313,9 +372,24 @@ export class Scheduler {
         });
       }
     } finally {
+      for (const pending of batch) workOver(pending);
       this.running--;
       this.dispatch(this.closed);
     }
+  }
+
+  private run(batch: readonly Pending[], head: Pending): Promise<Record<string, Tensor>> {
+    const work = head.work;
+    if (work.kind === 'image') {
+      if (this.model.inferImage === undefined)
+        return Promise.reject(new SkiffError('SKIFF_INTERNAL', 'this model does not decode images'));
+      return this.model.inferImage(work.image, work.input, head.outputNames, head.signal);
+    }
+    const inputs =
+      batch.length === 1
+        ? work.inputs
+        : concatInputs(batch.map((p) => (p.work.kind === 'tensors' ? p.work.inputs : {})));
+    return this.model.infer(inputs, head.outputNames);
   }
 
   private report(
@@ -324,21 +398,32 @@ export class Scheduler {
     rows: number,
     started: number,
     outcome: 'success' | 'failure',
+    runMs?: number,
   ): void {
     if (pending.warmUp) return;
     const observer: InferenceObserver | undefined = this.options.observer;
+    // What the runtime measured of the inference itself; the rest of the wait since dispatch was queueing.
+    const elapsedMs = performance.now() - started;
+    const computeMs = Math.min(elapsedMs, runMs ?? elapsedMs);
     observer?.inferenceDone({
       model: this.options.model ?? '',
       version: this.options.version ?? '',
       outcome,
-      queueSeconds: (started - pending.enqueued) / 1000,
-      computeSeconds: (performance.now() - started) / 1000,
+      queueSeconds: (started - pending.enqueued + elapsedMs - computeMs) / 1000,
+      computeSeconds: computeMs / 1000,
       batchSize: pending.rows,
       executionBatchSize: rows,
       execution: firstOfBatch ? { batchSize: rows } : undefined,
       context: pending.context,
     });
   }
+}
+
+/** Calls a request's onSettled once: its queue place and whatever it held are free again. */
+function workOver(pending: Pending): void {
+  const onSettled = pending.onSettled;
+  pending.onSettled = undefined;
+  onSettled?.();
 }
 
 /** Requests can share a batch only with the same inputs (name, type, non-batch dims) and the same outputs. */

@@ -1,4 +1,6 @@
 import type { Tensor, TensorInfo } from '../tensor/tensor.js';
+import type { ImageHeader } from '../preprocess/image-codec.js';
+import type { ImageInputContract } from './model-config.js';
 
 export interface RuntimeLoadOptions {
   /** Worker instances serving this model; each holds its own copy of the weights. */
@@ -30,6 +32,27 @@ export interface InstanceLoadTimings {
   readonly warmUpMs: number;
 }
 
+/**
+ * A runtime may put on the outputs it returns, under this key, how long the inference itself took (ms): with
+ * requests held inside the runtime (LoadedModel.concurrency above one per instance), the time from handing a
+ * request over to its answer also counts its wait there, which belongs to the queue, not to the compute.
+ */
+export const RUN_MS: unique symbol = Symbol('skiff.runMs');
+
+/** The inference time a runtime put on its outputs (RUN_MS), if it did. */
+export function runMsOf(outputs: object): number | undefined {
+  const value = (outputs as { [RUN_MS]?: unknown })[RUN_MS];
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** An upload still in its file format, with what its header said (read by the caller's ImageCodec.probe). */
+export interface EncodedImage {
+  readonly bytes: Uint8Array;
+  readonly header: ImageHeader;
+  /** Refused past this many pixels (SKIFF_IMAGE_TOO_LARGE) before its pixels are decoded. */
+  readonly maxPixels: number;
+}
+
 export interface LoadedModel {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
@@ -43,9 +66,28 @@ export interface LoadedModel {
    * has one. With preloading this work overlaps the rest of start-up, so the caller's wait can be far shorter.
    */
   readonly loadTimings?: InstanceLoadTimings | undefined;
+  /**
+   * Requests it takes at once (default: one per worker). More lets each instance prepare the next requests
+   * (decode their images) while it runs one; the scheduler hands over this many when it does not batch.
+   */
+  readonly concurrency?: number;
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],
+  ): Promise<Record<string, Tensor>>;
+  /**
+   * Optional: decodes one encoded image where the model runs (its worker thread), brings it to `input`'s size,
+   * layout and element type, and runs the model on it as a batch of one, so the caller's event loop never
+   * touches a pixel. Called by the scheduler, concurrently, once the image's queue place and decoding budget
+   * are taken. Once `signal` aborts, the image is neither decoded nor run if neither has started (the call then
+   * rejects with SKIFF_CANCELLED). Throws what `ImageCodec.decode` throws (SKIFF_UNDECODABLE_IMAGE,
+   * SKIFF_IMAGE_TOO_LARGE), and what `infer` throws. A runtime without it gets tensors packed by the caller.
+   */
+  inferImage?(
+    image: EncodedImage,
+    input: ImageInputContract,
+    outputNames: readonly string[] | undefined,
+    signal?: AbortSignal,
   ): Promise<Record<string, Tensor>>;
   /** Releases the workers; pending calls fail with SKIFF_SHUTTING_DOWN. */
   close(): Promise<void>;

@@ -1,5 +1,11 @@
-import type { InstanceLoadTimings, LoadedModel, Runtime, RuntimeLoadOptions } from '../model/runtime.js';
-import type { ModelConfigFile } from '../model/model-config.js';
+import type {
+  EncodedImage,
+  InstanceLoadTimings,
+  LoadedModel,
+  Runtime,
+  RuntimeLoadOptions,
+} from '../model/runtime.js';
+import type { ImageInputContract, ModelConfigFile } from '../model/model-config.js';
 import type { Labels } from '../model/labels.js';
 import type { ContractResolution } from '../model/resolve-image-contract.js';
 import type { Tensor, TensorInfo } from '../tensor/tensor.js';
@@ -145,24 +151,31 @@ export class ServedModel {
         this.spec.config,
         this.spec.labels,
       );
+      const batching = this.spec.config.batching;
+      const batchable = loaded.inputs.every((input) => (input.shape[0] ?? 0) < 0);
+      const batches = batching?.maxBatchSize !== undefined && batching.maxBatchSize > 1 && batchable;
+      const instances = this.spec.runtimeOptions.workers;
       const schedulerOptions = {
         maxQueueSize: this.maxQueueSize,
-        concurrency: this.spec.runtimeOptions.workers,
+        // Dynamic batching merges what waits in the queue, and a queue timeout refuses what has not started
+        // in time: both need requests to wait here, so each instance is handed one request at a time.
+        concurrency:
+          batches || (batching?.queueTimeoutMs ?? 0) > 0
+            ? instances
+            : Math.max(instances, loaded.concurrency ?? instances),
+        instances,
         queueTimeoutMs: this.spec.config.batching?.queueTimeoutMs ?? 0,
         observer: this.spec.observer ?? NO_OBSERVER,
         model: this.spec.name,
         version: this.version,
       };
-      const batching = this.spec.config.batching;
-      const batchable = loaded.inputs.every((input) => (input.shape[0] ?? 0) < 0);
-      this.batching =
-        batching?.maxBatchSize !== undefined && batching.maxBatchSize > 1 && batchable
-          ? {
-              maxBatchSize: batching.maxBatchSize,
-              maxQueueDelayMs: batching.maxQueueDelayMs ?? 0,
-              preferredBatchSizes: batching.preferredBatchSizes ?? [],
-            }
-          : undefined;
+      this.batching = batches
+        ? {
+            maxBatchSize: batching.maxBatchSize,
+            maxQueueDelayMs: batching.maxQueueDelayMs ?? 0,
+            preferredBatchSizes: batching.preferredBatchSizes ?? [],
+          }
+        : undefined;
       const scheduler = new Scheduler(loaded, schedulerOptions, this.batching);
       this.scheduler = scheduler;
       this.state = 'warming-up';
@@ -212,6 +225,33 @@ export class ServedModel {
       return Promise.reject(new SkiffError('SKIFF_MODEL_NOT_READY', `model "${this.name}" is not loaded`));
     }
     return this.scheduler.submit(inputs, outputNames, { context, reservation });
+  }
+
+  /** Images for this model may go to it undecoded (the runtime decodes them; no dynamic batching merges them). */
+  get decodesImages(): boolean {
+    return this.loaded?.inferImage !== undefined && this.scheduler?.batches === false;
+  }
+
+  /**
+   * One image, decoded by the model's runtime when its turn comes (see `decodesImages`). `onSettled` is called
+   * once its decoding and inference are over, or it left the queue without them.
+   */
+  inferImage(
+    image: EncodedImage,
+    input: ImageInputContract,
+    outputNames: readonly string[] | undefined,
+    options: {
+      readonly context: RequestContext;
+      readonly reservation: Reservation;
+      readonly onSettled: () => void;
+    },
+  ): Promise<Record<string, Tensor>> {
+    if (this.scheduler === undefined) {
+      options.reservation.release();
+      options.onSettled();
+      return Promise.reject(new SkiffError('SKIFF_MODEL_NOT_READY', `model "${this.name}" is not loaded`));
+    }
+    return this.scheduler.submitImage(image, input, outputNames, options);
   }
 
   /**

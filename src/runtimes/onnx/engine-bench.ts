@@ -40,14 +40,17 @@ export async function measureEngine(options: EngineBenchOptions): Promise<Engine
       return times;
     };
     await runFor(options.warmupMs);
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const times = await runFor(options.durationMs);
     const elapsedMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
     return {
       threads: options.threads,
       runs: times.length,
       perSecond: (times.length * 1000) / elapsedMs,
       latency: latencyStats(times),
+      cpuMsPerRun: (used.user + used.system) / 1000 / times.length,
     };
   } finally {
     await session.release();

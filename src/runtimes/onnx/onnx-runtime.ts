@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type {
+  EncodedImage,
   InstanceLoadTimings,
   LoadedModel,
   Runtime,
   RuntimeLoadOptions,
 } from '../../core/model/runtime.js';
+import type { ImageInputContract } from '../../core/model/model-config.js';
 import type { Tensor, TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
 import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
@@ -12,6 +14,13 @@ import { WorkerPool } from './worker-pool.js';
 import { optimizedGraphDir, optimizedGraphLocation } from './optimized-graph-cache.js';
 import { SkiffError } from '../../core/errors.js';
 import { statRegularFile } from '../../host/regular-file.js';
+
+/**
+ * Jobs a decoding worker holds: the one it runs, the next (decoded during that run) and one more, whose
+ * message must already be there when the run ends for its decoding to overlap the following run: a worker
+ * busy in ORT's run reads no message, and the pool sends the next job only once an answer comes back.
+ */
+const DECODING_DEPTH = 3;
 
 /** Runs ONNX models with onnxruntime-node (CPU) in worker threads; the addon is only ever loaded there. */
 export class OnnxRuntime implements Runtime {
@@ -31,10 +40,12 @@ export class OnnxRuntime implements Runtime {
       shownAs: path.basename(modelPath),
       signal,
     });
+    const codec = this.options.imageCodecModule;
     const init: WorkerInit = {
       modelPath,
       threads: options.threadsPerWorker,
       ...this.cacheLocation(modelPath),
+      ...(codec === undefined ? {} : { imageCodecModule: codec }),
     };
     const pool = new WorkerPool({
       script: new URL('./onnx-worker.js', import.meta.url),
@@ -42,6 +53,8 @@ export class OnnxRuntime implements Runtime {
       size: options.workers,
       logger: this.logger,
       label: modelPath,
+      // A worker that decodes holds two jobs beyond the one it runs: the next upload decodes during this run.
+      depth: codec === undefined ? 1 : DECODING_DEPTH,
     });
     try {
       await pool.start(signal);
@@ -54,7 +67,7 @@ export class OnnxRuntime implements Runtime {
       }
       throw error;
     }
-    const model = new OnnxModel(pool);
+    const model = codec === undefined ? new OnnxModel(pool) : new DecodingOnnxModel(pool);
     const graph = model.optimizedGraph;
     const name = path.basename(modelPath);
     if (graph?.outcome === 'written' && init.optimizedGraph !== undefined)
@@ -87,15 +100,24 @@ export interface OnnxRuntimeOptions {
    * on its first start and loaded, without optimizing again, on later ones. Unset: every start optimizes.
    */
   readonly optimizedGraphDir?: string | undefined;
+  /**
+   * A module exporting `createImageCodec(): ImageCodec` (the URL of runtimes/sharp/sharp-image-codec.js): the
+   * workers then decode uploads themselves (LoadedModel.inferImage). Unset: they take tensors only.
+   */
+  readonly imageCodecModule?: string | undefined;
 }
 
 /** What `skiff serve` gives the runtime: the optimized-graph cache inside Skiff's cache folder, unless off. */
-export function serveRuntimeOptions(cacheDir: string, graphCache: boolean): OnnxRuntimeOptions {
-  return { optimizedGraphDir: graphCache ? optimizedGraphDir(cacheDir) : undefined };
+export function serveRuntimeOptions(
+  cacheDir: string,
+  graphCache: boolean,
+  imageCodecModule?: string,
+): OnnxRuntimeOptions {
+  return { optimizedGraphDir: graphCache ? optimizedGraphDir(cacheDir) : undefined, imageCodecModule };
 }
 
 export class OnnxModel implements LoadedModel {
-  constructor(private readonly pool: WorkerPool) {}
+  constructor(protected readonly pool: WorkerPool) {}
 
   /**
    * What the workers did with the optimized-graph cache: 'written' when one of them saved the graph, else
@@ -118,6 +140,10 @@ export class OnnxModel implements LoadedModel {
     return this.pool.inputs;
   }
 
+  get concurrency(): number {
+    return this.pool.capacity;
+  }
+
   get outputs(): readonly TensorInfo[] {
     return this.pool.outputs;
   }
@@ -131,5 +157,17 @@ export class OnnxModel implements LoadedModel {
 
   close(): Promise<void> {
     return this.pool.close();
+  }
+}
+
+/** A model whose workers decode uploads themselves: the event loop hands them the file's bytes. */
+class DecodingOnnxModel extends OnnxModel {
+  inferImage(
+    image: EncodedImage,
+    input: ImageInputContract,
+    outputNames: readonly string[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<Record<string, Tensor>> {
+    return this.pool.runImage(image, input, outputNames, signal);
   }
 }

@@ -12,15 +12,25 @@ import type {
   ToWorker,
   WireTensor,
   WorkerInit,
+  WorkerSlotData,
 } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
+import type { ImageCodec, RgbImage } from '../../core/preprocess/image-codec.js';
+import type { ImageInputContract } from '../../core/model/model-config.js';
+import { imagesToTensor } from '../../core/preprocess/image-to-tensor.js';
+import { SkiffError } from '../../core/errors.js';
+import type { ErrorCode } from '../../core/errors.js';
 import { zeroTensor } from '../../core/tensor/raw-tensor.js';
 import type { TensorData } from '../../core/tensor/data-type.js';
 import { ORT_TYPE_OF, dataTypeOf } from './ort-types.js';
 
 const port = parentPort;
 if (port === null) throw new Error('onnx-worker must run in a worker thread');
-const init = workerData as WorkerInit;
+const init = workerData as WorkerInit & Partial<WorkerSlotData>;
+/** The pool marks here the seq of a job whose request has ended (see WorkerSlotData). */
+const cancelledJobs = init.cancelled === undefined ? undefined : new Int32Array(init.cancelled);
+const isCancelled = (seq: number): boolean =>
+  cancelledJobs !== undefined && Atomics.load(cancelledJobs, seq % cancelledJobs.length) === seq;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
@@ -204,19 +214,153 @@ function removeOthers(file: string, weights: string, prefix: string): void {
 }
 
 let session: ort.InferenceSession | undefined;
+let codec: ImageCodec | undefined;
 
 // Listening from the start, so that a pool giving up on a load (it timed out) can end this thread: the message
 // is handled as soon as ONNX Runtime returns to JavaScript, between session creation and warm-up at the latest.
 port.on('message', (message: ToWorker) => {
   if (message.kind === 'exit') process.exit(0);
-  else if (session !== undefined) void run(session, message);
+  else if (session === undefined) return;
+  // An upload starts decoding (on libuv's threads) the moment it arrives, so that with the pool sending jobs
+  // ahead, the next image decodes while this thread is inside ORT's run for the current one.
+  const decoding = message.kind === 'run-image' ? startDecoding(message) : undefined;
+  held.push({ message, decoding });
+  void next(session);
 });
+
+type Decoded = { readonly image: RgbImage } | { readonly failure: FromWorker };
+
+/** Jobs received and not answered, in order; the first is the one running (or about to). */
+const held: { message: Exclude<ToWorker, { kind: 'exit' }>; decoding: Promise<Decoded> | undefined }[] = [];
+let running = false;
+
+/**
+ * Runs the held jobs one at a time. Between two runs it lets the event loop turn once, so messages that came
+ * during a run are received (their decoding starts) before the next run blocks this thread again.
+ */
+async function next(session: ort.InferenceSession): Promise<void> {
+  if (running) return;
+  const job = held.shift();
+  if (job === undefined) return;
+  running = true;
+  try {
+    const { message } = job;
+    if (message.kind === 'run')
+      await run(session, message.id, message.seq, () => feedsOf(message.inputs), message.outputNames);
+    else await runImage(session, message, job.decoding);
+  } finally {
+    running = false;
+    if (held.length > 0) setImmediate(() => void next(session));
+  }
+}
+
+/** The upload decoded with the worker's codec; never rejects. Nothing is decoded for a request that ended. */
+function startDecoding(message: Extract<ToWorker, { kind: 'run-image' }>): Promise<Decoded> | undefined {
+  const { id, seq, image } = message;
+  if (isCancelled(seq)) return undefined;
+  if (codec === undefined)
+    return Promise.resolve({ failure: internal(id, 'this worker has no image codec') });
+  const input = message.input;
+  return codec
+    .decode({
+      bytes: image.bytes,
+      header: image.header,
+      width: input.width,
+      height: input.height,
+      resizeMode: input.resizeMode,
+      resizeShorterSide: input.resizeShorterSide,
+      maxPixels: image.maxPixels,
+    })
+    .then(
+      (decoded) => ({ image: decoded }),
+      // The codec's own SkiffErrors (undecodable, too large) carry words written for the client.
+      (error: unknown) => ({
+        failure:
+          error instanceof SkiffError
+            ? { kind: 'failed', id, code: error.code, message: error.message }
+            : {
+                kind: 'failed',
+                id,
+                code: 'SKIFF_UNDECODABLE_IMAGE',
+                message: 'the image could not be decoded',
+              },
+      }),
+    );
+}
+
+/**
+ * Packs the decoded upload into one input buffer reused from job to job (a ResNet50 input is 588 KiB:
+ * allocating one per request kept V8's collector busy), then runs it. The request's end, written by the pool
+ * into shared memory, is looked at before the decoding started and again before the run.
+ */
+async function runImage(
+  session: ort.InferenceSession,
+  message: Extract<ToWorker, { kind: 'run-image' }>,
+  decoding: Promise<Decoded> | undefined,
+): Promise<void> {
+  const { id, seq, outputNames } = message;
+  const decoded = decoding === undefined ? undefined : await decoding;
+  if (decoded === undefined || isCancelled(seq)) {
+    post(cancelledAnswer(id));
+    return;
+  }
+  if ('failure' in decoded) {
+    post(decoded.failure);
+    return;
+  }
+  const input = sameContract(message.input);
+  await run(
+    session,
+    id,
+    seq,
+    () => {
+      const tensor = imagesToTensor([decoded.image], input, reusable);
+      reusable = tensor.data as typeof reusable;
+      return { [input.name]: toOrt(tensor) };
+    },
+    outputNames,
+  );
+}
+
+let reusable: Float32Array | Uint16Array | Uint8Array | undefined;
+let lastContract: { key: string; contract: ImageInputContract } | undefined;
+
+/** The same contract object job after job, so the packing tables built for it are found again. */
+function sameContract(contract: ImageInputContract): ImageInputContract {
+  const key = JSON.stringify(contract);
+  if (lastContract?.key !== key) lastContract = { key, contract };
+  return lastContract.contract;
+}
+
+function cancelledAnswer(id: number): FromWorker {
+  return {
+    kind: 'failed',
+    id,
+    code: 'SKIFF_CANCELLED',
+    message: 'the request ended before it was decoded or run',
+  };
+}
+
+function internal(id: number, text: string): FromWorker {
+  return { kind: 'failed', id, code: 'SKIFF_INTERNAL' satisfies ErrorCode, message: text };
+}
+
+function feedsOf(inputs: Record<string, WireTensor>): Record<string, ort.Tensor> {
+  return Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, toOrt(t)]));
+}
+
+/** The codec module named by the composition root (imported here, so the main thread never waits for it). */
+async function loadCodec(): Promise<ImageCodec | undefined> {
+  if (init.imageCodecModule === undefined) return undefined;
+  const module = (await import(init.imageCodecModule)) as { createImageCodec: () => ImageCodec };
+  return module.createImageCodec();
+}
 
 async function main(): Promise<void> {
   let created: Awaited<ReturnType<typeof createSession>>;
   const started = performance.now();
   try {
-    created = await createSession();
+    [created, codec] = await Promise.all([createSession(), loadCodec()]);
   } catch (error) {
     post({ kind: 'load-failed', message: message(error) });
     return;
@@ -238,30 +382,36 @@ async function main(): Promise<void> {
 
 async function run(
   session: ort.InferenceSession,
-  message: Extract<ToWorker, { kind: 'run' }>,
+  id: number,
+  seq: number,
+  makeFeeds: () => Record<string, ort.Tensor>,
+  outputNames: readonly string[] | undefined,
 ): Promise<void> {
+  if (isCancelled(seq)) {
+    post(cancelledAnswer(id));
+    return;
+  }
   let feeds: Record<string, ort.Tensor>;
   try {
-    feeds = Object.fromEntries(Object.entries(message.inputs).map(([name, t]) => [name, toOrt(t)]));
+    feeds = makeFeeds();
   } catch {
     // The client sees this one (a bad tensor is its mistake): our words, not the runtime's.
     post({
       kind: 'failed',
-      id: message.id,
+      id,
       code: 'SKIFF_BAD_TENSOR',
       message: 'an input tensor does not fit its declared type and shape',
     });
     return;
   }
   let results: ort.InferenceSession.ReturnType;
+  const started = performance.now();
   try {
     results =
-      message.outputNames === undefined
-        ? await session.run(feeds)
-        : await session.run(feeds, [...message.outputNames]);
+      outputNames === undefined ? await session.run(feeds) : await session.run(feeds, [...outputNames]);
   } catch (error) {
     // ORT's message names its build paths and C++ internals: logged by the adapters, never sent.
-    post({ kind: 'failed', id: message.id, code: 'SKIFF_INFERENCE_FAILED', message: errorText(error) });
+    post({ kind: 'failed', id, code: 'SKIFF_INFERENCE_FAILED', message: errorText(error) });
     return;
   }
   const outputs: Record<string, WireTensor> = {};
@@ -277,7 +427,7 @@ async function run(
       transfer.push(wire.data.buffer);
     }
   }
-  post({ kind: 'result', id: message.id, outputs }, transfer);
+  post({ kind: 'result', id, outputs, runMs: performance.now() - started }, transfer);
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { DataType, TensorData } from '../../core/tensor/data-type.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import type { ErrorCode } from '../../core/errors.js';
+import type { EncodedImage } from '../../core/model/runtime.js';
+import type { ImageInputContract } from '../../core/model/model-config.js';
 
 /** What crosses the thread boundary; typed arrays are transferred, not copied, where they own their buffer. */
 export interface WireTensor {
@@ -14,6 +16,21 @@ export interface WorkerInit {
   readonly threads: number;
   /** Where ORT's optimized graph of this model is kept between starts; absent when not cached. */
   readonly optimizedGraph?: { readonly file: string; readonly siblingPrefix: string };
+  /**
+   * A module whose `createImageCodec()` returns the ImageCodec the worker decodes uploads with ('run-image');
+   * absent: the worker takes tensors only. Named by the composition root, so runtimes need not import each other.
+   */
+  readonly imageCodecModule?: string;
+}
+
+/**
+ * What the pool adds to each worker's workerData: Int32 marks in shared memory where the pool writes the seq
+ * of a job whose request ended, so that the worker, busy in a run and deaf to messages, still sees it in time
+ * not to decode or run that job.
+ */
+export interface WorkerSlotData {
+  /** CANCEL_SLOTS Int32 marks: a job whose request ended has its seq written at seq % CANCEL_SLOTS. */
+  readonly cancelled: SharedArrayBuffer;
 }
 
 /**
@@ -29,7 +46,18 @@ export type ToWorker =
   | {
       readonly kind: 'run';
       readonly id: number;
+      /** This job's place in the worker's sequence, where its cancellation mark is looked for. */
+      readonly seq: number;
       readonly inputs: Record<string, WireTensor>;
+      readonly outputNames: readonly string[] | undefined;
+    }
+  | {
+      /** Decode the image, bring it to `input`'s size and layout, then run it as one batch of one. */
+      readonly kind: 'run-image';
+      readonly id: number;
+      readonly seq: number;
+      readonly image: EncodedImage;
+      readonly input: ImageInputContract;
       readonly outputNames: readonly string[] | undefined;
     }
   /**
@@ -51,5 +79,11 @@ export type FromWorker =
       readonly warmUpMs: number;
     }
   | { readonly kind: 'load-failed'; readonly message: string }
-  | { readonly kind: 'result'; readonly id: number; readonly outputs: Record<string, WireTensor> }
+  | {
+      readonly kind: 'result';
+      readonly id: number;
+      readonly outputs: Record<string, WireTensor>;
+      /** How long session.run took, ms: without the job's wait behind others held by the worker. */
+      readonly runMs?: number;
+    }
   | { readonly kind: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string };

@@ -1,5 +1,14 @@
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, OptimizedGraphOutcome, ToWorker, WireTensor } from './worker-messages.js';
+import type {
+  FromWorker,
+  OptimizedGraphOutcome,
+  ToWorker,
+  WireTensor,
+  WorkerSlotData,
+} from './worker-messages.js';
+import type { EncodedImage } from '../../core/model/runtime.js';
+import { RUN_MS } from '../../core/model/runtime.js';
+import type { ImageInputContract } from '../../core/model/model-config.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
 import type { InstanceLoadTimings } from '../../core/model/runtime.js';
@@ -15,17 +24,39 @@ const PUBLIC_MESSAGES: Partial<Record<ErrorCode, string>> = {
 };
 import { blockExit } from '../../host/exit-blockers.js';
 
+/** What a job asks of its worker: the 'run' or 'run-image' message without its id, and what it transfers. */
+type JobWork =
+  | {
+      readonly kind: 'run';
+      readonly inputs: Record<string, WireTensor>;
+      readonly outputNames: readonly string[] | undefined;
+    }
+  | {
+      readonly kind: 'run-image';
+      readonly image: EncodedImage;
+      readonly input: ImageInputContract;
+      readonly outputNames: readonly string[] | undefined;
+    };
+
 interface Job {
   readonly id: number;
-  readonly inputs: Record<string, WireTensor>;
-  readonly outputNames: readonly string[] | undefined;
+  /** Its place in its worker's sequence (set when sent): where the worker looks for its cancellation. */
+  seq: number;
+  readonly work: JobWork;
   readonly resolve: (outputs: Record<string, WireTensor>) => void;
   readonly reject: (error: SkiffError) => void;
+  /** Its request's end (client gone, deadline): waiting, it is dropped; running, its worker is told. */
+  readonly signal: AbortSignal | undefined;
+  onAbort?: () => void;
 }
 
 interface Slot {
   readonly worker: Worker;
-  job: Job | undefined;
+  /** Shared with the worker: cancelled jobs' seq, each at seq % CANCEL_SLOTS (WorkerSlotData). */
+  readonly cancelled: Int32Array;
+  /** The jobs sent to this worker and not answered yet, oldest (running) first; at most `depth`. */
+  readonly jobs: Job[];
+  nextSeq: number;
   ready: boolean;
   exited: boolean;
   /** Says the thread is out of native code again: it is idle in its event loop, or gone. */
@@ -41,14 +72,24 @@ export interface WorkerPoolOptions {
   readonly maxRestartsPerMinute?: number;
   /** What the workers serve (the model file), for the log line of a process that cannot exit. */
   readonly label?: string;
+  /**
+   * Jobs each worker may hold at once (1 by default): with more, a worker decodes the next uploads while it
+   * runs the current one. A worker that crashes loses every job it holds, up to this many.
+   */
+  readonly depth?: number;
 }
+
+/** Cancellation marks per worker, indexed by job seq: more than any depth, so held jobs never share one. */
+export const CANCEL_SLOTS = 8;
 
 /** How long close() waits for its workers' threads to end once asked; an idle one takes a few milliseconds. */
 const EXIT_WAIT_MS = 2000;
 
 /**
- * N worker threads, each holding one model instance and running one job at a time, so one crash loses
- * exactly the job that caused it. Jobs wait in FIFO order and go to whichever worker is idle first.
+ * N worker threads, each holding one model instance and running one job at a time. Jobs wait here in FIFO
+ * order and go to the worker holding the fewest; with `depth` > 1 a worker holds that many, so that it can
+ * decode the next upload while it runs the current one, and one crash loses the jobs that worker held
+ * (exactly the one that caused it when depth is 1).
  */
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
@@ -98,8 +139,17 @@ export class WorkerPool {
 
   get busy(): number {
     let count = 0;
-    for (const slot of this.slots) if (slot.job !== undefined) count++;
+    for (const slot of this.slots) if (slot.jobs.length > 0) count++;
     return count;
+  }
+
+  /** Jobs the pool takes at once before they wait here: workers x depth. */
+  get capacity(): number {
+    return this.options.size * this.depth;
+  }
+
+  private get depth(): number {
+    return Math.min(CANCEL_SLOTS, Math.max(1, this.options.depth ?? 1));
   }
 
   get queued(): number {
@@ -110,10 +160,43 @@ export class WorkerPool {
     inputs: Record<string, WireTensor>,
     outputNames?: readonly string[],
   ): Promise<Record<string, WireTensor>> {
+    return this.submit({ kind: 'run', inputs, outputNames }, undefined);
+  }
+
+  /**
+   * An encoded image for a worker that decodes (WorkerInit.imageCodecModule). Once `signal` aborts, a job still
+   * waiting here is dropped, and a running one's worker skips whatever it has not begun of decoding and running
+   * (it answers SKIFF_CANCELLED).
+   */
+  runImage(
+    image: EncodedImage,
+    input: ImageInputContract,
+    outputNames: readonly string[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<Record<string, WireTensor>> {
+    return this.submit({ kind: 'run-image', image, input, outputNames }, signal);
+  }
+
+  private submit(work: JobWork, signal: AbortSignal | undefined): Promise<Record<string, WireTensor>> {
     if (this.closing)
       return Promise.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model is being unloaded'));
+    if (signal?.aborted === true) return Promise.reject(cancelled());
     return new Promise((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, inputs, outputNames, resolve, reject });
+      const job: Job = { id: this.nextId++, seq: 0, work, resolve, reject, signal };
+      if (signal !== undefined) {
+        job.onAbort = () => {
+          const at = this.waiting.indexOf(job);
+          if (at !== -1) {
+            this.waiting.splice(at, 1);
+            reject(cancelled());
+            return;
+          }
+          for (const slot of this.slots)
+            if (slot.jobs.includes(job)) Atomics.store(slot.cancelled, job.seq % CANCEL_SLOTS, job.seq);
+        };
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.waiting.push(job);
       this.dispatch();
     });
   }
@@ -140,9 +223,8 @@ export class WorkerPool {
       return exited;
     });
     for (const slot of slots) {
-      const job = slot.job;
-      slot.job = undefined;
-      job?.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded while this request ran'));
+      for (const job of slot.jobs.splice(0))
+        job.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded while this request ran'));
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -154,10 +236,16 @@ export class WorkerPool {
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(this.options.script, { workerData: this.options.workerData });
+      const shared = new SharedArrayBuffer(CANCEL_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+      const slotData: WorkerSlotData = { cancelled: shared };
+      const worker = new Worker(this.options.script, {
+        workerData: { ...(this.options.workerData as object), ...slotData },
+      });
       const slot: Slot = {
         worker,
-        job: undefined,
+        cancelled: new Int32Array(shared),
+        jobs: [],
+        nextSeq: 1,
         ready: false,
         exited: false,
         outOfNative: blockExit(`an inference worker loading ${this.label}`),
@@ -206,17 +294,18 @@ export class WorkerPool {
         slot.exited = true;
         slot.outOfNative();
         this.slots.delete(slot);
-        const job = slot.job;
-        slot.job = undefined;
-        job?.reject(
-          this.closing
-            ? new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded while this request ran')
-            : new SkiffError(
-                'SKIFF_WORKER_CRASHED',
-                `the inference worker running this request crashed; it has been replaced, retry the request (exit code ${code})`,
-                { publicMessage: PUBLIC_MESSAGES.SKIFF_WORKER_CRASHED },
-              ),
-        );
+        // Every job the worker held is lost with it: the one it ran, and those waiting behind it there.
+        for (const job of slot.jobs.splice(0)) {
+          job.reject(
+            this.closing
+              ? new SkiffError('SKIFF_SHUTTING_DOWN', 'the model was unloaded while this request ran')
+              : new SkiffError(
+                  'SKIFF_WORKER_CRASHED',
+                  `the inference worker running this request crashed; it has been replaced, retry the request (exit code ${code})`,
+                  { publicMessage: PUBLIC_MESSAGES.SKIFF_WORKER_CRASHED },
+                ),
+          );
+        }
         if (!settled) {
           settled = true;
           reject(
@@ -262,11 +351,12 @@ export class WorkerPool {
   }
 
   private finish(slot: Slot, message: Extract<FromWorker, { kind: 'result' | 'failed' }>): void {
-    slot.outOfNative();
-    const job = slot.job;
-    slot.job = undefined;
-    if (job !== undefined && job.id === message.id) {
-      if (message.kind === 'result') job.resolve(message.outputs);
+    const at = slot.jobs.findIndex((j) => j.id === message.id);
+    const [job] = at === -1 ? [] : slot.jobs.splice(at, 1);
+    if (slot.jobs.length === 0) slot.outOfNative();
+    if (job !== undefined) {
+      if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort);
+      if (message.kind === 'result') job.resolve(withRunMs(message.outputs, message.runMs));
       else
         job.reject(
           new SkiffError(
@@ -280,17 +370,57 @@ export class WorkerPool {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.waiting.length === 0) return;
-      if (!slot.ready || slot.job !== undefined) continue;
-      const job = this.waiting.shift();
-      if (job === undefined) return;
-      slot.job = job;
-      slot.outOfNative = blockExit(`an inference worker running a request on ${this.label}`);
-      const message: ToWorker = { kind: 'run', id: job.id, inputs: job.inputs, outputNames: job.outputNames };
-      slot.worker.postMessage(message, transferables(job.inputs));
+    while (this.waiting.length > 0) {
+      // The ready worker holding the fewest jobs: idle workers first, then second places, and so on.
+      let slot: Slot | undefined;
+      for (const candidate of this.slots) {
+        if (!candidate.ready || candidate.jobs.length >= this.depth) continue;
+        if (slot === undefined || candidate.jobs.length < slot.jobs.length) slot = candidate;
+      }
+      const job = slot === undefined ? undefined : this.waiting.shift();
+      if (slot === undefined || job === undefined) return;
+      job.seq = slot.nextSeq++;
+      slot.jobs.push(job);
+      if (slot.jobs.length === 1)
+        slot.outOfNative = blockExit(`an inference worker running a request on ${this.label}`);
+      const work = job.work;
+      if (work.kind === 'run') {
+        const message: ToWorker = {
+          kind: 'run',
+          id: job.id,
+          seq: job.seq,
+          inputs: work.inputs,
+          outputNames: work.outputNames,
+        };
+        slot.worker.postMessage(message, transferables(work.inputs));
+      } else {
+        // A copy of the file's bytes moves to the worker: the upload may be a view into a larger body.
+        const bytes = Uint8Array.prototype.slice.call(work.image.bytes);
+        const message: ToWorker = {
+          kind: 'run-image',
+          id: job.id,
+          seq: job.seq,
+          image: { ...work.image, bytes },
+          input: work.input,
+          outputNames: work.outputNames,
+        };
+        slot.worker.postMessage(message, [bytes.buffer]);
+      }
     }
   }
+}
+
+/** The worker's own measure of the inference, for the scheduler's compute time (RUN_MS). */
+function withRunMs(
+  outputs: Record<string, WireTensor>,
+  runMs: number | undefined,
+): Record<string, WireTensor> {
+  if (runMs !== undefined) Object.defineProperty(outputs, RUN_MS, { value: runMs, enumerable: false });
+  return outputs;
+}
+
+function cancelled(): SkiffError {
+  return new SkiffError('SKIFF_CANCELLED', 'the request ended before its inference started');
 }
 
 /** Buffers that belong wholly to one tensor move to the worker without a copy; shared ones are copied. */

@@ -65,6 +65,11 @@ export class SharpImageCodec implements ImageCodec {
   }
 }
 
+/** For a worker that imports this module by its URL (WorkerInit.imageCodecModule). */
+export function createImageCodec(): ImageCodec {
+  return new SharpImageCodec();
+}
+
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

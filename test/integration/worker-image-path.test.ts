@@ -1,0 +1,134 @@
+// The model worker's image path (LoadedModel.inferImage): uploads decoded in the worker that runs the model,
+// which holds up to three jobs (as in production) so that the next upload decodes while it runs the current
+// one. The request lifecycle's guarantees, pipelined: a request that ended while its job waited in the pool is
+// never sent, one that ends while held in the worker or while its image decodes is never run, decode failures
+// keep their codes, and a worker that dies loses exactly the jobs it held (the ones waiting in the pool are
+// served by its replacement). The real ONNX worker and a tiny fixture model; a fake codec
+// (test/fixtures/fake-codec.ts) decides how long decoding takes and logs every decode.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WorkerPool } from '../../src/runtimes/onnx/worker-pool.js';
+import type { WorkerInit } from '../../src/runtimes/onnx/worker-messages.js';
+import type { ImageInputContract } from '../../src/core/model/model-config.js';
+import type { EncodedImage } from '../../src/core/model/runtime.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { fixtureModel } from '../helpers/paths.js';
+
+const INPUT: ImageInputContract = {
+  name: 'input',
+  layout: 'NCHW',
+  dtype: 'float32',
+  colorOrder: 'RGB',
+  height: 8,
+  width: 8,
+  resizeMode: 'stretch',
+  resizeShorterSide: 8,
+  scale: 1 / 255,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+};
+
+/** An upload for the fake codec: what it does, a tag for its log, the grey it decodes to. */
+const upload = (kind: number, tag: number, grey = 128): EncodedImage => ({
+  bytes: Uint8Array.of(kind, tag, grey),
+  header: { format: 'fake', width: 8, height: 8, hasAlpha: false },
+  maxPixels: 1_000_000,
+});
+
+describe("images decoded in the model's worker", () => {
+  let dir: string;
+  let log: string;
+  let pool: WorkerPool;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'skiff-image-path-'));
+    log = path.join(dir, 'decodes.log');
+    writeFileSync(log, '');
+    // Worker threads copy the environment they start with.
+    process.env.FAKE_CODEC_LOG = log;
+    const init: WorkerInit = {
+      modelPath: fixtureModel('tiny-color/model.onnx'),
+      threads: 1,
+      imageCodecModule: new URL('../fixtures/fake-codec.js', import.meta.url).href,
+    };
+    pool = new WorkerPool({
+      script: new URL('../../src/runtimes/onnx/onnx-worker.js', import.meta.url),
+      workerData: init,
+      size: 1,
+      logger: silentLogger,
+      depth: 3,
+    });
+    await pool.start();
+  });
+
+  after(async () => {
+    await pool.close();
+    delete process.env.FAKE_CODEC_LOG;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const decoded = (): number[] =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map(Number);
+
+  test('an image is decoded, packed and run in the worker: logits come back', async () => {
+    const outputs = await pool.runImage(upload(0, 1), INPUT, undefined);
+    assert.deepEqual(outputs.logits?.shape, [1, 4]);
+    assert.ok(decoded().includes(1));
+  });
+
+  test('a request that ended while its job waited in the pool is never sent to the worker, so never decoded', async () => {
+    // The worker holds three jobs; the fourth waits in the pool.
+    const held = [upload(1, 2), upload(0, 20), upload(0, 21)].map((image) =>
+      pool.runImage(image, INPUT, undefined),
+    );
+    const abort = new AbortController();
+    const waiting = pool.runImage(upload(0, 3), INPUT, undefined, abort.signal);
+    abort.abort();
+    await assert.rejects(waiting, { code: 'SKIFF_CANCELLED' });
+    await Promise.all(held);
+    assert.ok(decoded().includes(2));
+    assert.ok(!decoded().includes(3), 'the abandoned image was decoded');
+  });
+
+  test('a request that ends while held in the worker behind another is not run: SKIFF_CANCELLED', async () => {
+    const running = pool.runImage(upload(1, 10), INPUT, undefined);
+    const abort = new AbortController();
+    const behind = pool.runImage(upload(0, 11), INPUT, undefined, abort.signal);
+    setTimeout(() => abort.abort(), 50);
+    await assert.rejects(behind, { code: 'SKIFF_CANCELLED' });
+    assert.deepEqual((await running).logits?.shape, [1, 4]);
+  });
+
+  test('a request that ends while its image decodes is not run: the worker answers SKIFF_CANCELLED', async () => {
+    const abort = new AbortController();
+    const job = pool.runImage(upload(1, 4), INPUT, undefined, abort.signal);
+    setTimeout(() => abort.abort(), 50);
+    await assert.rejects(job, { code: 'SKIFF_CANCELLED' });
+    assert.ok(decoded().includes(4), 'its decoding had begun');
+    // The worker is free again for the next request.
+    assert.deepEqual((await pool.runImage(upload(0, 5), INPUT, undefined)).logits?.shape, [1, 4]);
+  });
+
+  test("a decode failure keeps the codec's code and words, and only that request fails", async () => {
+    await assert.rejects(pool.runImage(upload(3, 6), INPUT, undefined), {
+      code: 'SKIFF_UNDECODABLE_IMAGE',
+      message: 'fake: not an image',
+    });
+    assert.deepEqual((await pool.runImage(upload(0, 7), INPUT, undefined)).logits?.shape, [1, 4]);
+  });
+
+  test('a worker that dies loses exactly the jobs it held; the one waiting in the pool is served', async () => {
+    const lost = [upload(1, 8), upload(0, 12), upload(2, 13)].map((image) =>
+      pool.runImage(image, INPUT, undefined),
+    );
+    const next = pool.runImage(upload(0, 9), INPUT, undefined);
+    for (const job of lost) await assert.rejects(job, { code: 'SKIFF_WORKER_CRASHED' });
+    assert.deepEqual((await next).logits?.shape, [1, 4]);
+  });
+});
