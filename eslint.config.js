@@ -126,4 +126,68 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Deploy builds images and manifests: it never loads the model server, its runtimes or its wire adapters,
+    // so `skiff build` and `skiff deploy` start without the ONNX addon.
+    files: ['src/deploy/**/*.ts'],
+    ignores: ['src/deploy/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/runtimes/**',
+                '**/adapters/**',
+                '**/cli/**',
+                '**/server.js',
+                '**/loadgen/**',
+                'onnxruntime-node',
+                'sharp',
+                'fastify',
+              ],
+              message: 'deploy depends on config, core types, store and host only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The edges the serving side is built from: configuration, model files, the host, logging, telemetry.
+    // None of them reaches up to what composes them.
+    files: [
+      'src/config/**/*.ts',
+      'src/store/**/*.ts',
+      'src/host/**/*.ts',
+      'src/log/**/*.ts',
+      'src/telemetry/**/*.ts',
+    ],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/runtimes/**',
+                '**/adapters/**',
+                '**/cli/**',
+                '**/server.js',
+                '**/deploy/**',
+                '**/loadgen/**',
+                'onnxruntime-node',
+                'sharp',
+                'fastify',
+              ],
+              message:
+                'config, store, host, log and telemetry serve the composition root; they never import it',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
