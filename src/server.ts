@@ -23,13 +23,12 @@ import { readModelConfig, parseModelConfig } from './config/model-config-file.js
 import { resolveModelSource } from './store/resolve-model-source.js';
 import { findZooEntry } from './store/zoo.js';
 import { buildHttpApp } from './adapters/http/http-app.js';
-import { OnnxRuntime, serveRuntimeOptions } from './runtimes/onnx/onnx-runtime.js';
+import { createOnnxRuntime } from './runtimes/onnx/create-onnx-runtime.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { ModelRepository } from './core/registry/model-repository.js';
 import { FileModelRepository } from './store/file-model-repository.js';
 import { readRegularFile } from './host/regular-file.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
-import { SHARP_CODEC_MODULE } from './runtimes/sharp/codec-module.js';
 import { DecodePool } from './adapters/decode/decode-pool.js';
 
 export const SKIFF_VERSION = (
@@ -126,7 +125,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   const runtime =
     options.runtime ??
-    new OnnxRuntime(logger, serveRuntimeOptions(options.cacheDir, config.graphCache, SHARP_CODEC_MODULE));
+    createOnnxRuntime({
+      logger,
+      cacheDir: options.cacheDir,
+      graphCache: config.graphCache,
+      decodeImages: true,
+    });
   const metrics = new PrometheusMetrics(service);
   const telemetry: Telemetry = {
     metrics,

@@ -19,10 +19,10 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
   const config = readCommand(MODELS_COMMAND, io);
   if (config === undefined) return 0;
   // Loaded here only: other commands must not pay for (or need) the ONNX addon.
-  const [{ FileModelRepository }, { OnnxRuntime }, { InferenceService }, { ModelRepository }] =
+  const [{ FileModelRepository }, { createOnnxRuntime }, { InferenceService }, { ModelRepository }] =
     await Promise.all([
       import('../../store/file-model-repository.js'),
-      import('../../runtimes/onnx/onnx-runtime.js'),
+      import('../../runtimes/onnx/create-onnx-runtime.js'),
       import('../../core/inference-service.js'),
       import('../../core/registry/model-repository.js'),
     ]);
@@ -50,7 +50,7 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
     },
   );
   service.failedModelsBlockReadiness = false;
-  const repository = new ModelRepository(source, service, new OnnxRuntime(silentLogger), {
+  const repository = new ModelRepository(source, service, createOnnxRuntime({ logger: silentLogger }), {
     runtimeOptions: { workers: 1, threadsPerWorker: 1 },
     maxQueueSize: 1,
     logger: silentLogger,

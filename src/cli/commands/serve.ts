@@ -44,11 +44,10 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   // The model's workers start creating their sessions now, while the main thread goes on to import the HTTP
   // and gRPC stacks: on a multi-core machine the two overlap instead of adding up (about 0.3 s of cold start).
   // Loaded only here so that build/deploy commands never load the ONNX addon.
-  const { OnnxRuntime, serveRuntimeOptions } = await import('../../runtimes/onnx/onnx-runtime.js');
-  const { SHARP_CODEC_MODULE } = await import('../../runtimes/sharp/codec-module.js');
+  const { createOnnxRuntime } = await import('../../runtimes/onnx/create-onnx-runtime.js');
   // The workers decode uploads with sharp, which they import themselves.
   const runtime = new PreloadingRuntime(
-    new OnnxRuntime(logger, serveRuntimeOptions(cacheDir, config.graphCache, SHARP_CODEC_MODULE)),
+    createOnnxRuntime({ logger, cacheDir, graphCache: config.graphCache, decodeImages: true }),
   );
   if (atHand !== undefined)
     runtime.preload(atHand, { workers: config.workers, threadsPerWorker: config.threadsPerWorker });
