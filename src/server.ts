@@ -16,6 +16,9 @@ import { observeAll } from './core/inference-observer.js';
 import { NO_TRACER } from './telemetry/request-tracer.js';
 import { requestObserver } from './telemetry/request-scope.js';
 import { InferenceService } from './core/inference-service.js';
+import { InferenceStatistics } from './core/statistics/inference-statistics.js';
+import { ServedModels } from './core/registry/served-models.js';
+import { StartupRecorder } from './core/startup-recorder.js';
 import { ServedModel } from './core/registry/served-model.js';
 import { SkiffError } from './core/errors.js';
 import { labelsFromList, parseLabels } from './core/model/labels.js';
@@ -98,8 +101,10 @@ export interface StartOptions {
   readonly tracing?: TracingSettings | undefined;
 }
 
-/** What every listener and model shares: metrics, the per-request observer and the tracer. */
+/** What every listener and model shares: the models, metrics, the per-request observer and the tracer. */
 interface Telemetry {
+  readonly models: ServedModels;
+  readonly statistics: InferenceStatistics;
   readonly metrics: PrometheusMetrics;
   readonly observer: InferenceObserver;
   readonly tracer: RequestTracer;
@@ -119,10 +124,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       `--max-decode-pixels (${config.maxDecodePixels}) must be at least --max-image-pixels (${config.maxImagePixels}), or the largest images could never be decoded`,
     );
   }
-  const service = new InferenceService(new SharpImageCodec(), requestLimits(config), {
-    name: 'skiff',
-    version: SKIFF_VERSION,
-  });
   const runtime =
     options.runtime ??
     createOnnxRuntime({
@@ -131,17 +132,28 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       graphCache: config.graphCache,
       decodeImages: true,
     });
-  const metrics = new PrometheusMetrics(service);
+  const models = new ServedModels();
+  const statistics = new InferenceStatistics();
+  const metrics = new PrometheusMetrics(models);
   const telemetry: Telemetry = {
+    models,
+    statistics,
     metrics,
-    observer: observeAll([metrics, requestObserver, service.statistics]),
+    observer: observeAll([metrics, requestObserver, statistics]),
     tracer: await startTracer(options),
   };
   if (config.modelRepository !== undefined)
-    return startRepository(options, service, runtime, telemetry, config.modelRepository, configMs);
+    return startRepository(options, runtime, telemetry, config.modelRepository, configMs);
+  const startup = new StartupRecorder(options.sinceStart);
+  const service = new InferenceService(new SharpImageCodec(), requestLimits(config), {
+    server: { name: 'skiff', version: SKIFF_VERSION },
+    models,
+    statistics,
+    startup,
+  });
 
   const prepare = async (): Promise<ServedModel> => {
-    service.startupPhase = `fetching model ${config.model}`;
+    startup.doing(`fetching model ${config.model}`);
     const source = await resolveModelSource(config.model, {
       cacheDir: options.cacheDir,
       sha256: config.modelSha256,
@@ -149,7 +161,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       progress: options.progress,
       fileTimeoutMs: config.modelLoadTimeoutMs,
     });
-    service.startupPhase = 'reading the model config and labels';
+    startup.doing('reading the model config and labels');
     const modelConfigPath = config.config ?? source.configPath;
     const fileConfig: ModelConfigFile =
       modelConfigPath !== undefined
@@ -191,7 +203,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       model = await prepare();
       fetchMs = options.sinceStart() - listeners.listenMs;
     }
-    service.add(model);
+    models.add(model);
     await model.load(runtime, options.sinceStart);
   } catch (error) {
     await listeners.close();
@@ -235,7 +247,6 @@ async function startTracer(options: StartOptions): Promise<RequestTracer> {
 /** `--model-repository`: every model in the folder, each failing or succeeding on its own. */
 async function startRepository(
   options: StartOptions,
-  service: InferenceService,
   runtime: Runtime,
   telemetry: Telemetry,
   dir: string,
@@ -246,8 +257,8 @@ async function startRepository(
   const names = await source.listNames();
   if (names.length === 0)
     throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `the model repository ${dir} holds no model folders`);
-  service.failedModelsBlockReadiness = config.strictReadiness;
-  const repository = new ModelRepository(source, service, runtime, {
+  const startup = new StartupRecorder(options.sinceStart);
+  const repository = new ModelRepository(source, telemetry.models, runtime, {
     runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
     maxQueueSize: config.maxQueueSize,
     loadTimeoutMs: config.modelLoadTimeoutMs,
@@ -255,8 +266,15 @@ async function startRepository(
     logger,
     now: options.sinceStart,
   });
-  service.repository = { source: repository, apiEnabled: config.repositoryApi };
-  service.startupPhase = `loading ${names.length} models from ${dir}`;
+  const service = new InferenceService(new SharpImageCodec(), requestLimits(config), {
+    server: { name: 'skiff', version: SKIFF_VERSION },
+    models: telemetry.models,
+    statistics: telemetry.statistics,
+    startup,
+    failedModelsBlockReadiness: config.strictReadiness,
+    repository: { source: repository, apiEnabled: config.repositoryApi },
+  });
+  startup.doing(`loading ${names.length} models from ${dir}`);
   const listeners = await openListeners(
     options,
     service,
