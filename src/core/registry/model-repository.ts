@@ -3,6 +3,7 @@ import type { Labels } from '../model/labels.js';
 import type { Runtime, RuntimeLoadOptions } from '../model/runtime.js';
 import type { Logger } from '../logger.js';
 import type { InferenceObserver } from '../inference-observer.js';
+import type { StartupRecorder } from '../startup-recorder.js';
 import type { ServedModels } from './served-models.js';
 import { ServedModel } from './served-model.js';
 import { SkiffError } from '../errors.js';
@@ -42,6 +43,8 @@ export interface ModelRepositoryOptions {
   /** Longest one version may take to load, warm-up included (ServedModelSpec.loadTimeoutMs). */
   readonly loadTimeoutMs?: number;
   readonly observer?: InferenceObserver;
+  /** Told how the first loads go, while the server starts. */
+  readonly startup?: StartupRecorder;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -218,6 +221,7 @@ export class ModelRepository {
       maxQueueSize: this.options.maxQueueSize,
       loadTimeoutMs: this.options.loadTimeoutMs,
       observer: this.options.observer,
+      startup: this.options.startup,
     });
   }
 
