@@ -1,36 +1,30 @@
 // The composition root: the one place that picks concrete classes and wires them together.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import type { ServeConfig } from './config/serve-options.js';
 import type { Logger } from './core/logger.js';
-import type { Labels } from './core/model/labels.js';
-import type { ModelConfigFile } from './core/model/model-config.js';
-import type { InstanceLoadTimings, Runtime } from './core/model/runtime.js';
-import type { InferenceObserver } from './core/inference-observer.js';
+import type { Runtime } from './core/model/runtime.js';
+import type { RepositorySource } from './core/registry/model-repository.js';
+import type { StartupReport } from './core/startup-recorder.js';
 import type { TracingSettings } from './config/tracing-settings.js';
 import type { RequestLimits } from './core/request/request-limits.js';
 import type { RequestTracer } from './telemetry/request-tracer.js';
+import type { Listeners } from './open-listeners.js';
 import { observeAll } from './core/inference-observer.js';
 import { NO_TRACER } from './telemetry/request-tracer.js';
 import { requestObserver } from './telemetry/request-scope.js';
 import { InferenceService } from './core/inference-service.js';
-import { ServedModel } from './core/registry/served-model.js';
+import { InferenceStatistics } from './core/statistics/inference-statistics.js';
+import { ServedModels } from './core/registry/served-models.js';
+import { StartupRecorder } from './core/startup-recorder.js';
 import { SkiffError } from './core/errors.js';
-import { labelsFromList, parseLabels } from './core/model/labels.js';
-import { readModelConfig, parseModelConfig } from './config/model-config-file.js';
-import { resolveModelSource } from './store/resolve-model-source.js';
-import { findZooEntry } from './store/zoo.js';
-import { buildHttpApp } from './adapters/http/http-app.js';
-import { OnnxRuntime, serveRuntimeOptions } from './runtimes/onnx/onnx-runtime.js';
+import { SingleModelSource } from './store/single-model-source.js';
+import { createOnnxRuntime } from './runtimes/onnx/create-onnx-runtime.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { ModelRepository } from './core/registry/model-repository.js';
 import { FileModelRepository } from './store/file-model-repository.js';
-import { readRegularFile } from './host/regular-file.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
-import { SHARP_CODEC_MODULE } from './runtimes/sharp/codec-module.js';
-import { DecodePool } from './adapters/decode/decode-pool.js';
+import { openListeners } from './open-listeners.js';
 
 export const SKIFF_VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -38,14 +32,6 @@ export const SKIFF_VERSION = (
 
 /** Most predictions one request may ask for; more would only be a bigger response. */
 export const MAX_TOP_K = 1000;
-
-/** Connections waiting to be accepted (bounded by the kernel's net.core.somaxconn). */
-const LISTEN_BACKLOG = 4096;
-
-/** Bodies below this are decoded on the event loop (a millisecond or so); larger ones in the decode worker. */
-const DECODE_INLINE_BELOW_BYTES = 64 * 1024;
-/** Large bodies waiting for the decode worker, each held whole meanwhile; beyond it a fast 503. */
-const DECODE_MAX_WAITING = 4;
 
 /** Every per-request limit, from the options that set them (docs/config.md). */
 export function requestLimits(config: ServeConfig): RequestLimits {
@@ -62,26 +48,14 @@ export function requestLimits(config: ServeConfig): RequestLimits {
   };
 }
 
-export interface StartupTimings {
-  /** Milliseconds from process start to the configuration being read. */
-  readonly configMs: number;
-  /** Milliseconds spent finding, downloading and verifying the model, config and labels. */
-  readonly fetchMs: number;
-  /** What remained of creating the model's sessions once the server was otherwise ready to wait for it. */
-  readonly sessionCreateMs: number;
-  readonly warmUpMs: number;
-  readonly readyMs: number;
-  /** The model workers' own measure of creating their sessions and warming up, overlapped or not. */
-  readonly inWorkers?: InstanceLoadTimings | undefined;
-}
-
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
   /** The gRPC port, or undefined when gRPC is off. */
   readonly grpcPort: number | undefined;
   readonly service: InferenceService;
-  readonly timings: StartupTimings;
+  /** How start-up went, for the start-up line (also exported as skiff_startup_phase_seconds). */
+  readonly startup: StartupReport;
   /** Stops taking connections, lets requests in flight finish, then unloads the models. */
   close(): Promise<void>;
 }
@@ -92,122 +66,171 @@ export interface StartOptions {
   readonly logger: Logger;
   /** Show a download progress bar (a TTY). */
   readonly progress: boolean;
-  /** Milliseconds since process start; injected so tests can start many servers in one process. */
-  readonly sinceStart: () => number;
   readonly runtime?: Runtime;
   /** OpenTelemetry export; absent: tracing off, and the SDK is never loaded. */
   readonly tracing?: TracingSettings | undefined;
 }
 
-/** What every listener and model shares: metrics, the per-request observer and the tracer. */
-interface Telemetry {
-  readonly metrics: PrometheusMetrics;
-  readonly observer: InferenceObserver;
-  readonly tracer: RequestTracer;
+/** Where the models come from: `--model` is a repository of one entry, `--model-repository` a folder. */
+interface ModelSource {
+  readonly source: RepositorySource;
+  /** The one model of `--model`: its failure stops start-up, and there is no repository API. */
+  readonly single: boolean;
+  /** Listen before resolving it: it may take minutes to fetch. */
+  readonly remote: boolean;
+  /** What readiness says start-up is doing while these models load; throws when there is nothing to load. */
+  loading(names: readonly string[]): string | undefined;
 }
 
 /**
- * Starts `skiff serve`: resolves the model (downloading it if need be), listens at once so liveness answers
- * during a long load, then loads and warms the model; readiness turns true only after that. Throws a
- * SkiffError for any start-up problem, after releasing whatever it had opened.
+ * Starts `skiff serve`: resolves the models (downloading one if need be), listens at once so liveness answers
+ * during a long load, then loads and warms them; readiness turns true only after that. Throws a SkiffError for
+ * any start-up problem, after releasing whatever it had opened.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, logger } = options;
-  const configMs = options.sinceStart();
+  // Counts from process start: each start-up phase is reported as process start to its end.
+  const now = (): number => performance.now();
+  const startup = new StartupRecorder(now);
+  startup.mark('config');
   if (config.maxDecodePixels < config.maxImagePixels) {
     throw new SkiffError(
       'SKIFF_CONFIG_INVALID',
       `--max-decode-pixels (${config.maxDecodePixels}) must be at least --max-image-pixels (${config.maxImagePixels}), or the largest images could never be decoded`,
     );
   }
-  const service = new InferenceService(new SharpImageCodec(), requestLimits(config), {
-    name: 'skiff',
-    version: SKIFF_VERSION,
-  });
   const runtime =
     options.runtime ??
-    new OnnxRuntime(logger, serveRuntimeOptions(options.cacheDir, config.graphCache, SHARP_CODEC_MODULE));
-  const metrics = new PrometheusMetrics(service);
-  const telemetry: Telemetry = {
-    metrics,
-    observer: observeAll([metrics, requestObserver, service.statistics]),
-    tracer: await startTracer(options),
-  };
-  if (config.modelRepository !== undefined)
-    return startRepository(options, service, runtime, telemetry, config.modelRepository, configMs);
-
-  const prepare = async (): Promise<ServedModel> => {
-    service.startupPhase = `fetching model ${config.model}`;
-    const source = await resolveModelSource(config.model, {
+    createOnnxRuntime({
+      logger,
       cacheDir: options.cacheDir,
-      sha256: config.modelSha256,
-      zooBaseUrl: config.zooBaseUrl,
-      progress: options.progress,
-      fileTimeoutMs: config.modelLoadTimeoutMs,
+      graphCache: config.graphCache,
+      decodeImages: true,
     });
-    service.startupPhase = 'reading the model config and labels';
-    const modelConfigPath = config.config ?? source.configPath;
-    const fileConfig: ModelConfigFile =
-      modelConfigPath !== undefined
-        ? await readModelConfig(modelConfigPath, { timeoutMs: config.modelLoadTimeoutMs })
-        : parseModelConfig(source.config ?? {}, `zoo entry ${config.model}`);
-    const labels = await loadLabels(config, fileConfig, modelConfigPath, source.labelsPath);
-    return new ServedModel({
-      name: config.name ?? fileConfig.name ?? source.defaultName,
-      modelPath: source.modelPath,
-      config: fileConfig,
-      labels,
-      runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
-      maxQueueSize: config.maxQueueSize,
-      loadTimeoutMs: config.modelLoadTimeoutMs,
-      observer: telemetry.observer,
-    });
-  };
-
+  const models = new ServedModels();
+  const statistics = new InferenceStatistics();
+  const metrics = new PrometheusMetrics(models);
+  const from = modelSource(options, startup);
+  const repository = new ModelRepository(from.source, models, runtime, {
+    runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
+    maxQueueSize: config.maxQueueSize,
+    loadTimeoutMs: config.modelLoadTimeoutMs,
+    observer: observeAll([metrics, requestObserver, statistics]),
+    startup,
+    logger,
+    now,
+  });
+  const service = new InferenceService(new SharpImageCodec(), requestLimits(config), {
+    server: { name: 'skiff', version: SKIFF_VERSION },
+    models,
+    statistics,
+    startup,
+    failedModelsBlockReadiness: config.strictReadiness,
+    repository: from.single ? undefined : { source: repository, apiEnabled: config.repositoryApi },
+  });
+  const tracer = await startTracer(options);
   // A local model is checked before listening, so a typo fails fast with nothing else printed. A remote
   // one may take minutes to fetch: listen first, so liveness answers and readiness says why not.
-  const remote = /^https?:\/\//i.test(config.model) || findZooEntry(config.model) !== undefined;
-  let model: ServedModel | undefined;
-  try {
-    model = remote ? undefined : await prepare();
-  } catch (error) {
-    await telemetry.tracer.shutdown();
-    throw error;
-  }
-  const fetchedMs = options.sinceStart();
-  const listeners = await openListeners(
-    options,
-    service,
-    telemetry,
-    remote ? 'listening; fetching the model' : 'listening; loading the model',
-  );
-  let fetchMs = fetchedMs - configMs;
-  try {
-    if (model === undefined) {
-      model = await prepare();
-      fetchMs = options.sinceStart() - listeners.listenMs;
+  if (!from.remote) {
+    try {
+      const activity = from.loading(await from.source.listNames());
+      if (activity !== undefined) startup.doing(activity);
+    } catch (error) {
+      await tracer.shutdown();
+      throw error;
     }
-    service.add(model);
-    await model.load(runtime, options.sinceStart);
+  }
+  const listeners = await openListeners(
+    { config, logger, service, metrics, tracer },
+    from.remote
+      ? 'listening; fetching the model'
+      : from.single
+        ? 'listening; loading the model'
+        : 'listening; loading the model repository',
+  );
+  startup.mark('listen');
+  try {
+    await repository.loadAll();
+    reportLoads(models, from.single, logger);
   } catch (error) {
     await listeners.close();
     throw error;
   }
-  if (!model.classifier.ok)
-    logger.warn('the model does not take images; /predict will refuse', { reason: model.classifier.reason });
-  return running(
+  startup.mark('ready');
+  const report = startup.report();
+  metrics.startupPhases(report.phasesMs);
+  return {
+    url: listeners.url,
+    port: listeners.port,
+    grpcPort: listeners.grpcPort,
     service,
-    listeners,
-    {
-      configMs,
-      fetchMs,
-      sessionCreateMs: model.timings?.sessionCreateMs ?? 0,
-      warmUpMs: model.timings?.warmUpMs ?? 0,
-      readyMs: options.sinceStart(),
-      inWorkers: model.timings?.inRuntime,
+    startup: report,
+    close: () => closeAll(service, listeners),
+  };
+}
+
+function modelSource(options: StartOptions, startup: StartupRecorder): ModelSource {
+  const { config } = options;
+  const dir = config.modelRepository;
+  if (dir === undefined) {
+    const source = new SingleModelSource({
+      model: config.model,
+      name: config.name,
+      configPath: config.config,
+      labelsPath: config.labels,
+      fetch: {
+        cacheDir: options.cacheDir,
+        sha256: config.modelSha256,
+        zooBaseUrl: config.zooBaseUrl,
+        progress: options.progress,
+        fileTimeoutMs: config.modelLoadTimeoutMs,
+      },
+      startup,
+    });
+    return { source, single: true, remote: source.remote, loading: () => undefined };
+  }
+  const source = new FileModelRepository(path.resolve(dir), { fileTimeoutMs: config.modelLoadTimeoutMs });
+  return {
+    source,
+    single: false,
+    remote: false,
+    loading: (names) => {
+      if (names.length === 0)
+        throw new SkiffError(
+          'SKIFF_MODEL_FILE_MISSING',
+          `the model repository ${dir} holds no model folders`,
+        );
+      return `loading ${names.length} models from ${dir}`;
     },
-    metrics,
-  );
+  };
+}
+
+/**
+ * After the first loads: the one model of `--model` must have loaded (its own error stops start-up); a
+ * repository's failed models are logged and the others serve on.
+ */
+function reportLoads(models: ServedModels, single: boolean, logger: Logger): void {
+  for (const model of models.list()) {
+    if (model.state !== 'failed') {
+      if (!model.classifier.ok)
+        logger.warn('the model does not take images; /predict will refuse', {
+          model: model.name,
+          reason: model.classifier.reason,
+        });
+      continue;
+    }
+    if (single) throw model.failure;
+    logger.error('model not served', {
+      model: model.name,
+      error: model.failure instanceof Error ? model.failure.message : String(model.failure),
+    });
+  }
+}
+
+async function closeAll(service: InferenceService, listeners: Listeners): Promise<void> {
+  service.startDraining();
+  await listeners.close();
+  await Promise.all(service.list().map((m) => m.unload()));
 }
 
 /** The OpenTelemetry tracer when tracing is on; its SDK is imported only then (it adds start-up time). */
@@ -226,221 +249,4 @@ async function startTracer(options: StartOptions): Promise<RequestTracer> {
     serviceVersion: SKIFF_VERSION,
     logger: options.logger,
   });
-}
-
-/** `--model-repository`: every model in the folder, each failing or succeeding on its own. */
-async function startRepository(
-  options: StartOptions,
-  service: InferenceService,
-  runtime: Runtime,
-  telemetry: Telemetry,
-  dir: string,
-  configMs: number,
-): Promise<RunningServer> {
-  const { config, logger } = options;
-  const source = new FileModelRepository(path.resolve(dir), { fileTimeoutMs: config.modelLoadTimeoutMs });
-  const names = await source.listNames();
-  if (names.length === 0)
-    throw new SkiffError('SKIFF_MODEL_FILE_MISSING', `the model repository ${dir} holds no model folders`);
-  service.failedModelsBlockReadiness = config.strictReadiness;
-  const repository = new ModelRepository(source, service, runtime, {
-    runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
-    maxQueueSize: config.maxQueueSize,
-    loadTimeoutMs: config.modelLoadTimeoutMs,
-    observer: telemetry.observer,
-    logger,
-    now: options.sinceStart,
-  });
-  service.repository = { source: repository, apiEnabled: config.repositoryApi };
-  service.startupPhase = `loading ${names.length} models from ${dir}`;
-  const listeners = await openListeners(
-    options,
-    service,
-    telemetry,
-    'listening; loading the model repository',
-  );
-  const started = options.sinceStart();
-  await repository.loadAll();
-  const failed = service.list().filter((m) => m.state === 'failed');
-  for (const model of failed)
-    logger.error('model not served', {
-      model: model.name,
-      error: model.failure instanceof Error ? model.failure.message : String(model.failure),
-    });
-  return running(
-    service,
-    listeners,
-    {
-      configMs,
-      fetchMs: 0,
-      sessionCreateMs: options.sinceStart() - started,
-      warmUpMs: 0,
-      readyMs: options.sinceStart(),
-    },
-    telemetry.metrics,
-  );
-}
-
-interface Listeners {
-  readonly url: string;
-  readonly port: number;
-  readonly grpcPort: number | undefined;
-  readonly listenMs: number;
-  close(): Promise<void>;
-}
-
-async function openListeners(
-  options: StartOptions,
-  service: InferenceService,
-  telemetry: Telemetry,
-  message: string,
-): Promise<Listeners> {
-  const { config, logger } = options;
-  const { metrics, tracer } = telemetry;
-  const decoder = new DecodePool({
-    limits: service.limits,
-    logger,
-    inlineBelowBytes: DECODE_INLINE_BELOW_BYTES,
-    memoryMb: config.decodeMemoryMb,
-    maxWaiting: DECODE_MAX_WAITING,
-  });
-  const app = await buildHttpApp({
-    service,
-    decoder,
-    logger,
-    maxBodyBytes: config.maxBodyBytes,
-    defaultTopK: config.topK,
-    headersTimeoutMs: config.headersTimeoutMs,
-    bodyTimeoutMs: config.bodyTimeoutMs,
-    maxHeaderBytes: config.maxHeaderBytes,
-    requestTimeoutMs: config.requestTimeoutMs,
-    maxUrlBytes: config.maxUrlBytes,
-    maxPipelinedRequests: config.maxPipelinedRequests,
-    authToken: config.authToken,
-    accessLog: config.accessLog,
-    metrics,
-    tracer,
-    ui: config.ui ? { samplesDir: config.uiSamples } : undefined,
-  });
-  let port: number;
-  try {
-    port = await listen(app, config.host, config.port);
-  } catch (error) {
-    await decoder.close();
-    await tracer.shutdown();
-    throw error;
-  }
-  let grpc: { port: number; close(): Promise<void> } | undefined;
-  if (config.grpcPort >= 0) {
-    try {
-      // gRPC's stack (grpc-js, protobufjs, the parsed proto) is ~0.1 s of start-up: only loaded when it serves.
-      const { startGrpcServer } = await import('./adapters/grpc/grpc-server.js');
-      grpc = await startGrpcServer(service, {
-        decoder,
-        host: config.host,
-        port: config.grpcPort,
-        logger,
-        maxMessageBytes: config.maxBodyBytes,
-        maxConcurrentStreams: config.grpcMaxConcurrentStreams,
-        requestTimeoutMs: config.requestTimeoutMs,
-        authToken: config.authToken,
-        accessLog: config.accessLog,
-        tracer,
-      });
-    } catch (error) {
-      await app.close();
-      await decoder.close();
-      await tracer.shutdown();
-      throw error;
-    }
-  }
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info(message, {
-    url,
-    ...(grpc === undefined ? {} : { grpcPort: grpc.port }),
-    model: config.modelRepository ?? config.model,
-  });
-  return {
-    url,
-    port,
-    grpcPort: grpc?.port,
-    listenMs: options.sinceStart(),
-    // The tracer goes last: spans of the requests that were still finishing are flushed too.
-    close: async () => {
-      await Promise.all([app.close(), grpc?.close()]);
-      await decoder.close();
-      await tracer.shutdown();
-    },
-  };
-}
-
-function running(
-  service: InferenceService,
-  listeners: Listeners,
-  timings: StartupTimings,
-  metrics: PrometheusMetrics,
-): RunningServer {
-  metrics.startupPhases({
-    config: timings.configMs,
-    model_fetch: timings.configMs + timings.fetchMs,
-    session_create: timings.configMs + timings.fetchMs + timings.sessionCreateMs,
-    warm_up: timings.configMs + timings.fetchMs + timings.sessionCreateMs + timings.warmUpMs,
-    ready: timings.readyMs,
-  });
-  return {
-    url: listeners.url,
-    port: listeners.port,
-    grpcPort: listeners.grpcPort,
-    service,
-    timings,
-    close: async () => {
-      service.startDraining();
-      await listeners.close();
-      await Promise.all(service.list().map((m) => m.unload()));
-    },
-  };
-}
-
-async function loadLabels(
-  config: ServeConfig,
-  fileConfig: ModelConfigFile,
-  modelConfigPath: string | undefined,
-  sourceLabels: string | undefined,
-): Promise<Labels | undefined> {
-  const timeoutMs = config.modelLoadTimeoutMs;
-  if (config.labels !== undefined) return readLabels(config.labels, timeoutMs);
-  const fromConfig = fileConfig.labels;
-  if (Array.isArray(fromConfig)) return labelsFromList(fromConfig);
-  if (typeof fromConfig === 'string') {
-    const base = modelConfigPath === undefined ? process.cwd() : path.dirname(modelConfigPath);
-    return readLabels(path.resolve(base, fromConfig), timeoutMs);
-  }
-  return sourceLabels === undefined ? undefined : readLabels(sourceLabels, timeoutMs);
-}
-
-async function readLabels(file: string, timeoutMs: number): Promise<Labels> {
-  const bytes = await readRegularFile(file, { code: 'SKIFF_LABELS_INVALID', what: 'labels file', timeoutMs });
-  return parseLabels(bytes.toString('utf8'), file);
-}
-
-async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {
-  try {
-    // Node's default backlog (511) overflows when a load balancer or a burst opens hundreds of connections at
-    // once, and every dropped SYN costs its client a second before it retries; the kernel caps it anyway.
-    await app.listen({ host, port, backlog: LISTEN_BACKLOG });
-  } catch (error) {
-    await app.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new SkiffError(
-        'SKIFF_PORT_IN_USE',
-        `port ${port} on ${host} is already in use; choose another with --port`,
-        { cause: error },
-      );
-    }
-    throw new SkiffError('SKIFF_LISTEN_FAILED', `cannot listen on ${host}:${port} (${code ?? 'error'})`, {
-      cause: error,
-    });
-  }
-  return (app.server.address() as AddressInfo).port;
 }

@@ -13,6 +13,7 @@ import { labelsFromList } from './model/labels.js';
 import { ServedModel } from './registry/served-model.js';
 import { SkiffError } from './errors.js';
 import { InferenceService } from './inference-service.js';
+import { StartupRecorder } from './startup-recorder.js';
 import { BACKGROUND } from './request/request-context.js';
 import { testLimits } from './testing/test-limits.js';
 
@@ -88,11 +89,12 @@ function assertPredictions(actual: readonly Prediction[], expected: readonly Pre
 
 describe('InferenceService: health', () => {
   test('live always; not ready with no model, saying what start-up is doing', () => {
-    const service = new InferenceService(codec(), LIMITS);
+    const startup = new StartupRecorder(() => 0);
+    const service = new InferenceService(codec(), LIMITS, { startup });
     assert.equal(service.live(), true);
     assert.equal(service.ready(), false);
     assert.equal(service.notReadyReason(), 'no model is loaded yet: starting');
-    service.startupPhase = 'fetching the model';
+    startup.doing('fetching the model');
     assert.equal(service.notReadyReason(), 'no model is loaded yet: fetching the model');
   });
 
@@ -102,7 +104,7 @@ describe('InferenceService: health', () => {
     const warmUp = deferred<Record<string, Tensor>>();
     const fake = new FakeLoadedModel(IMAGE_INPUTS, IMAGE_OUTPUTS, () => warmUp.promise);
     const served = unloadedModel('tiny');
-    service.add(served);
+    service.models.add(served);
 
     const loaded = served.load(new FakeRuntime(() => loading.promise), () => 0);
     assert.equal(service.ready(), false);
@@ -121,15 +123,15 @@ describe('InferenceService: health', () => {
 
   test('a failed model keeps the server not ready, with the load error as the reason', async () => {
     const service = new InferenceService(codec(), LIMITS);
-    service.add((await readyModel('good')).served);
-    service.add(await failedModel('bad', 'model.onnx is truncated'));
+    service.models.add((await readyModel('good')).served);
+    service.models.add(await failedModel('bad', 'model.onnx is truncated'));
     assert.equal(service.ready(), false);
     assert.equal(service.notReadyReason(), 'model "bad" failed to load: model.onnx is truncated');
   });
 
   test('draining takes readiness away', async () => {
     const service = new InferenceService(codec(), LIMITS);
-    service.add((await readyModel('tiny')).served);
+    service.models.add((await readyModel('tiny')).served);
     assert.equal(service.isDraining, false);
     service.startDraining();
     assert.equal(service.isDraining, true);
@@ -143,7 +145,7 @@ describe('InferenceService.model', () => {
   test('no name picks the only model', async () => {
     const service = new InferenceService(codec(), LIMITS);
     const { served } = await readyModel('tiny');
-    service.add(served);
+    service.models.add(served);
     assert.equal(service.model(undefined), served);
     assert.equal(service.model('tiny'), served);
     assert.deepEqual(service.list(), [served]);
@@ -155,8 +157,8 @@ describe('InferenceService.model', () => {
       code: 'SKIFF_MODEL_NOT_FOUND',
       message: 'no model is being served',
     });
-    service.add((await readyModel('a')).served);
-    service.add((await readyModel('b')).served);
+    service.models.add((await readyModel('a')).served);
+    service.models.add((await readyModel('b')).served);
     assert.throws(() => service.model(undefined), {
       code: 'SKIFF_BAD_PARAMETER',
       message: 'several models are served; name one (?model= on /predict, or the model in the path)',
@@ -165,8 +167,8 @@ describe('InferenceService.model', () => {
 
   test('an unknown name is SKIFF_MODEL_NOT_FOUND, and the message does not list the served ones', async () => {
     const service = new InferenceService(codec(), LIMITS);
-    service.add((await readyModel('a')).served);
-    service.add((await readyModel('b')).served);
+    service.models.add((await readyModel('a')).served);
+    service.models.add((await readyModel('b')).served);
     assert.throws(() => service.model('c'), {
       name: 'SkiffError',
       code: 'SKIFF_MODEL_NOT_FOUND',
@@ -181,7 +183,7 @@ describe('InferenceService.classifyImage', () => {
     const images = codec();
     const service = new InferenceService(images, LIMITS);
     const { served, fake } = await readyModel('tiny');
-    service.add(served);
+    service.models.add(served);
     const bytes = Uint8Array.of(0xff, 0xd8, 0xff);
 
     const result = await service.classifyImage(BACKGROUND, undefined, bytes, 3);
@@ -218,7 +220,7 @@ describe('InferenceService.classifyImage', () => {
 
   test('top_k = maxTopK is allowed and capped at the class count', async () => {
     const service = new InferenceService(codec(), LIMITS);
-    service.add((await readyModel('tiny')).served);
+    service.models.add((await readyModel('tiny')).served);
     const result = await service.classifyImage(BACKGROUND, 'tiny', new Uint8Array(1), 10);
     assert.deepEqual(
       result.predictions.map((p) => p.index),
@@ -245,7 +247,7 @@ describe('InferenceService.classifyImage', () => {
 
   test('an unknown model is SKIFF_MODEL_NOT_FOUND', async () => {
     const service = new InferenceService(codec(), LIMITS);
-    service.add((await readyModel('tiny')).served);
+    service.models.add((await readyModel('tiny')).served);
     await assert.rejects(service.classifyImage(BACKGROUND, 'other', new Uint8Array(1), 1), {
       code: 'SKIFF_MODEL_NOT_FOUND',
     });
@@ -260,7 +262,7 @@ describe('InferenceService.classifyImage', () => {
       [{ name: 'features', type: 'FP32', shape: [-1, 4] }],
       [{ name: 'score', type: 'FP32', shape: [-1, 1] }],
     );
-    service.add(tabular.served);
+    service.models.add(tabular.served);
     await assert.rejects(service.classifyImage(BACKGROUND, 'table', new Uint8Array(1), 1), {
       code: 'SKIFF_NOT_AN_IMAGE_MODEL',
       kind: 'unsupported',
@@ -273,14 +275,14 @@ describe('InferenceService.classifyImage', () => {
   test('a model that is not ready is SKIFF_MODEL_NOT_READY, without decoding', async () => {
     const images = codec();
     const service = new InferenceService(images, LIMITS);
-    service.add(unloadedModel('tiny'));
+    service.models.add(unloadedModel('tiny'));
     await assert.rejects(service.classifyImage(BACKGROUND, undefined, new Uint8Array(1), 1), {
       code: 'SKIFF_MODEL_NOT_READY',
       kind: 'unavailable',
       message: 'model "tiny" is not ready (loading: loading the model)',
     });
     const failed = new InferenceService(images, LIMITS);
-    failed.add(await failedModel('broken', 'bad file'));
+    failed.models.add(await failedModel('broken', 'bad file'));
     await assert.rejects(failed.classifyImage(BACKGROUND, 'broken', new Uint8Array(1), 1), {
       code: 'SKIFF_MODEL_NOT_READY',
       message: 'model "broken" is not ready (failed: bad file)',
@@ -294,7 +296,7 @@ describe('InferenceService.classifyImage', () => {
     images.gate = gate.promise;
     const service = new InferenceService(images, LIMITS);
     const { served, fake } = await readyModel('tiny');
-    service.add(served);
+    service.models.add(served);
     const result = service.classifyImage(BACKGROUND, 'tiny', new Uint8Array(1), 1);
     await settle();
     await served.unload();
@@ -308,7 +310,7 @@ describe('InferenceService.classifyImage', () => {
 
   test('requests still arriving while draining are served', async () => {
     const service = new InferenceService(codec(), LIMITS);
-    service.add((await readyModel('tiny')).served);
+    service.models.add((await readyModel('tiny')).served);
     service.startDraining();
     const result = await service.classifyImage(BACKGROUND, undefined, new Uint8Array(1), 1);
     assert.equal(result.predictions[0]?.label, 'goldfish');
@@ -319,7 +321,7 @@ describe('InferenceService.classifyImage', () => {
     const error = new SkiffError('SKIFF_UNDECODABLE_IMAGE', 'not an image');
     images.error = error;
     const service = new InferenceService(images, LIMITS);
-    service.add((await readyModel('tiny')).served);
+    service.models.add((await readyModel('tiny')).served);
     await assert.rejects(
       service.classifyImage(BACKGROUND, undefined, new Uint8Array(1), 1),
       (thrown: unknown) => thrown === error,
@@ -328,7 +330,7 @@ describe('InferenceService.classifyImage', () => {
 
   test('a model that does not return the classifier output is SKIFF_INFERENCE_FAILED', async () => {
     const service = new InferenceService(codec(), LIMITS);
-    service.add((await readyModel('tiny', answer({ other: LOGITS.logits }))).served);
+    service.models.add((await readyModel('tiny', answer({ other: LOGITS.logits }))).served);
     await assert.rejects(service.classifyImage(BACKGROUND, undefined, new Uint8Array(1), 1), {
       code: 'SKIFF_INFERENCE_FAILED',
       message: 'the model returned no output "logits"',
@@ -340,7 +342,7 @@ describe('InferenceService.inferTensors', () => {
   test('passes tensors and output names to the named ready model', async () => {
     const service = new InferenceService(codec(), LIMITS);
     const { served, fake } = await readyModel('tiny');
-    service.add(served);
+    service.models.add(served);
     const x = makeTensor('FP32', [1, 3, 2, 2], new Float32Array(12));
     assert.deepEqual(
       (
@@ -358,7 +360,7 @@ describe('InferenceService.inferTensors', () => {
 
   test('an unknown model is SKIFF_MODEL_NOT_FOUND; a model not ready is SKIFF_MODEL_NOT_READY', async () => {
     const service = new InferenceService(codec(), LIMITS);
-    service.add(unloadedModel('tiny'));
+    service.models.add(unloadedModel('tiny'));
     await assert.rejects(service.inferTensors(BACKGROUND, { model: 'nope', inputs: {} }), {
       code: 'SKIFF_MODEL_NOT_FOUND',
     });

@@ -1,13 +1,12 @@
 import path from 'node:path';
 import type { RepositoryEntry, RepositorySource } from '../core/registry/model-repository.js';
-import type { Labels } from '../core/model/labels.js';
 import type { ModelConfigFile } from '../core/model/model-config.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { FileCheck } from '../host/regular-file.js';
 import { SkiffError } from '../core/errors.js';
-import { labelsFromList, parseLabels } from '../core/model/labels.js';
 import { readModelConfig } from '../config/model-config-file.js';
-import { listDirectory, readRegularFile, requireRegularFile, statIfPresent } from '../host/regular-file.js';
+import { listDirectory, requireRegularFile, statIfPresent } from '../host/regular-file.js';
+import { resolveLabels } from './resolve-labels.js';
 
 /** Model names: no path separators, no leading dot, so a name can never leave the repository. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -94,33 +93,15 @@ export class FileModelRepository implements RepositorySource {
         `model "${name}" has no model.onnx (expected ${name}/model.onnx or ${name}/<version>/model.onnx)`,
       );
     }
-    return { name, config, labels: await this.labels(dir, name, config.labels, signal), versions };
-  }
-
-  private async labels(
-    dir: string,
-    name: string,
-    configured: string | readonly string[] | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<Labels | undefined> {
-    if (Array.isArray(configured)) return labelsFromList(configured);
-    const file =
-      typeof configured === 'string' ? path.resolve(dir, configured) : path.join(dir, 'labels.txt');
-    if (typeof configured === 'string' && path.relative(dir, file).startsWith('..')) {
-      throw new SkiffError('SKIFF_LABELS_INVALID', `labels file ${configured} is outside the model's folder`);
-    }
-    const check = this.check(
-      'SKIFF_LABELS_INVALID',
-      'labels file',
-      signal,
-      `${name}/${path.relative(dir, file)}`,
-    );
-    if ((await statIfPresent(file, check)) === undefined) {
-      if (typeof configured === 'string')
-        throw new SkiffError('SKIFF_LABELS_INVALID', `labels file ${file} does not exist`);
-      return undefined;
-    }
-    return parseLabels((await readRegularFile(file, check)).toString('utf8'), file);
+    const labels = await resolveLabels({
+      configured: config.labels,
+      baseDir: dir,
+      bundled: path.join(dir, 'labels.txt'),
+      confined: true,
+      check: (file) =>
+        this.check('SKIFF_LABELS_INVALID', 'labels file', signal, shown(path.relative(dir, file))),
+    });
+    return { name, config, labels, versions };
   }
 
   private check(code: ErrorCode, what: string, signal: AbortSignal | undefined, shownAs?: string): FileCheck {

@@ -50,7 +50,6 @@ export async function startTestServer(
     cacheDir: mkdtempSync(path.join(os.tmpdir(), 'skiff-cache-')),
     logger: silentLogger,
     progress: false,
-    sinceStart: () => performance.now(),
     ...extra,
   });
 }

@@ -94,15 +94,15 @@ describe('gRPC adapter with an echo model of every datatype', () => {
   let client: InferenceClient;
 
   before(async () => {
-    service.add(
+    service.models.add(
       await served(
         'echo',
         TYPED.map((t) => info(t.name, t.datatype)),
       ),
     );
-    service.add(await served('half', [info('h', 'FP16')]));
+    service.models.add(await served('half', [info('h', 'FP16')]));
     const failing = new FakeLoadedModel([info('x', 'FP32')], [info('y', 'FP32')]);
-    service.add(await served('crashy', [info('x', 'FP32')], failing));
+    service.models.add(await served('crashy', [info('x', 'FP32')], failing));
     failing.respond = fail(new Error('secret detail /var/lib/model.onnx'));
     server = await startGrpcServer(service, { host: '127.0.0.1', port: 0, logger, maxMessageBytes: 1 << 20 });
     client = inferenceClient(server.port);
@@ -233,7 +233,7 @@ describe('gRPC adapter with an echo model of every datatype', () => {
       runtimeOptions: { workers: 1, threadsPerWorker: 1 },
       maxQueueSize: 8,
     });
-    service.add(loading);
+    service.models.add(loading);
     try {
       const model = await client.callWithTrailers('ModelReady', { name: 'later' });
       assert.equal(model.response.ready, false);

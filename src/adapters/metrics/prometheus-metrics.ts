@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { InferenceObserver, InferenceReport } from '../../core/inference-observer.js';
-import type { InferenceService } from '../../core/inference-service.js';
+import type { ServedModels } from '../../core/registry/served-models.js';
 import { EventLoopDelay, collectProcessMetrics } from './event-loop-delay.js';
 
 const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -25,7 +25,7 @@ export class PrometheusMetrics implements InferenceObserver {
   private readonly startup: Gauge;
   private readonly loop: EventLoopDelay;
 
-  constructor(service: InferenceService) {
+  constructor(models: Pick<ServedModels, 'list'>) {
     const labelNames = ['model', 'version'] as const;
     const registers = [this.registry];
     this.success = new Counter({
@@ -111,7 +111,7 @@ export class PrometheusMetrics implements InferenceObserver {
       registers,
       collect() {
         this.reset();
-        for (const model of service.list())
+        for (const model of models.list())
           this.set({ model: model.name, version: model.version }, model.queueDepth.inFlight);
       },
     });
@@ -122,7 +122,7 @@ export class PrometheusMetrics implements InferenceObserver {
       registers,
       collect() {
         this.reset();
-        for (const model of service.list())
+        for (const model of models.list())
           this.set({ model: model.name, version: model.version }, model.queueDepth.queued);
       },
     });
@@ -133,7 +133,7 @@ export class PrometheusMetrics implements InferenceObserver {
       registers,
       collect() {
         this.reset();
-        for (const model of service.list())
+        for (const model of models.list())
           this.set({ model: model.name, version: model.version }, model.state === 'ready' ? 1 : 0);
       },
     });
@@ -144,7 +144,7 @@ export class PrometheusMetrics implements InferenceObserver {
       registers,
       collect() {
         this.reset();
-        for (const model of service.list()) {
+        for (const model of models.list()) {
           const t = model.timings;
           // The workers' own measure when there is one: with preloading the server waited far less.
           const ms =

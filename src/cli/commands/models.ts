@@ -19,11 +19,11 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
   const config = readCommand(MODELS_COMMAND, io);
   if (config === undefined) return 0;
   // Loaded here only: other commands must not pay for (or need) the ONNX addon.
-  const [{ FileModelRepository }, { OnnxRuntime }, { InferenceService }, { ModelRepository }] =
+  const [{ FileModelRepository }, { createOnnxRuntime }, { ServedModels }, { ModelRepository }] =
     await Promise.all([
       import('../../store/file-model-repository.js'),
-      import('../../runtimes/onnx/onnx-runtime.js'),
-      import('../../core/inference-service.js'),
+      import('../../runtimes/onnx/create-onnx-runtime.js'),
+      import('../../core/registry/served-models.js'),
       import('../../core/registry/model-repository.js'),
     ]);
   const source = new FileModelRepository(path.resolve(io.cwd, config.modelRepository));
@@ -33,24 +33,9 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
       'SKIFF_MODEL_FILE_MISSING',
       `the model repository ${config.modelRepository} holds no model folders`,
     );
-  // Only loaded and described here, never asked to infer: the codec and limits are never reached.
-  const unused = (): Promise<never> => Promise.reject(new Error('not used'));
-  const service = new InferenceService(
-    { probe: unused, decode: unused },
-    {
-      maxImagePixels: 1,
-      maxDecodePixels: 1,
-      maxTopK: 1,
-      maxTensorElements: 1,
-      maxRequestElements: 1,
-      maxBytesElements: 1,
-      maxResponseBytes: 1,
-      maxInstances: 1,
-      maxJsonDepth: 1,
-    },
-  );
-  service.failedModelsBlockReadiness = false;
-  const repository = new ModelRepository(source, service, new OnnxRuntime(silentLogger), {
+  // Only loaded and described here, never asked to infer: only the models table is needed.
+  const models = new ServedModels();
+  const repository = new ModelRepository(source, models, createOnnxRuntime({ logger: silentLogger }), {
     runtimeOptions: { workers: 1, threadsPerWorker: 1 },
     maxQueueSize: 1,
     logger: silentLogger,
@@ -58,7 +43,7 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
   });
   await repository.loadAll();
   const rows: Row[] = names.map((name) => {
-    const versions = service.versions(name);
+    const versions = models.versions(name);
     const model = versions[0];
     if (model === undefined || model.state !== 'ready') {
       return {
@@ -87,7 +72,7 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
       expects,
     };
   });
-  await Promise.all(service.list().map((m) => m.unload(0)));
+  await Promise.all(models.list().map((m) => m.unload(0)));
   io.stdout(config.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
   return rows.some((r) => r.expects.startsWith('failed')) ? 2 : 0;
 }

@@ -44,11 +44,10 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   // The model's workers start creating their sessions now, while the main thread goes on to import the HTTP
   // and gRPC stacks: on a multi-core machine the two overlap instead of adding up (about 0.3 s of cold start).
   // Loaded only here so that build/deploy commands never load the ONNX addon.
-  const { OnnxRuntime, serveRuntimeOptions } = await import('../../runtimes/onnx/onnx-runtime.js');
-  const { SHARP_CODEC_MODULE } = await import('../../runtimes/sharp/codec-module.js');
+  const { createOnnxRuntime } = await import('../../runtimes/onnx/create-onnx-runtime.js');
   // The workers decode uploads with sharp, which they import themselves.
   const runtime = new PreloadingRuntime(
-    new OnnxRuntime(logger, serveRuntimeOptions(cacheDir, config.graphCache, SHARP_CODEC_MODULE)),
+    createOnnxRuntime({ logger, cacheDir, graphCache: config.graphCache, decodeImages: true }),
   );
   if (atHand !== undefined)
     runtime.preload(atHand, { workers: config.workers, threadsPerWorker: config.threadsPerWorker });
@@ -60,14 +59,14 @@ export async function serveCommand(io: CommandIo): Promise<number> {
       cacheDir,
       logger,
       progress: io.stderrIsTty,
-      sinceStart: () => performance.now(),
       tracing,
       runtime,
     });
   } finally {
     await runtime.dispose();
   }
-  const t = server.timings;
+  const t = server.startup;
+  const took = t.durationsMs;
   // Ends the process itself (exit-process.ts): by then a thread may be stuck in a native call for good (a model
   // that never finished loading), which would hold process.exit() for ever. Such threads get what is left of
   // the grace to end; then the process ends by the signal that stopped it.
@@ -121,8 +120,8 @@ export async function serveCommand(io: CommandIo): Promise<number> {
     };
     onSignal = stop;
     logger.info(
-      `ready in ${(t.readyMs / 1000).toFixed(2)} s: process start to config ${ms(t.configMs)}, model fetch ${ms(t.fetchMs)}, ` +
-        `session create ${ms(t.sessionCreateMs)}, warm-up ${ms(t.warmUpMs)}` +
+      `ready in ${(t.phasesMs.ready / 1000).toFixed(2)} s: process start to config ${ms(took.config)}, model fetch ${ms(took.model_fetch)}, ` +
+        `session create ${ms(took.session_create)}, warm-up ${ms(took.warm_up)}` +
         (t.inWorkers === undefined
           ? ''
           : ` (the model's workers: session ${ms(t.inWorkers.sessionCreateMs)}, warm-up ${ms(t.inWorkers.warmUpMs)}, while the rest started)`),

@@ -28,10 +28,10 @@ function stuckRepository(options: Partial<ModelRepositoryOptions> = {}): {
   const service = new InferenceService(
     new FakeImageCodec({ width: 1, height: 1, pixels: Uint8Array.of(0, 0, 0) }),
     testLimits({ maxImagePixels: 1, maxTopK: 1, maxTensorElements: 1 }),
+    { failedModelsBlockReadiness: false },
   );
-  service.failedModelsBlockReadiness = false;
   const runtime = new FakeRuntime(() => new Promise<LoadedModel>(() => undefined));
-  const repository = new ModelRepository(source, service, runtime, {
+  const repository = new ModelRepository(source, service.models, runtime, {
     runtimeOptions: { workers: 1, threadsPerWorker: 1 },
     maxQueueSize: 1,
     logger: silentLogger,

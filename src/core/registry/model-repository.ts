@@ -2,11 +2,12 @@ import type { ModelConfigFile, VersionPolicy } from '../model/model-config.js';
 import type { Labels } from '../model/labels.js';
 import type { Runtime, RuntimeLoadOptions } from '../model/runtime.js';
 import type { Logger } from '../logger.js';
-import type { InferenceService } from '../inference-service.js';
 import type { InferenceObserver } from '../inference-observer.js';
+import type { StartupRecorder } from '../startup-recorder.js';
+import type { ServedModels } from './served-models.js';
 import { ServedModel } from './served-model.js';
 import { SkiffError } from '../errors.js';
-import { compareVersions } from '../inference-service.js';
+import { compareVersions } from './served-models.js';
 import { publicFailureReason } from './public-reason.js';
 
 const UNLOADED_WHILE_LOADING = 'the model was unloaded while it was loading';
@@ -42,6 +43,8 @@ export interface ModelRepositoryOptions {
   /** Longest one version may take to load, warm-up included (ServedModelSpec.loadTimeoutMs). */
   readonly loadTimeoutMs?: number;
   readonly observer?: InferenceObserver;
+  /** Told how the first loads go, while the server starts. */
+  readonly startup?: StartupRecorder;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -49,7 +52,7 @@ export interface ModelRepositoryOptions {
 /**
  * A model repository (Triton's layout): loads every model it holds, each version chosen by the model's
  * version policy, and loads or unloads one model on request without touching the others. A model that
- * fails to load is kept in the service as 'failed' so its ready endpoint can say why.
+ * fails to load is kept among the served models as 'failed' so its ready endpoint can say why.
  */
 export class ModelRepository {
   private readonly busy = new Map<string, Promise<void>>();
@@ -59,7 +62,7 @@ export class ModelRepository {
 
   constructor(
     private readonly source: RepositorySource,
-    private readonly service: InferenceService,
+    private readonly models: ServedModels,
     private readonly runtime: Runtime,
     private readonly options: ModelRepositoryOptions,
   ) {}
@@ -99,25 +102,13 @@ export class ModelRepository {
         this.markFailed(name, error);
         throw error;
       }
-      const previous = [...this.service.versions(name)];
-      const fresh = selected.map(
-        (version) =>
-          new ServedModel({
-            name,
-            version,
-            modelPath: entry.versions.find((v) => v.version === version)?.modelPath ?? '',
-            config: entry.config,
-            labels: entry.labels,
-            runtimeOptions: this.options.runtimeOptions,
-            maxQueueSize: this.options.maxQueueSize,
-            loadTimeoutMs: this.options.loadTimeoutMs,
-            observer: this.options.observer,
-          }),
+      const previous = [...this.models.versions(name)];
+      const fresh = selected.map((version) =>
+        this.servedModel(entry, version, entry.versions.find((v) => v.version === version)?.modelPath ?? ''),
       );
       // New versions appear as loading at once; replaced ones keep serving until the swap below.
       for (const model of fresh)
-        if (!previous.some((p) => p.version === model.version && p.state === 'ready'))
-          this.service.add(model);
+        if (!previous.some((p) => p.version === model.version && p.state === 'ready')) this.models.add(model);
       const results = await Promise.allSettled(
         fresh.map((model) => model.load(this.runtime, this.options.now, abort.signal)),
       );
@@ -126,7 +117,7 @@ export class ModelRepository {
       );
       for (const [i, result] of results.entries()) {
         const model = fresh[i];
-        if (model !== undefined && result.status === 'fulfilled') this.service.add(model);
+        if (model !== undefined && result.status === 'fulfilled') this.models.add(model);
       }
       for (const old of previous) {
         const replaced = fresh.some(
@@ -134,7 +125,7 @@ export class ModelRepository {
         );
         const dropped = !selected.includes(old.version);
         if (replaced || dropped) {
-          if (dropped) this.service.remove(name, old.version);
+          if (dropped) this.models.remove(name, old.version);
           await old.unload();
         }
       }
@@ -163,11 +154,11 @@ export class ModelRepository {
       }),
     );
     return this.exclusive(name, async () => {
-      const versions = [...this.service.versions(name)];
+      const versions = [...this.models.versions(name)];
       if (versions.length === 0 && !(await this.source.listNames()).includes(name)) {
         throw new SkiffError('SKIFF_MODEL_NOT_FOUND', `no model named "${name}" in the repository`);
       }
-      this.service.remove(name);
+      this.models.remove(name);
       await Promise.all(versions.map((m) => m.unload()));
       this.unloaded.set(name, 'unloaded');
       this.options.logger.info('model unloaded', { model: name });
@@ -184,7 +175,7 @@ export class ModelRepository {
     const names = await this.source.listNames();
     const entries: RepositoryIndexEntry[] = [];
     for (const name of names.sort()) {
-      const versions = this.service.versions(name);
+      const versions = this.models.versions(name);
       if (versions.length === 0) {
         entries.push({ name, state: 'UNAVAILABLE', reason: this.unloaded.get(name) ?? 'not loaded' });
         continue;
@@ -208,19 +199,30 @@ export class ModelRepository {
   }
 
   private markFailed(name: string, error: unknown): void {
-    const failed = new ServedModel({
-      name,
-      version: '1',
-      modelPath: '',
-      config: {},
-      labels: undefined,
-      runtimeOptions: this.options.runtimeOptions,
-      maxQueueSize: this.options.maxQueueSize,
-    });
+    const failed = this.servedModel({ name, config: {}, labels: undefined, versions: [] }, '1', '');
     failed.state = 'failed';
     failed.failure = error;
     failed.reason = publicFailureReason(error);
-    if (this.service.versions(name).length === 0) this.service.add(failed);
+    if (this.models.versions(name).length === 0) this.models.add(failed);
+  }
+
+  /**
+   * The one place a served model's spec is put together: what the source read (model.json, labels, the
+   * file) and the server-wide settings.
+   */
+  private servedModel(entry: RepositoryEntry, version: string, modelPath: string): ServedModel {
+    return new ServedModel({
+      name: entry.name,
+      version,
+      modelPath,
+      config: entry.config,
+      labels: entry.labels,
+      runtimeOptions: this.options.runtimeOptions,
+      maxQueueSize: this.options.maxQueueSize,
+      loadTimeoutMs: this.options.loadTimeoutMs,
+      observer: this.options.observer,
+      startup: this.options.startup,
+    });
   }
 
   /** One load or unload per model at a time; different models proceed in parallel. */

@@ -16,6 +16,7 @@ import type { Reservation } from '../batching/scheduler.js';
 import type { RequestContext } from '../request/request-context.js';
 import { SkiffError } from '../errors.js';
 import type { InferenceObserver } from '../inference-observer.js';
+import type { StartupRecorder } from '../startup-recorder.js';
 import { NO_OBSERVER } from '../inference-observer.js';
 import { zeroTensor } from '../tensor/raw-tensor.js';
 import { publicFailureReason } from './public-reason.js';
@@ -34,6 +35,8 @@ export interface ServedModelSpec {
   /** Longest load() may take, warm-up included; unset: no limit. */
   readonly loadTimeoutMs?: number | undefined;
   readonly observer?: InferenceObserver | undefined;
+  /** Told when the session is created and the model warmed up, while the server is starting. */
+  readonly startup?: StartupRecorder | undefined;
 }
 
 export interface LoadTimings {
@@ -145,6 +148,7 @@ export class ServedModel {
       );
       this.loaded = loaded;
       const sessionCreateMs = now() - started;
+      this.spec.startup?.mark('session_create');
       this.classifier = resolveImageContract(
         loaded.inputs,
         loaded.outputs,
@@ -194,6 +198,8 @@ export class ServedModel {
         warmUpMs: now() - warmStart,
         ...(loaded.loadTimings === undefined ? {} : { inRuntime: loaded.loadTimings }),
       };
+      this.spec.startup?.mark('warm_up');
+      if (loaded.loadTimings !== undefined) this.spec.startup?.workersLoaded(loaded.loadTimings);
       this.state = 'ready';
       this.reason = 'ready';
     } catch (error) {

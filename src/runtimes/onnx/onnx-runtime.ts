@@ -11,7 +11,7 @@ import type { Tensor, TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
 import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
 import { WorkerPool } from './worker-pool.js';
-import { optimizedGraphDir, optimizedGraphLocation } from './optimized-graph-cache.js';
+import { optimizedGraphLocation } from './optimized-graph-cache.js';
 import { SkiffError } from '../../core/errors.js';
 import { statRegularFile } from '../../host/regular-file.js';
 
@@ -105,15 +105,6 @@ export interface OnnxRuntimeOptions {
    * workers then decode uploads themselves (LoadedModel.inferImage). Unset: they take tensors only.
    */
   readonly imageCodecModule?: string | undefined;
-}
-
-/** What `skiff serve` gives the runtime: the optimized-graph cache inside Skiff's cache folder, unless off. */
-export function serveRuntimeOptions(
-  cacheDir: string,
-  graphCache: boolean,
-  imageCodecModule?: string,
-): OnnxRuntimeOptions {
-  return { optimizedGraphDir: graphCache ? optimizedGraphDir(cacheDir) : undefined, imageCodecModule };
 }
 
 export class OnnxModel implements LoadedModel {

@@ -17,8 +17,6 @@ export const ORT_TYPE_OF = {
   BYTES: 'string',
 } as const satisfies Record<DataType, string>;
 
-export type OrtType = (typeof ORT_TYPE_OF)[DataType];
-
 const DATA_TYPE_OF = Object.fromEntries(Object.entries(ORT_TYPE_OF).map(([k, v]) => [v, k])) as Record<
   string,
   DataType
