@@ -23,6 +23,7 @@ const PUBLIC_MESSAGES: Partial<Record<ErrorCode, string>> = {
     'the inference worker running this request crashed; it has been replaced, retry the request',
 };
 import { blockExit } from '../../host/exit-blockers.js';
+import { CANCEL_SLOTS } from './cancel-marks.js';
 
 /** What a job asks of its worker: the 'run' or 'run-image' message without its id, and what it transfers. */
 type JobWork =
@@ -78,9 +79,6 @@ export interface WorkerPoolOptions {
    */
   readonly depth?: number;
 }
-
-/** Cancellation marks per worker, indexed by job seq: more than any depth, so held jobs never share one. */
-export const CANCEL_SLOTS = 8;
 
 /** How long close() waits for its workers' threads to end once asked; an idle one takes a few milliseconds. */
 const EXIT_WAIT_MS = 2000;
