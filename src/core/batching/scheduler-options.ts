@@ -4,7 +4,10 @@ import type { RequestContext } from '../request/request-context.js';
 export interface SchedulerOptions {
   /** Requests allowed to wait for a free model instance; the next one is refused at once (queue full). */
   readonly maxQueueSize: number;
-  /** Requests handed to the model at once; more would only queue inside the runtime. */
+  /**
+   * Requests handed to the model at once, at most. A model that says how many it takes right now
+   * (LoadedModel.available) is never handed more than that: whatever it cannot start at once waits here.
+   */
   readonly concurrency: number;
   /**
    * Requests admitted beside the queue (default: `concurrency`): the model's instances. A runtime that takes

@@ -17,11 +17,12 @@ import { reportInference } from './report-inference.js';
 export type { BatchingOptions, Reservation, SchedulerOptions, SubmitOptions } from './scheduler-options.js';
 
 /**
- * Admission and scheduling in front of one model: a bounded FIFO queue (the next request past
- * maxQueueSize is refused at once), at most `concurrency` executions at a time, a queue timeout, and each
- * request's own deadline and cancellation: a request whose client left or whose deadline passed leaves the
- * queue and never runs; if it was running, its caller is answered at once and the result is dropped.
- * Excess load is refused fast instead of piling up in memory.
+ * Admission and scheduling in front of one model, and the one place its requests wait: a bounded FIFO queue
+ * (the next request past maxQueueSize is refused at once), at most `concurrency` executions at a time and
+ * never more than the model takes right now (LoadedModel.available), a queue timeout, and each request's own
+ * deadline and cancellation: a request whose client left or whose deadline passed leaves the queue and never
+ * runs; if it was running, its caller is answered at once and the result is dropped. Excess load is refused
+ * fast instead of piling up in memory.
  *
  * With `batching`, Triton-style dynamic batching: whenever a model instance is free the queue's head is
  * merged with the requests behind it that have the same inputs (names, types and non-batch dimensions) and
@@ -40,7 +41,10 @@ export class Scheduler {
     private readonly model: LoadedModel,
     private readonly options: SchedulerOptions,
     private readonly batching?: BatchingOptions,
-  ) {}
+  ) {
+    // Places the model frees by itself (a replaced instance ready again) go to the queue's head at once.
+    model.onAvailable?.(() => this.dispatch(this.closed));
+  }
 
   get inFlight(): number {
     return this.running;
@@ -207,12 +211,12 @@ export class Scheduler {
     return true;
   }
 
-  /** A model instance is free for one more execution. */
+  /** The model takes one more execution now: under `concurrency`, and under what it says it takes now. */
   private get canHandOver(): boolean {
-    return this.running < this.options.concurrency;
+    return this.running < this.options.concurrency && (this.model.available ?? 1) > 0;
   }
 
-  /** Starts every batch that is due while a model instance is free; arms a timer for the next one. */
+  /** Starts every batch that is due while the model takes more; arms a timer for the next one. */
   private dispatch(flush = false): void {
     clearTimeout(this.wakeUp);
     this.wakeUp = undefined;
@@ -222,6 +226,7 @@ export class Scheduler {
       void this.execute(batch);
     }
     const head = this.queue[0];
+    // Only while the model could take the batch: once it is full, what frees a place dispatches again.
     if (head !== undefined && this.batching !== undefined && this.canHandOver) {
       const wait = Math.max(0, this.batching.maxQueueDelayMs - (performance.now() - head.enqueued));
       this.wakeUp = setTimeout(() => this.dispatch(), wait);
