@@ -1,10 +1,11 @@
 // The model worker's image path (LoadedModel.inferImage): uploads decoded in the worker that runs the model,
 // which holds up to three jobs (as in production) so that the next upload decodes while it runs the current
-// one. The request lifecycle's guarantees, pipelined: a request that ended while its job waited in the pool is
-// never sent, one that ends while held in the worker or while its image decodes is never run, decode failures
-// keep their codes, and a worker that dies loses exactly the jobs it held (the ones waiting in the pool are
-// served by its replacement). The real ONNX worker and a tiny fixture model; a fake codec
-// (test/fixtures/fake-codec.ts) decides how long decoding takes and logs every decode.
+// one. The request lifecycle's guarantees, pipelined: a request that ended while it waited in the scheduler's
+// queue (the only one: the pool makes nothing wait) is never sent, one that ends while held in the worker or
+// while its image decodes is never run, decode failures keep their codes, and a worker that dies loses
+// exactly the jobs it held (the ones waiting in the queue are served by its replacement). The real ONNX worker
+// and a tiny fixture model; a fake codec (test/fixtures/fake-codec.ts) decides how long decoding takes and
+// logs every decode.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,8 @@ import type { ImageInputContract } from '../../src/core/model/model-config.js';
 import type { EncodedImage } from '../../src/core/model/runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { fixtureModel } from '../helpers/paths.js';
+import type { ScheduledPool } from '../helpers/scheduled-pool.js';
+import { scheduledPool } from '../helpers/scheduled-pool.js';
 
 const INPUT: ImageInputContract = {
   name: 'input',
@@ -42,6 +45,8 @@ describe("images decoded in the model's worker", () => {
   let dir: string;
   let log: string;
   let pool: WorkerPool;
+  /** The same pool behind its scheduler, for tests that give it more jobs than the worker holds. */
+  let queue: ScheduledPool;
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'skiff-image-path-'));
@@ -62,10 +67,11 @@ describe("images decoded in the model's worker", () => {
       depth: 3,
     });
     await pool.start();
+    queue = scheduledPool(pool);
   });
 
   after(async () => {
-    await pool.close();
+    await queue.close();
     delete process.env.FAKE_CODEC_LOG;
     rmSync(dir, { recursive: true, force: true });
   });
@@ -82,13 +88,13 @@ describe("images decoded in the model's worker", () => {
     assert.ok(decoded().includes(1));
   });
 
-  test('a request that ended while its job waited in the pool is never sent to the worker, so never decoded', async () => {
-    // The worker holds three jobs; the fourth waits in the pool.
+  test('a request that ended while it waited in the queue is never sent to the worker, so never decoded', async () => {
+    // The worker holds three jobs; the fourth waits in the scheduler's queue.
     const held = [upload(1, 2), upload(0, 20), upload(0, 21)].map((image) =>
-      pool.runImage(image, INPUT, undefined),
+      queue.runImage(image, INPUT, undefined),
     );
     const abort = new AbortController();
-    const waiting = pool.runImage(upload(0, 3), INPUT, undefined, abort.signal);
+    const waiting = queue.runImage(upload(0, 3), INPUT, undefined, abort.signal);
     abort.abort();
     await assert.rejects(waiting, { code: 'SKIFF_CANCELLED' });
     await Promise.all(held);
@@ -123,11 +129,11 @@ describe("images decoded in the model's worker", () => {
     assert.deepEqual((await pool.runImage(upload(0, 7), INPUT, undefined)).logits?.shape, [1, 4]);
   });
 
-  test('a worker that dies loses exactly the jobs it held; the one waiting in the pool is served', async () => {
+  test('a worker that dies loses exactly the jobs it held; the one waiting in the queue is served', async () => {
     const lost = [upload(1, 8), upload(0, 12), upload(2, 13)].map((image) =>
-      pool.runImage(image, INPUT, undefined),
+      queue.runImage(image, INPUT, undefined),
     );
-    const next = pool.runImage(upload(0, 9), INPUT, undefined);
+    const next = queue.runImage(upload(0, 9), INPUT, undefined);
     for (const job of lost) await assert.rejects(job, { code: 'SKIFF_WORKER_CRASHED' });
     assert.deepEqual((await next).logits?.shape, [1, 4]);
   });

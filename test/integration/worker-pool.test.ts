@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { SkiffError } from '../../src/core/errors.js';
 import { exitBlockers } from '../../src/host/exit-blockers.js';
 import { fixtureModel } from '../helpers/paths.js';
+import { scheduledPool } from '../helpers/scheduled-pool.js';
 import type { WireTensor } from '../../src/runtimes/onnx/worker-messages.js';
 
 const script = new URL('../fixtures/fake-worker.js', import.meta.url);
@@ -25,9 +26,11 @@ for (const [title, crashValue] of [
   test(`a worker that ${title} fails only its own request, and is replaced`, async () => {
     const pool = new WorkerPool({ script, workerData: { delayMs: 30 }, size: 2, logger: silentLogger });
     await pool.start();
+    // More jobs than workers: the rest wait in the scheduler's queue, as they do in the server.
+    const queue = scheduledPool(pool);
     try {
-      const others = [10, 11, 12, 13, 14, 15].map((v) => pool.run(x(v)));
-      const crashing = pool.run(x(crashValue));
+      const others = [10, 11, 12, 13, 14, 15].map((v) => queue.run(x(v)));
+      const crashing = queue.run(x(crashValue));
       await assert.rejects(crashing, (error: { code?: string; message?: string }) => {
         assert.equal(error.code, 'SKIFF_WORKER_CRASHED');
         assert.match(error.message ?? '', /crashed; it has been replaced, retry/);
@@ -35,10 +38,10 @@ for (const [title, crashValue] of [
       });
       assert.deepEqual((await Promise.all(others)).map(y), [10, 11, 12, 13, 14, 15]);
       // The replacement comes up and the pool is back to full strength.
-      const after = await Promise.all([20, 21, 22, 23].map((v) => pool.run(x(v))));
+      const after = await Promise.all([20, 21, 22, 23].map((v) => queue.run(x(v))));
       assert.deepEqual(after.map(y), [20, 21, 22, 23]);
     } finally {
-      await pool.close();
+      await queue.close();
     }
   });
 }
@@ -57,12 +60,56 @@ test('a failure reported by the worker reaches only that request, with its code'
 test('jobs spread over the workers: four concurrent jobs run on both workers', async () => {
   const pool = new WorkerPool({ script, workerData: { delayMs: 100 }, size: 2, logger: silentLogger });
   await pool.start();
+  const queue = scheduledPool(pool);
   try {
-    const results = await Promise.all([1.5, 2.5, 3.5, 4.5].map((v) => pool.run(x(v))));
+    const results = await Promise.all([1.5, 2.5, 3.5, 4.5].map((v) => queue.run(x(v))));
     const threads = results.map((r) => (r.thread?.data as Int32Array | undefined)?.[0]);
     assert.equal(new Set(threads).size, 2, `threads: ${threads.join(',')}`);
   } finally {
+    await queue.close();
+  }
+});
+
+test('nothing waits in the pool: it takes a job per place, refuses the next at once, and `free` counts the places', async () => {
+  const pool = new WorkerPool({
+    script,
+    workerData: { delayMs: 100 },
+    size: 2,
+    logger: silentLogger,
+    depth: 2,
+  });
+  await pool.start();
+  try {
+    assert.equal(pool.free, 4);
+    const held = [1.5, 2.5, 3.5, 4.5].map((v) => pool.run(x(v)));
+    assert.equal(pool.free, 0);
+    await assert.rejects(pool.run(x(5.5)), { code: 'SKIFF_INTERNAL' });
+    assert.deepEqual((await Promise.all(held)).map(y), [1.5, 2.5, 3.5, 4.5]);
+    assert.equal(pool.free, 4);
+  } finally {
     await pool.close();
+  }
+});
+
+test('once no worker is left and none is coming, what waited in the queue and what comes later fail at once: SKIFF_MODEL_NOT_READY', async () => {
+  const pool = new WorkerPool({
+    script,
+    workerData: { delayMs: 1 },
+    size: 1,
+    logger: silentLogger,
+    maxRestartsPerMinute: 0,
+  });
+  await pool.start();
+  const queue = scheduledPool(pool);
+  try {
+    const crashing = queue.run(x(1));
+    const waiting = queue.run(x(5));
+    await assert.rejects(crashing, { code: 'SKIFF_WORKER_CRASHED' });
+    await assert.rejects(waiting, { code: 'SKIFF_MODEL_NOT_READY' });
+    await assert.rejects(queue.run(x(6)), { code: 'SKIFF_MODEL_NOT_READY' });
+    assert.deepEqual([queue.scheduler.inFlight, queue.scheduler.queued], [0, 0]);
+  } finally {
+    await queue.close();
   }
 });
 
@@ -82,12 +129,15 @@ test('a load failure rejects start() with SKIFF_MODEL_LOAD_FAILED and leaves no 
 test('close() lets the running job finish, fails queued jobs with SKIFF_SHUTTING_DOWN, and a grace of 0 cuts the running one', async () => {
   const pool = new WorkerPool({ script, workerData: { delayMs: 200 }, size: 1, logger: silentLogger });
   await pool.start();
-  const running = pool.run(x(7)).then(y);
-  const queued = assert.rejects(pool.run(x(8)), {
+  // The second job waits in the scheduler's queue, the only one: closing it fails that job, then the pool's
+  // close lets the running one finish.
+  const queue = scheduledPool(pool);
+  const running = queue.run(x(7)).then(y);
+  const queued = assert.rejects(queue.run(x(8)), {
     code: 'SKIFF_SHUTTING_DOWN',
     message: 'the model was unloaded before this request ran',
   });
-  await pool.close();
+  await queue.close();
   const [value] = await Promise.all([running, queued]);
   assert.equal(value, 7);
   const impatient = new WorkerPool({ script, workerData: { delayMs: 500 }, size: 1, logger: silentLogger });

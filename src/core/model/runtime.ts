@@ -20,12 +20,6 @@ export interface Runtime {
   load(modelPath: string, options: RuntimeLoadOptions, signal?: AbortSignal): Promise<LoadedModel>;
 }
 
-/**
- * A model ready to run. `infer` is called concurrently from many requests; the implementation must never
- * block the caller's event loop for the length of an inference. Every input tensor carries the batch as
- * its first dimension. Throws SkiffError SKIFF_BAD_TENSOR for inputs the model rejects, SKIFF_WORKER_CRASHED
- * when the process serving the call died (other calls are unaffected), SKIFF_INFERENCE_FAILED otherwise.
- */
 /** Milliseconds a runtime's slowest instance spent creating its session and on its warm-up inference. */
 export interface InstanceLoadTimings {
   readonly sessionCreateMs: number;
@@ -53,6 +47,12 @@ export interface EncodedImage {
   readonly maxPixels: number;
 }
 
+/**
+ * A model ready to run. `infer` is called concurrently from many requests; the implementation must never
+ * block the caller's event loop for the length of an inference. Every input tensor carries the batch as
+ * its first dimension. Throws SkiffError SKIFF_BAD_TENSOR for inputs the model rejects, SKIFF_WORKER_CRASHED
+ * when the process serving the call died (other calls are unaffected), SKIFF_INFERENCE_FAILED otherwise.
+ */
 export interface LoadedModel {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
@@ -71,6 +71,20 @@ export interface LoadedModel {
    * (decode their images) while it runs one; the scheduler hands over this many when it does not batch.
    */
   readonly concurrency?: number;
+  /**
+   * Optional: requests it takes right now, each started or held by an instance at once: never more than
+   * `concurrency`, fewer while an instance is busy or being replaced. Read by the scheduler on the event loop
+   * before every hand-over; it hands over no more (a call beyond fails with SKIFF_INTERNAL), so requests wait
+   * in its queue only, where cancellation, queue timeouts and limits apply. A model that can serve nothing any
+   * more says Infinity: what it is handed then fails at once. Absent: `concurrency` at all times.
+   */
+  readonly available?: number;
+  /**
+   * Optional, with `available`: `listener` is called on the event loop whenever `available` grows other than
+   * by one of its calls settling (an instance that replaced a crashed one is ready). Called once, by the
+   * scheduler; a later call replaces the listener.
+   */
+  onAvailable?(listener: () => void): void;
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],

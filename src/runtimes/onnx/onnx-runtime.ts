@@ -18,7 +18,7 @@ import { statRegularFile } from '../../host/regular-file.js';
 /**
  * Jobs a decoding worker holds: the one it runs, the next (decoded during that run) and one more, whose
  * message must already be there when the run ends for its decoding to overlap the following run: a worker
- * busy in ORT's run reads no message, and the pool sends the next job only once an answer comes back.
+ * busy in ORT's run reads no message, and the next job is handed over only once an answer comes back.
  */
 const DECODING_DEPTH = 3;
 
@@ -135,6 +135,14 @@ export class OnnxModel implements LoadedModel {
     return this.pool.capacity;
   }
 
+  get available(): number {
+    return this.pool.free;
+  }
+
+  onAvailable(listener: () => void): void {
+    this.pool.whenFree(listener);
+  }
+
   get outputs(): readonly TensorInfo[] {
     return this.pool.outputs;
   }
@@ -152,7 +160,7 @@ export class OnnxModel implements LoadedModel {
 }
 
 /** A model whose workers decode uploads themselves: the event loop hands them the file's bytes. */
-class DecodingOnnxModel extends OnnxModel {
+export class DecodingOnnxModel extends OnnxModel {
   inferImage(
     image: EncodedImage,
     input: ImageInputContract,

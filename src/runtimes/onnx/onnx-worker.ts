@@ -1,216 +1,27 @@
 // Worker thread entry: owns one InferenceSession, runs one inference at a time, so the main thread's event
 // loop never waits for ORT's synchronous run.
-import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import './without-float16-array.js';
-import ort from 'onnxruntime-node';
-import type {
-  FromWorker,
-  OptimizedGraphOutcome,
-  ToWorker,
-  WireTensor,
-  WorkerInit,
-  WorkerSlotData,
-} from './worker-messages.js';
+import type ort from 'onnxruntime-node';
+import type { FromWorker, ToWorker, WorkerInit, WorkerSlotData } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
-import type { ImageCodec, RgbImage } from '../../core/preprocess/image-codec.js';
-import type { ImageInputContract } from '../../core/model/model-config.js';
-import { imagesToTensor } from '../../core/preprocess/image-to-tensor.js';
-import { SkiffError } from '../../core/errors.js';
-import type { ErrorCode } from '../../core/errors.js';
+import type { ImageCodec } from '../../core/preprocess/image-codec.js';
 import { zeroTensor } from '../../core/tensor/raw-tensor.js';
-import type { TensorData } from '../../core/tensor/data-type.js';
-import { ORT_TYPE_OF, dataTypeOf } from './ort-types.js';
+import { CancelMarks } from './cancel-marks.js';
+import { createSession, errorMessage } from './create-session.js';
+import { describe, feedsOf, toOrt, wireOutputs } from './ort-tensors.js';
+import type { Decoded } from './decode-upload.js';
+import { decodeUpload, loadCodec, packUpload } from './decode-upload.js';
 
 const port = parentPort;
 if (port === null) throw new Error('onnx-worker must run in a worker thread');
 const init = workerData as WorkerInit & Partial<WorkerSlotData>;
 /** The pool marks here the seq of a job whose request has ended (see WorkerSlotData). */
-const cancelledJobs = init.cancelled === undefined ? undefined : new Int32Array(init.cancelled);
-const isCancelled = (seq: number): boolean =>
-  cancelledJobs !== undefined && Atomics.load(cancelledJobs, seq % cancelledJobs.length) === seq;
+const cancelledJobs = init.cancelled === undefined ? undefined : new CancelMarks(init.cancelled);
+const isCancelled = (seq: number): boolean => cancelledJobs?.has(seq) === true;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
-}
-
-function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
-  return metadata.map((m) => {
-    const type = m.isTensor ? dataTypeOf(m.type) : undefined;
-    const shape = m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) : [];
-    return { name: m.name, type: type ?? 'BYTES', shape };
-  });
-}
-
-function toOrt(tensor: WireTensor): ort.Tensor {
-  const dims = [...tensor.shape];
-  if (tensor.type === 'BYTES') {
-    const decoder = new TextDecoder();
-    return new ort.Tensor(
-      'string',
-      (tensor.data as Uint8Array[]).map((b) => decoder.decode(b)),
-      dims,
-    );
-  }
-  return new ort.Tensor(ORT_TYPE_OF[tensor.type], tensor.data as Exclude<TensorData, Uint8Array[]>, dims);
-}
-
-function fromOrt(tensor: ort.Tensor): WireTensor {
-  const type = dataTypeOf(tensor.type) ?? 'FP32';
-  if (type === 'BYTES') {
-    const encoder = new TextEncoder();
-    return { type, shape: [...tensor.dims], data: (tensor.data as string[]).map((s) => encoder.encode(s)) };
-  }
-  return { type, shape: [...tensor.dims], data: tensor.data as Exclude<TensorData, Uint8Array[]> };
-}
-
-const NO_SPINNING = { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } };
-
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
-  executionMode: 'sequential',
-  intraOpNumThreads: init.threads,
-  interOpNumThreads: 1,
-  // Spinning threads would burn the cores the other workers and the decoder need.
-  extra: { session: NO_SPINNING },
-};
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * A session on the model, through the optimized-graph cache when there is one: the saved graph is loaded
- * with optimization off; without it the model is optimized and the result saved for the next start. A
- * cache file that will not load (torn, or from another ORT build) is replaced, never trusted.
- */
-async function createSession(): Promise<{
-  session: ort.InferenceSession;
-  optimizedGraph: OptimizedGraphOutcome;
-}> {
-  const full = { ...SESSION_OPTIONS, graphOptimizationLevel: 'all' } as const;
-  const cache = init.optimizedGraph;
-  if (cache === undefined) {
-    return {
-      session: await ort.InferenceSession.create(init.modelPath, full),
-      optimizedGraph: { outcome: 'not cached' },
-    };
-  }
-  if (isRegularFile(cache.file)) {
-    try {
-      const session = await ort.InferenceSession.create(cache.file, {
-        ...SESSION_OPTIONS,
-        graphOptimizationLevel: 'disabled',
-      });
-      return { session, optimizedGraph: { outcome: 'read' } };
-    } catch {
-      rmSync(cache.file, { force: true });
-    }
-  }
-  // One writer at a time (the other workers of the pool, another server on the same cache): a second copy
-  // would only cost disk, and a Kubernetes emptyDir over its size limit gets the pod evicted.
-  const lock = claim(`${cache.file}.writing`);
-  if (lock === undefined) {
-    return {
-      session: await ort.InferenceSession.create(init.modelPath, full),
-      optimizedGraph: { outcome: 'not cached' },
-    };
-  }
-  try {
-    return await createAndSave(cache, full);
-  } finally {
-    rmSync(lock, { force: true });
-  }
-}
-
-/** A saved graph is only ever a regular file: ONNX Runtime opening anything else (a FIFO) could block for ever. */
-function isRegularFile(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** A writer older than this died mid-write (ResNet50's graph takes well under a second to write). */
-const STALE_LOCK_MS = 10 * 60_000;
-
-/** Creates `file` if nobody has; a file left by a writer that died long ago is taken over. */
-function claim(file: string): string | undefined {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      closeSync(openSync(file, 'wx'));
-      return file;
-    } catch {
-      try {
-        if (Date.now() - statSync(file).mtimeMs < STALE_LOCK_MS) return undefined;
-        rmSync(file, { force: true });
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-}
-
-async function createAndSave(
-  cache: NonNullable<WorkerInit['optimizedGraph']>,
-  full: ort.InferenceSession.SessionOptions,
-): Promise<{ session: ort.InferenceSession; optimizedGraph: OptimizedGraphOutcome }> {
-  // The graph is written under a temporary name and renamed into place, so nobody ever reads a half-written
-  // graph. Its weights go to a file of their own, which ORT reads back far faster than weights inside the
-  // protobuf (ResNet50: a session in ~50 ms instead of ~300 ms). That file's name is new for every write:
-  // another server may be running on the previous one, and writing over a file in use would corrupt it.
-  // ORT warns that the graph is CPU-specific (logged below error level): the cache key already says so.
-  const writer = `${String(process.pid)}-${String(threadId)}-${randomBytes(4).toString('hex')}`;
-  const temporary = `${cache.file}.${writer}.tmp`;
-  const weights = `${path.basename(cache.file, '.onnx')}.${writer}${WEIGHTS_SUFFIX}`;
-  const dir = path.dirname(cache.file);
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(init.modelPath, {
-      ...full,
-      optimizedModelFilePath: temporary,
-      logSeverityLevel: 3,
-      extra: {
-        session: {
-          ...NO_SPINNING,
-          optimized_model_external_initializers_file_name: weights,
-          optimized_model_external_initializers_min_size_in_bytes: '1024',
-        },
-      },
-    });
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    rmSync(path.join(dir, weights), { force: true });
-    // Perhaps only the saving failed: a plain session decides whether the model itself loads.
-    const session = await ort.InferenceSession.create(init.modelPath, full);
-    return { session, optimizedGraph: { outcome: 'not cached', detail: message(error) } };
-  }
-  try {
-    renameSync(temporary, cache.file);
-    removeOthers(cache.file, weights, cache.siblingPrefix);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    return { session, optimizedGraph: { outcome: 'not cached', detail: message(error) } };
-  }
-  return { session, optimizedGraph: { outcome: 'written' } };
-}
-
-const WEIGHTS_SUFFIX = '.weights';
-
-/**
- * Graphs saved for earlier versions of the same model file are dead weight (about its size each), as are
- * weights files no graph names any more (left by a writer that died, or by a graph found torn).
- */
-function removeOthers(file: string, weights: string, prefix: string): void {
-  const dir = path.dirname(file);
-  for (const name of readdirSync(dir)) {
-    const ours = name === path.basename(file) || name === weights;
-    const finished = name.endsWith('.onnx') || name.endsWith(WEIGHTS_SUFFIX);
-    if (name.startsWith(prefix) && finished && !ours) rmSync(path.join(dir, name), { force: true });
-  }
 }
 
 let session: ort.InferenceSession | undefined;
@@ -227,8 +38,6 @@ port.on('message', (message: ToWorker) => {
   held.push({ message, decoding });
   void next(session);
 });
-
-type Decoded = { readonly image: RgbImage } | { readonly failure: FromWorker };
 
 /** Jobs received and not answered, in order; the first is the one running (or about to). */
 const held: { message: Exclude<ToWorker, { kind: 'exit' }>; decoding: Promise<Decoded> | undefined }[] = [];
@@ -254,51 +63,22 @@ async function next(session: ort.InferenceSession): Promise<void> {
   }
 }
 
-/** The upload decoded with the worker's codec; never rejects. Nothing is decoded for a request that ended. */
+/** The upload's decoding, begun now; nothing is decoded for a request that ended. */
 function startDecoding(message: Extract<ToWorker, { kind: 'run-image' }>): Promise<Decoded> | undefined {
-  const { id, seq, image } = message;
-  if (isCancelled(seq)) return undefined;
-  if (codec === undefined)
-    return Promise.resolve({ failure: internal(id, 'this worker has no image codec') });
-  const input = message.input;
-  return codec
-    .decode({
-      bytes: image.bytes,
-      header: image.header,
-      width: input.width,
-      height: input.height,
-      resizeMode: input.resizeMode,
-      resizeShorterSide: input.resizeShorterSide,
-      maxPixels: image.maxPixels,
-    })
-    .then(
-      (decoded) => ({ image: decoded }),
-      // The codec's own SkiffErrors (undecodable, too large) carry words written for the client.
-      (error: unknown) => ({
-        failure:
-          error instanceof SkiffError
-            ? { kind: 'failed', id, code: error.code, message: error.message }
-            : {
-                kind: 'failed',
-                id,
-                code: 'SKIFF_UNDECODABLE_IMAGE',
-                message: 'the image could not be decoded',
-              },
-      }),
-    );
+  if (isCancelled(message.seq)) return undefined;
+  return decodeUpload(codec, message.id, message.image, message.input);
 }
 
 /**
- * Packs the decoded upload into one input buffer reused from job to job (a ResNet50 input is 588 KiB:
- * allocating one per request kept V8's collector busy), then runs it. The request's end, written by the pool
- * into shared memory, is looked at before the decoding started and again before the run.
+ * Runs a decoded upload. The request's end, written by the pool into shared memory, is looked at before the
+ * decoding started and again before the run.
  */
 async function runImage(
   session: ort.InferenceSession,
   message: Extract<ToWorker, { kind: 'run-image' }>,
   decoding: Promise<Decoded> | undefined,
 ): Promise<void> {
-  const { id, seq, outputNames } = message;
+  const { id, seq, input, outputNames } = message;
   const decoded = decoding === undefined ? undefined : await decoding;
   if (decoded === undefined || isCancelled(seq)) {
     post(cancelledAnswer(id));
@@ -308,28 +88,7 @@ async function runImage(
     post(decoded.failure);
     return;
   }
-  const input = sameContract(message.input);
-  await run(
-    session,
-    id,
-    seq,
-    () => {
-      const tensor = imagesToTensor([decoded.image], input, reusable);
-      reusable = tensor.data as typeof reusable;
-      return { [input.name]: toOrt(tensor) };
-    },
-    outputNames,
-  );
-}
-
-let reusable: Float32Array | Uint16Array | Uint8Array | undefined;
-let lastContract: { key: string; contract: ImageInputContract } | undefined;
-
-/** The same contract object job after job, so the packing tables built for it are found again. */
-function sameContract(contract: ImageInputContract): ImageInputContract {
-  const key = JSON.stringify(contract);
-  if (lastContract?.key !== key) lastContract = { key, contract };
-  return lastContract.contract;
+  await run(session, id, seq, () => ({ [input.name]: toOrt(packUpload(decoded.image, input)) }), outputNames);
 }
 
 function cancelledAnswer(id: number): FromWorker {
@@ -341,28 +100,13 @@ function cancelledAnswer(id: number): FromWorker {
   };
 }
 
-function internal(id: number, text: string): FromWorker {
-  return { kind: 'failed', id, code: 'SKIFF_INTERNAL' satisfies ErrorCode, message: text };
-}
-
-function feedsOf(inputs: Record<string, WireTensor>): Record<string, ort.Tensor> {
-  return Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, toOrt(t)]));
-}
-
-/** The codec module named by the composition root (imported here, so the main thread never waits for it). */
-async function loadCodec(): Promise<ImageCodec | undefined> {
-  if (init.imageCodecModule === undefined) return undefined;
-  const module = (await import(init.imageCodecModule)) as { createImageCodec: () => ImageCodec };
-  return module.createImageCodec();
-}
-
 async function main(): Promise<void> {
   let created: Awaited<ReturnType<typeof createSession>>;
   const started = performance.now();
   try {
-    [created, codec] = await Promise.all([createSession(), loadCodec()]);
+    [created, codec] = await Promise.all([createSession(init), loadCodec(init.imageCodecModule)]);
   } catch (error) {
-    post({ kind: 'load-failed', message: message(error) });
+    post({ kind: 'load-failed', message: errorMessage(error) });
     return;
   }
   const sessionCreateMs = performance.now() - started;
@@ -396,12 +140,8 @@ async function run(
     feeds = makeFeeds();
   } catch {
     // The client sees this one (a bad tensor is its mistake): our words, not the runtime's.
-    post({
-      kind: 'failed',
-      id,
-      code: 'SKIFF_BAD_TENSOR',
-      message: 'an input tensor does not fit its declared type and shape',
-    });
+    const text = 'an input tensor does not fit its declared type and shape';
+    post({ kind: 'failed', id, code: 'SKIFF_BAD_TENSOR', message: text });
     return;
   }
   let results: ort.InferenceSession.ReturnType;
@@ -411,22 +151,10 @@ async function run(
       outputNames === undefined ? await session.run(feeds) : await session.run(feeds, [...outputNames]);
   } catch (error) {
     // ORT's message names its build paths and C++ internals: logged by the adapters, never sent.
-    post({ kind: 'failed', id, code: 'SKIFF_INFERENCE_FAILED', message: errorText(error) });
+    post({ kind: 'failed', id, code: 'SKIFF_INFERENCE_FAILED', message: errorMessage(error).slice(0, 4000) });
     return;
   }
-  const outputs: Record<string, WireTensor> = {};
-  const transfer: ArrayBuffer[] = [];
-  for (const [name, tensor] of Object.entries(results)) {
-    const wire = fromOrt(tensor);
-    outputs[name] = wire;
-    if (
-      !Array.isArray(wire.data) &&
-      wire.data.buffer instanceof ArrayBuffer &&
-      !transfer.includes(wire.data.buffer)
-    ) {
-      transfer.push(wire.data.buffer);
-    }
-  }
+  const { outputs, transfer } = wireOutputs(results);
   post({ kind: 'result', id, outputs, runMs: performance.now() - started }, transfer);
 }
 
@@ -444,10 +172,6 @@ async function warmUp(session: ort.InferenceSession, inputs: readonly TensorInfo
   } catch {
     return false;
   }
-}
-
-function errorText(error: unknown): string {
-  return message(error).slice(0, 4000);
 }
 
 await main();
