@@ -18,11 +18,12 @@ import { InferenceStatistics } from './core/statistics/inference-statistics.js';
 import { ServedModels } from './core/registry/served-models.js';
 import { StartupRecorder } from './core/startup-recorder.js';
 import { SkiffError } from './core/errors.js';
+import { runtimeLoadOptions } from './config/shared-options.js';
 import { SingleModelSource } from './store/single-model-source.js';
 import { createOnnxRuntime } from './runtimes/onnx/create-onnx-runtime.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { ModelRepository } from './core/registry/model-repository.js';
-import { FileModelRepository } from './store/file-model-repository.js';
+import { FileModelRepository, noModelFolders } from './store/file-model-repository.js';
 import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
 import { openListeners } from './open-listeners.js';
 
@@ -112,7 +113,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const metrics = new PrometheusMetrics(models);
   const from = modelSource(options, startup);
   const repository = new ModelRepository(from.source, models, runtime, {
-    runtimeOptions: { workers: config.workers, threadsPerWorker: config.threadsPerWorker },
+    runtimeOptions: runtimeLoadOptions(config),
     maxQueueSize: config.maxQueueSize,
     loadTimeoutMs: config.modelLoadTimeoutMs,
     observer: observeAll([metrics, requestObserver, statistics]),
@@ -195,11 +196,7 @@ function modelSource(options: StartOptions, startup: StartupRecorder): ModelSour
     single: false,
     remote: false,
     loading: (names) => {
-      if (names.length === 0)
-        throw new SkiffError(
-          'SKIFF_MODEL_FILE_MISSING',
-          `the model repository ${dir} holds no model folders`,
-        );
+      if (names.length === 0) throw noModelFolders(dir);
       return `loading ${names.length} models from ${dir}`;
     },
   };

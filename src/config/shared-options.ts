@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { OptionSpec } from './option-table.js';
+import type { RuntimeLoadOptions } from '../core/model/runtime.js';
 
 // Options more than one command reads from the same SKIFF_* variable and file key. Each is declared here once,
 // limits and default included; a command may word its description for its own use (`{ ...ROW, description }`).
@@ -65,3 +66,11 @@ export const IMAGE_OPTION = {
   defaultLabel: 'skiff:latest',
   schema: z.string().min(1).default('skiff:latest'),
 } as const satisfies OptionSpec;
+
+/** What the runtime is asked for when it loads a model: built here once, for serve's preload and the server. */
+export function runtimeLoadOptions(config: {
+  readonly workers: number;
+  readonly threadsPerWorker: number;
+}): RuntimeLoadOptions {
+  return { workers: config.workers, threadsPerWorker: config.threadsPerWorker };
+}

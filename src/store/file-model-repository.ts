@@ -9,6 +9,11 @@ import { listDirectory, requireRegularFile, statIfPresent } from '../host/regula
 import { resolveLabels } from './resolve-labels.js';
 
 /** Model names: no path separators, no leading dot, so a name can never leave the repository. */
+/** A repository folder with no model folders in it: `skiff serve` and `skiff models` refuse it alike. */
+export function noModelFolders(dir: string): SkiffError {
+  return new SkiffError('SKIFF_MODEL_FILE_MISSING', `the model repository ${dir} holds no model folders`);
+}
+
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export interface FileModelRepositoryOptions {

@@ -3,7 +3,6 @@ import type { CommandIo } from '../command-spec.js';
 import { MODELS_COMMAND } from '../command-table.js';
 import { readCommand } from '../read-command.js';
 import type { ImageInputContract } from '../../core/model/model-config.js';
-import { SkiffError } from '../../core/errors.js';
 import { silentLogger } from '../../core/logger.js';
 
 interface Row {
@@ -19,20 +18,20 @@ export async function modelsCommand(io: CommandIo): Promise<number> {
   const config = readCommand(MODELS_COMMAND, io);
   if (config === undefined) return 0;
   // Loaded here only: other commands must not pay for (or need) the ONNX addon.
-  const [{ FileModelRepository }, { createOnnxRuntime }, { ServedModels }, { ModelRepository }] =
-    await Promise.all([
-      import('../../store/file-model-repository.js'),
-      import('../../runtimes/onnx/create-onnx-runtime.js'),
-      import('../../core/registry/served-models.js'),
-      import('../../core/registry/model-repository.js'),
-    ]);
+  const [
+    { FileModelRepository, noModelFolders },
+    { createOnnxRuntime },
+    { ServedModels },
+    { ModelRepository },
+  ] = await Promise.all([
+    import('../../store/file-model-repository.js'),
+    import('../../runtimes/onnx/create-onnx-runtime.js'),
+    import('../../core/registry/served-models.js'),
+    import('../../core/registry/model-repository.js'),
+  ]);
   const source = new FileModelRepository(path.resolve(io.cwd, config.modelRepository));
   const names = await source.listNames();
-  if (names.length === 0)
-    throw new SkiffError(
-      'SKIFF_MODEL_FILE_MISSING',
-      `the model repository ${config.modelRepository} holds no model folders`,
-    );
+  if (names.length === 0) throw noModelFolders(config.modelRepository);
   // Only loaded and described here, never asked to infer: only the models table is needed.
   const models = new ServedModels();
   const repository = new ModelRepository(source, models, createOnnxRuntime({ logger: silentLogger }), {

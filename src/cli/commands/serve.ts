@@ -7,6 +7,7 @@ import { endWithSignal, exitProcess, stoppingOnSignal } from '../../host/exit-pr
 import type { CommandIo } from '../command-spec.js';
 import { SERVE_COMMAND } from '../command-table.js';
 import { readCommand } from '../read-command.js';
+import { runtimeLoadOptions } from '../../config/shared-options.js';
 
 /**
  * `skiff serve`: runs until SIGTERM/SIGINT, then ends the process itself (returns only for --help). Start-up
@@ -49,8 +50,7 @@ export async function serveCommand(io: CommandIo): Promise<number> {
   const runtime = new PreloadingRuntime(
     createOnnxRuntime({ logger, cacheDir, graphCache: config.graphCache, decodeImages: true }),
   );
-  if (atHand !== undefined)
-    runtime.preload(atHand, { workers: config.workers, threadsPerWorker: config.threadsPerWorker });
+  if (atHand !== undefined) runtime.preload(atHand, runtimeLoadOptions(config));
   const { startServer } = await import('../../server.js');
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
