@@ -1,6 +1,23 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** What composes the serving side (and the native and framework packages only it loads). */
+const COMPOSERS = [
+  '**/runtimes/**',
+  '**/adapters/**',
+  '**/cli/**',
+  '**/server.js',
+  '**/loadgen/**',
+  'onnxruntime-node',
+  'sharp',
+  'fastify',
+];
+
+/** A no-restricted-imports rule refusing `group`, with `message`. */
+function noImports(group, message) {
+  return { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'eslint.config.js'] },
   js.configs.recommended,
@@ -131,28 +148,7 @@ export default tseslint.config(
     // so `skiff build` and `skiff deploy` start without the ONNX addon.
     files: ['src/deploy/**/*.ts'],
     ignores: ['src/deploy/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/runtimes/**',
-                '**/adapters/**',
-                '**/cli/**',
-                '**/server.js',
-                '**/loadgen/**',
-                'onnxruntime-node',
-                'sharp',
-                'fastify',
-              ],
-              message: 'deploy depends on config, core types, store and host only',
-            },
-          ],
-        },
-      ],
-    },
+    rules: noImports(COMPOSERS, 'deploy depends on config, core types, store and host only'),
   },
   {
     // The edges the serving side is built from: configuration, model files, the host, logging, telemetry.
@@ -165,29 +161,9 @@ export default tseslint.config(
       'src/telemetry/**/*.ts',
     ],
     ignores: ['src/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/runtimes/**',
-                '**/adapters/**',
-                '**/cli/**',
-                '**/server.js',
-                '**/deploy/**',
-                '**/loadgen/**',
-                'onnxruntime-node',
-                'sharp',
-                'fastify',
-              ],
-              message:
-                'config, store, host, log and telemetry serve the composition root; they never import it',
-            },
-          ],
-        },
-      ],
-    },
+    rules: noImports(
+      [...COMPOSERS, '**/deploy/**'],
+      'config, store, host, log and telemetry serve the composition root; they never import it',
+    ),
   },
 );
