@@ -6,13 +6,11 @@
 // the protos and from tritonclient's grpc/_utils.py, _infer_input.py and _requested_output.py.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import type { RunningServer } from '../../src/server.js';
 import { fixtureModel } from '../helpers/paths.js';
+import { repositoryFolder } from '../helpers/repository-folder.js';
 import { startTestServer } from '../helpers/test-server.js';
 import type { WireField, WireMessage } from '../helpers/proto-wire.js';
 import { wireClient } from '../helpers/proto-wire.js';
@@ -269,20 +267,17 @@ describe('gRPC conformance: inference with every datatype', () => {
 });
 
 function makeRepository(): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'skiff-conformance-grpc-'));
-  const put = (from: string, ...to: string[]): void => {
-    mkdirSync(path.join(root, ...to.slice(0, -1)), { recursive: true });
-    copyFileSync(from, path.join(root, ...to));
-  };
-  put(fixtureModel('tabular-linear/model.onnx'), 'linear', '1', 'model.onnx');
-  writeFileSync(
-    path.join(root, 'linear', 'model.json'),
-    JSON.stringify({ batching: { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 16 } }),
+  const repository = repositoryFolder('skiff-conformance-grpc-');
+  repository.fixture('tabular-linear/model.onnx', 'linear', '1', 'model.onnx');
+  repository.json(
+    { batching: { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 16 } },
+    'linear',
+    'model.json',
   );
-  put(fixtureModel('tiny-color-nhwc-uint8/model.onnx'), 'color', 'model.onnx');
-  put(fixtureModel('tiny-color-nhwc-uint8/labels.txt'), 'color', 'labels.txt');
-  put(fixtureModel('broken/model.onnx'), 'broken', 'model.onnx');
-  return root;
+  repository.fixture('tiny-color-nhwc-uint8/model.onnx', 'color', 'model.onnx');
+  repository.fixture('tiny-color-nhwc-uint8/labels.txt', 'color', 'labels.txt');
+  repository.fixture('broken/model.onnx', 'broken', 'model.onnx');
+  return repository.root;
 }
 
 describe('gRPC conformance: health, metadata, configuration, statistics, repository', () => {

@@ -6,12 +6,10 @@
 // from the protocol documents (kserve docs/predict-api/v2, triton server docs/protocol/extension_*.md).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import zlib from 'node:zlib';
 import type { RunningServer } from '../../src/server.js';
 import { fixtureModel } from '../helpers/paths.js';
+import { repositoryFolder } from '../helpers/repository-folder.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { SAMPLES, decodeRaw, encodeRaw, exactJson, parseExactJson } from '../helpers/conformance-samples.js';
 import type { Sample } from '../helpers/conformance-samples.js';
@@ -281,21 +279,18 @@ describe('REST conformance: inference with every datatype', () => {
 });
 
 function makeRepository(): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'skiff-conformance-rest-'));
-  const put = (from: string, ...to: string[]): void => {
-    mkdirSync(path.join(root, ...to.slice(0, -1)), { recursive: true });
-    copyFileSync(from, path.join(root, ...to));
-  };
-  put(fixtureModel('tabular-linear/model.onnx'), 'linear', '1', 'model.onnx');
-  writeFileSync(
-    path.join(root, 'linear', 'model.json'),
-    JSON.stringify({ batching: { maxBatchSize: 8, maxQueueDelayMs: 1.5, queueTimeoutMs: 100 } }),
+  const repository = repositoryFolder('skiff-conformance-rest-');
+  repository.fixture('tabular-linear/model.onnx', 'linear', '1', 'model.onnx');
+  repository.json(
+    { batching: { maxBatchSize: 8, maxQueueDelayMs: 1.5, queueTimeoutMs: 100 } },
+    'linear',
+    'model.json',
   );
-  put(fixtureModel('tiny-color-nhwc-uint8/model.onnx'), 'color', 'model.onnx');
-  put(fixtureModel('tiny-color-nhwc-uint8/labels.txt'), 'color', 'labels.txt');
-  put(fixtureModel('all-types/model.onnx'), 'types', 'model.onnx');
-  put(fixtureModel('broken/model.onnx'), 'broken', 'model.onnx');
-  return root;
+  repository.fixture('tiny-color-nhwc-uint8/model.onnx', 'color', 'model.onnx');
+  repository.fixture('tiny-color-nhwc-uint8/labels.txt', 'color', 'labels.txt');
+  repository.fixture('all-types/model.onnx', 'types', 'model.onnx');
+  repository.fixture('broken/model.onnx', 'broken', 'model.onnx');
+  return repository.root;
 }
 
 describe('REST conformance: readiness, repository, configuration, statistics, classification, V1', () => {
