@@ -146,11 +146,21 @@ export function tensorToJson(tensor: Tensor): (number | boolean | string | RawJs
     const decoder = new TextDecoder();
     return data.map((b) => decoder.decode(b));
   }
-  if (tensor.type === 'BOOL') return Array.from(data as Uint8Array, (v) => v !== 0);
-  if (tensor.type === 'FP16') return Array.from(data as Uint16Array, float16ToNumber);
+  if (tensor.type === 'BOOL') return elements(data as Uint8Array, (v) => v !== 0);
+  if (tensor.type === 'FP16') return elements(data as Uint16Array, float16ToNumber);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array)
-    return Array.from(data, exactJsonInteger);
-  return Array.from(data as ArrayLike<number>);
+    return elements<bigint, number | RawJsonNumber>(data, exactJsonInteger);
+  return elements(data as ArrayLike<number>, (v) => v);
+}
+
+/**
+ * A typed array's elements as a plain array. Not Array.from: on a typed array it walks the iterator, one
+ * {value, done} object per element, which for a 1000-class output was most of what a response allocated.
+ */
+function elements<T, R>(data: ArrayLike<T>, convert: (value: T) => R): R[] {
+  const out = new Array<R>(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = convert(data[i] as T);
+  return out;
 }
 
 function flatten(name: string, data: unknown, limit: number): unknown[] {
