@@ -27,6 +27,11 @@ export type DecodeJob =
       readonly model: string;
       readonly version: string | undefined;
       readonly headerLength: number | undefined;
+      /**
+       * The bytes after the JSON header, when they were read into a buffer of their own (then `body` holds
+       * only the header): a tensor that is all of them is used as it is, not copied.
+       */
+      readonly binary?: Uint8Array;
       /** The model's inputs when it is ready, to refuse a wrong name or type before converting data. */
       readonly declared: readonly TensorInfo[] | undefined;
     }
@@ -69,7 +74,15 @@ function decode(
   const bytes = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
   switch (job.kind) {
     case 'oip':
-      return decodeInferBody(job.model, job.version, bytes, job.headerLength, limits, job.declared);
+      return decodeInferBody(
+        job.model,
+        job.version,
+        bytes,
+        job.headerLength,
+        limits,
+        job.declared,
+        job.binary,
+      );
     case 'v1':
       return decodeV1Body(parseJsonBody(bytes, limits.maxJsonDepth), job.inputs, limits);
     case 'seldon':

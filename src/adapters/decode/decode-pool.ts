@@ -79,12 +79,13 @@ export class DecodePool {
    */
   private inline(job: DecodeJob): boolean {
     const { inlineBelowBytes } = this.options;
-    if (job.body.byteLength < inlineBelowBytes) return true;
+    const length = job.body.byteLength + (job.kind === 'oip' ? (job.binary?.byteLength ?? 0) : 0);
+    if (length < inlineBelowBytes) return true;
     return (
       job.kind === 'oip' &&
       job.headerLength !== undefined &&
       job.headerLength < inlineBelowBytes &&
-      job.body.byteLength <= INLINE_BINARY_MAX_BYTES
+      length <= INLINE_BINARY_MAX_BYTES
     );
   }
 
@@ -105,7 +106,14 @@ export class DecodePool {
     // Kept alive only while it works: an idle decoder must not hold a closing process open.
     worker.ref();
     const body = exclusive(pending.job.body);
-    worker.postMessage({ id: pending.id, job: { ...pending.job, body } }, [body.buffer as ArrayBuffer]);
+    const binary =
+      pending.job.kind === 'oip' && pending.job.binary !== undefined
+        ? exclusive(pending.job.binary)
+        : undefined;
+    worker.postMessage(
+      { id: pending.id, job: { ...pending.job, body, ...(binary === undefined ? {} : { binary }) } },
+      [body.buffer as ArrayBuffer, ...(binary === undefined ? [] : [binary.buffer as ArrayBuffer])],
+    );
   }
 
   private spawn(): Worker {

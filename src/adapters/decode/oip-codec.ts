@@ -27,6 +27,7 @@ export interface DecodedInfer {
  * `headerLength` bytes followed by the inputs' raw bytes in input order (a header length of 0: Triton's
  * raw binary request, raw-binary-body.ts). The JSON's nesting is checked
  * before it is parsed, and each input's shape against the element limits before its data is converted.
+ * `binary`, when given, holds the bytes after the header in a buffer of its own and `body` only the header.
  */
 export function decodeInferBody(
   model: string,
@@ -35,15 +36,21 @@ export function decodeInferBody(
   headerLength: number | undefined,
   limits: RequestLimits,
   declared?: readonly TensorInfo[],
+  binary?: Uint8Array,
 ): DecodedInfer {
-  if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
+  const bodyLength = body.length + (binary?.byteLength ?? 0);
+  if (headerLength !== undefined && (headerLength < 0 || headerLength > bodyLength)) {
     throw new SkiffError(
       'SKIFF_BAD_REQUEST',
-      `Inference-Header-Content-Length is ${headerLength} but the body has ${body.length} bytes`,
+      `Inference-Header-Content-Length is ${headerLength} but the body has ${bodyLength} bytes`,
     );
   }
+  if (binary !== undefined && headerLength !== body.length)
+    throw new SkiffError('SKIFF_INTERNAL', 'a split body must be split at its header length');
   if (headerLength === 0) return decodeRawBinaryBody(model, version, body, declared, limits);
   const jsonBytes = headerLength === undefined ? body : body.subarray(0, headerLength);
+  // The tensor bytes: the rest of the body, or the buffer they were read into.
+  const data = binary ?? body.subarray(headerLength ?? body.length);
   let parsed: unknown;
   try {
     parsed = parseJsonBody(jsonBytes, limits.maxJsonDepth);
@@ -60,7 +67,7 @@ export function decodeInferBody(
   const inputs = root.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw new SkiffError('SKIFF_BAD_TENSOR', '"inputs" must be a non-empty array');
-  let binaryAt = headerLength ?? body.length;
+  let binaryAt = 0;
   // No prototype: an input may be called "constructor" or "__proto__" like any other name.
   const tensors = Object.create(null) as Record<string, Tensor>;
   for (const [index, item] of inputs.entries()) {
@@ -88,7 +95,7 @@ export function decodeInferBody(
         typeof binarySize !== 'number' ||
         !Number.isSafeInteger(binarySize) ||
         binarySize < 0 ||
-        binaryAt + binarySize > body.length
+        binaryAt + binarySize > data.length
       ) {
         throw new SkiffError(
           'SKIFF_BAD_TENSOR',
@@ -97,17 +104,20 @@ export function decodeInferBody(
       }
       if (input.data !== undefined)
         throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" has both "data" and binary_data_size`);
-      tensors[name] = tensorFromRaw(name, datatype, shape, body.subarray(binaryAt, binaryAt + binarySize));
+      // The only input of a split body owns its buffer: no copy (tensorFromRaw checks it is all of it).
+      tensors[name] = tensorFromRaw(name, datatype, shape, data.subarray(binaryAt, binaryAt + binarySize), {
+        owned: binary !== undefined,
+      });
       binaryAt += binarySize;
     } else {
       if (input.data === undefined) throw new SkiffError('SKIFF_BAD_TENSOR', `input "${name}" has no "data"`);
       tensors[name] = tensorFromJson(name, datatype, shape, input.data);
     }
   }
-  if (binaryAt !== body.length) {
+  if (binaryAt !== data.length) {
     throw new SkiffError(
       'SKIFF_BAD_REQUEST',
-      `${body.length - binaryAt} bytes of binary data are not claimed by any input's binary_data_size`,
+      `${data.length - binaryAt} bytes of binary data are not claimed by any input's binary_data_size`,
     );
   }
   const parameters = root.parameters === undefined ? {} : object(root.parameters, 'parameters');

@@ -15,6 +15,7 @@ import { registerSeldonRoutes } from './seldon-routes.js';
 import { registerOpenApiRoutes } from './openapi.js';
 import { answerClientError } from './client-error.js';
 import { installContentDecoding } from './content-encoding.js';
+import { bufferedBody } from './read-body.js';
 import { installRequestHooks } from './request-hooks.js';
 import { RouteMethods } from './route-methods.js';
 import { pathOf, sendError } from './error-reply.js';
@@ -170,20 +171,12 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
 }
 
 /**
- * Bodies arrive as one Buffer, counted whole against Fastify's bodyLimit (--max-body-bytes). JSON is not
- * parsed here: the routes hand its bytes to the decoders (decode/), which check its nesting first and parse
- * large bodies off the event loop.
+ * Bodies arrive as one Buffer, counted whole against Fastify's bodyLimit (--max-body-bytes) by readBody. JSON
+ * is not parsed here: the routes hand its bytes to the decoders (decode/), which check its nesting first and
+ * parse large bodies off the event loop.
  */
 function registerBodyParsers(app: FastifyInstance): void {
-  app.addContentTypeParser(
-    /^(image\/|application\/octet-stream)/,
-    { parseAs: 'buffer' },
-    (_request, body, done) => {
-      done(null, body);
-    },
-  );
+  app.addContentTypeParser(/^(image\/|application\/octet-stream)/, bufferedBody);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
-    done(null, body);
-  });
+  app.addContentTypeParser('application/json', bufferedBody);
 }

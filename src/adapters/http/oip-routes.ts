@@ -1,5 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InferenceService } from '../../core/inference-service.js';
+import { isSplitBody, readBody, wholeBody } from './read-body.js';
 import { SkiffError } from '../../core/errors.js';
 import type { RequestContext } from '../../core/request/request-context.js';
 import type { DecodePool } from '../decode/decode-pool.js';
@@ -60,9 +62,15 @@ export async function registerOipRoutes(
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
-      done(null, body);
-    });
+    // A binary-extension body is read with its tensor bytes apart from its JSON header (read-body.ts).
+    scope.addContentTypeParser('*', (request: FastifyRequest, payload: Readable) =>
+      readBody(
+        request,
+        payload,
+        request.routeOptions.bodyLimit,
+        headerLengthOf(request.headers[HEADER_LENGTH]),
+      ),
+    );
     // Model repository extension. Triton answers load/unload with an empty 200 and its clients read only the
     // status; KServe's server answers {"name", "load": true}, which is given too.
     scope.post('/v2/repository/index', async (request) => {
@@ -113,8 +121,9 @@ function repositoryBody(
   readonly ready?: unknown;
   readonly parameters?: Readonly<Record<string, unknown>>;
 } {
-  if (!Buffer.isBuffer(body) || body.length === 0) return {};
-  const parsed = parseJsonBody(body, maxDepth);
+  const bytes = wholeBody(body);
+  if (bytes === undefined || bytes.length === 0) return {};
+  const parsed = parseJsonBody(bytes, maxDepth);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new SkiffError('SKIFF_BAD_REQUEST', 'the request body must be a JSON object');
   const { ready, parameters } = parsed as { ready?: unknown; parameters?: unknown };
@@ -135,21 +144,18 @@ async function infer(
   header: string | string[] | undefined,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  if (!Buffer.isBuffer(body) || body.length === 0)
+  const split = isSplitBody(body) ? body : undefined;
+  if (split === undefined && (!Buffer.isBuffer(body) || body.length === 0))
     throw new SkiffError(
       'SKIFF_BAD_REQUEST',
       'the infer request has no body; send the JSON inference request',
     );
-  let headerLength: number | undefined;
-  if (header !== undefined) {
-    const text = Array.isArray(header) ? header[0] : header;
-    if (text === undefined || !/^\d{1,12}$/.test(text))
-      throw new SkiffError(
-        'SKIFF_BAD_REQUEST',
-        'Inference-Header-Content-Length must be a whole number of bytes',
-      );
-    headerLength = Number(text);
-  }
+  const headerLength = headerLengthOf(header);
+  if (header !== undefined && headerLength === undefined)
+    throw new SkiffError(
+      'SKIFF_BAD_REQUEST',
+      'Inference-Header-Content-Length must be a whole number of bytes',
+    );
   // The model first: an unknown one is 404 whatever the body holds.
   const model = service.model(params.model, params.version);
   // A raw binary body is read by the model's inputs, which a model not yet loaded does not have.
@@ -161,7 +167,8 @@ async function infer(
   }
   const decoded = await decoder.decode({
     kind: 'oip',
-    body,
+    body: split === undefined ? (body as Buffer) : split.header,
+    ...(split === undefined ? {} : { binary: split.binary }),
     model: params.model,
     version: params.version,
     headerLength,
@@ -174,4 +181,10 @@ async function infer(
     .type('application/octet-stream')
     .header('Inference-Header-Content-Length', String(encoded.headerLength))
     .send(encoded.body);
+}
+
+/** The binary extension's header length, or undefined when the header is absent or not a whole number. */
+function headerLengthOf(header: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(header) ? header[0] : header;
+  return text !== undefined && /^\d{1,12}$/.test(text) ? Number(text) : undefined;
 }

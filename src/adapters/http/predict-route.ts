@@ -4,6 +4,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { RequestContext } from '../../core/request/request-context.js';
 import { tensorToRows } from '../decode/tensor-rows.js';
 import { contextOf, jsonBytes } from './http-context.js';
+import { bufferedBody } from './read-body.js';
 import { FORM_LIMITS, isFilePart, parseMultipart } from './multipart-body.js';
 
 export const PREDICT_USAGE =
@@ -23,9 +24,7 @@ export async function registerPredictRoute(app: FastifyInstance, options: HttpAp
   await app.register(async (scope) => {
     // Forms are read whole, like every other body, so that --max-body-bytes (the bodyLimit) counts each byte,
     // preamble and epilogue included; the parts are then views into that one Buffer. Only /predict takes them.
-    scope.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) => {
-      done(null, body);
-    });
+    scope.addContentTypeParser('multipart/form-data', bufferedBody);
     registerRoute(scope, options);
   });
 }

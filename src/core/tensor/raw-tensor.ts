@@ -7,13 +7,16 @@ import { SkiffError } from '../errors.js';
 /**
  * Decodes a tensor from the binary layout shared by the OIP binary extension and gRPC raw contents:
  * little-endian, row-major; BOOL one byte each; BYTES as 4-byte little-endian length + bytes per element.
- * Throws SKIFF_BAD_TENSOR when the byte count does not fit the shape.
+ * Throws SKIFF_BAD_TENSOR when the byte count does not fit the shape. With `owned`, the caller gives the bytes
+ * away: when they are a whole ArrayBuffer they become the tensor's data as they are (aligned, and movable to
+ * another thread); otherwise, and without it, they are copied.
  */
 export function tensorFromRaw(
   name: string,
   type: DataType,
   shape: readonly number[],
   bytes: Uint8Array,
+  options: { readonly owned?: boolean } = {},
 ): Tensor {
   const count = elementCount(shape);
   if (type === 'BYTES') return { type, shape, data: splitBytes(name, bytes, count) };
@@ -24,9 +27,13 @@ export function tensorFromRaw(
       `input "${name}": ${bytes.byteLength} bytes of binary data do not fit shape [${shape.join(',')}] of ${type} (${count * size} bytes expected)`,
     );
   }
-  // Copy into an aligned buffer: the bytes may sit at any offset of a larger body.
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
+  const whole =
+    options.owned === true &&
+    bytes.byteOffset === 0 &&
+    bytes.buffer instanceof ArrayBuffer &&
+    bytes.byteLength === bytes.buffer.byteLength;
+  // Otherwise copy into an aligned buffer: the bytes may sit at any offset of a larger body.
+  const copy = whole ? new Uint8Array(bytes.buffer) : new Uint8Array(bytes);
   const buffer = copy.buffer;
   const data: TensorData = (() => {
     switch (type) {
