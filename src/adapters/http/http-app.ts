@@ -17,6 +17,7 @@ import { answerClientError } from './client-error.js';
 import { installContentDecoding } from './content-encoding.js';
 import { bufferedBody } from './read-body.js';
 import { installRequestHooks } from './request-hooks.js';
+import { ConnectionBudget } from './connection-budget.js';
 import { RouteMethods } from './route-methods.js';
 import { pathOf, sendError } from './error-reply.js';
 import { isPublicUiPath, registerUiRoutes } from './ui/ui-routes.js';
@@ -69,6 +70,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   const uiAssets = options.ui === undefined ? undefined : loadUiAssets();
   const samples =
     options.ui === undefined ? undefined : SampleImages.open(options.ui.samplesDir, options.maxBodyBytes);
+  const connections = new ConnectionBudget(options.maxPipelinedRequests ?? 8);
   const app = Fastify({
     logger: false,
     bodyLimit: options.maxBodyBytes,
@@ -77,13 +79,17 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     return503OnClosing: false,
     // On close, idle keep-alive connections are dropped at once; busy ones finish their request.
     forceCloseConnections: 'idle',
-    requestTimeout: options.bodyTimeoutMs ?? 30_000,
-    http: {
-      headersTimeout: options.headersTimeoutMs ?? 10_000,
-      connectionsCheckingInterval: 1000,
-      maxHeaderSize: options.maxHeaderBytes ?? 16_384,
-    },
-    keepAliveTimeout: 65_000,
+    // Fastify's own server, but each request counted against its connection's pipelining budget first.
+    serverFactory: (handler) =>
+      connections.server(handler, {
+        http: {
+          headersTimeout: options.headersTimeoutMs ?? 10_000,
+          connectionsCheckingInterval: 1000,
+          maxHeaderSize: options.maxHeaderBytes ?? 16_384,
+        },
+        keepAliveTimeoutMs: 65_000,
+        requestTimeoutMs: options.bodyTimeoutMs ?? 30_000,
+      }),
     // The router's own guard would answer 414 before any hook: the URL limit (request-hooks.ts) does it in
     // Skiff's words instead, and Node's header limit bounds the request line anyway.
     routerOptions: { maxParamLength: 1_048_576 },
@@ -105,7 +111,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     metrics,
     requestTimeoutMs: options.requestTimeoutMs ?? 0,
     maxUrlBytes: options.maxUrlBytes ?? 8192,
-    maxPipelinedRequests: options.maxPipelinedRequests ?? 8,
+    connections,
     authToken: options.authToken,
     isPublicPath: (path) =>
       path.startsWith('/v2/health/') ||

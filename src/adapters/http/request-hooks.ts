@@ -8,6 +8,7 @@ import { RequestLifetime } from '../../core/request/request-context.js';
 import { NO_TRACER } from '../../telemetry/request-tracer.js';
 import { RequestRecord, inRequest } from '../../telemetry/request-scope.js';
 import { bearerCheck } from '../bearer-check.js';
+import type { ConnectionBudget } from './connection-budget.js';
 import { attachContext } from './http-context.js';
 import { pathOf } from './error-reply.js';
 
@@ -28,8 +29,8 @@ export interface RequestHookOptions {
   /** The server's own bound on a request, queue included; 0: none (the client may still set one). */
   readonly requestTimeoutMs: number;
   readonly maxUrlBytes: number;
-  /** Requests one connection may have unanswered at once (HTTP/1.1 pipelining). */
-  readonly maxPipelinedRequests: number;
+  /** Requests each connection has unanswered (HTTP/1.1 pipelining), counted before Fastify saw them. */
+  readonly connections: ConnectionBudget;
   readonly authToken: string | undefined;
   /** Paths that need no token even when one is set: health, /metrics, the web page's own files. */
   readonly isPublicPath: (path: string) => boolean;
@@ -49,8 +50,6 @@ const UNTRACED_ROUTES = /^\/(v2\/health\/|metrics$)/;
  */
 export function installRequestHooks(app: FastifyInstance, options: RequestHookOptions): void {
   const records = new WeakMap<FastifyRequest, { record: RequestRecord; lifetime: RequestLifetime }>();
-  const unanswered = new WeakMap<Socket, number>();
-  const refused = new WeakSet<Socket>();
   const running = new WeakMap<Socket, Set<RequestLifetime>>();
   /**
    * The requests a connection still waits answers for. A client that half-closes it (FIN) has left, as
@@ -125,13 +124,10 @@ export function installRequestHooks(app: FastifyInstance, options: RequestHookOp
     records.set(request, { record, lifetime });
     attachContext(request, lifetime);
     const socket = request.raw.socket;
-    const waiting = (unanswered.get(socket) ?? 0) + 1;
-    unanswered.set(socket, waiting);
     // A client that hangs up while its request runs gets no 'finish' and so no onResponse (Fastify's
     // onRequestAbort only covers a body cut short): the work stops, and the line says nginx's 499.
     inFlight(socket).add(lifetime);
     reply.raw.once('close', () => {
-      unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1);
       inFlight(socket).delete(lifetime);
       if (reply.raw.writableFinished) return;
       lifetime.cancel('the connection closed before the answer');
@@ -150,23 +146,11 @@ export function installRequestHooks(app: FastifyInstance, options: RequestHookOp
         `the URL has ${request.url.length} bytes; the limit is ${options.maxUrlBytes} (--max-url-bytes)`,
       );
     }
-    if (waiting > options.maxPipelinedRequests) {
-      // Answers to pipelined requests queue in memory until the client reads the earlier ones: a client
-      // that never reads must not make the server hold, or even parse, an unbounded number of them. The
-      // first one over gets its 503 (queued behind the unread answers) and reading stops.
-      if (refused.has(socket)) {
-        // A client that reads nothing has earned no more: the connection goes. One that reads gets the 503
-        // and then the close it announced; this request is never answered, like any after a close.
-        if (socket.writableLength > 0) socket.destroy();
-        else reply.hijack();
-        return;
-      }
-      refused.add(socket);
-      socket.pause();
+    if (options.connections.isOverLimit(request.raw)) {
       void reply.header('connection', 'close');
       throw new SkiffError(
         'SKIFF_CONNECTION_BUSY',
-        `more than ${options.maxPipelinedRequests} requests are unanswered on this connection (--max-pipelined-requests); wait for the answers or open another connection`,
+        `more than ${options.connections.maxUnanswered} requests are unanswered on this connection (--max-pipelined-requests); wait for the answers or open another connection`,
       );
     }
     const path = pathOf(request.url);
