@@ -8,6 +8,7 @@ import type { CommandIo } from '../command-spec.js';
 import { SERVE_COMMAND } from '../command-table.js';
 import { readCommand } from '../read-command.js';
 import { runtimeLoadOptions } from '../../config/shared-options.js';
+import { widenHeapGrowth } from '../../host/heap-growth.js';
 
 /**
  * `skiff serve`: runs until SIGTERM/SIGINT, then ends the process itself (returns only for --help). Start-up
@@ -16,6 +17,7 @@ import { runtimeLoadOptions } from '../../config/shared-options.js';
 export async function serveCommand(io: CommandIo): Promise<number> {
   const config = readCommand(SERVE_COMMAND, io);
   if (config === undefined) return 0;
+  widenHeapGrowth();
   // Logs go to stderr, as they always have: stdout stays free for a command's own output. pino is loaded
   // here, not at the top, so that the other commands (which all share main.ts) do not pay for it.
   const { createPinoLogger } = await import('../../log/pino-logger.js');
