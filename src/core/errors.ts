@@ -84,13 +84,27 @@ export interface SkiffErrorOptions {
   readonly publicMessage?: string | undefined;
 }
 
+/**
+ * A request's ordinary ends, not faults: cancelled, out of time, refused for load. Overload and bursts of
+ * leaving clients make them by the thousand on the event loop, where capturing a stack trace was most of
+ * their cost, and no log line shows their stack: they get none.
+ */
+const STACKLESS_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'cancelled',
+  'deadline_exceeded',
+  'resource_exhausted',
+]);
+
 export class SkiffError extends Error {
   readonly code: ErrorCode;
   readonly kind: ErrorKind;
   readonly publicMessage: string | undefined;
 
   constructor(code: ErrorCode, message: string, options?: SkiffErrorOptions) {
+    const limit = Error.stackTraceLimit;
+    if (STACKLESS_KINDS.has(ERROR_CODES[code])) Error.stackTraceLimit = 0;
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = limit;
     this.name = 'SkiffError';
     this.code = code;
     this.kind = ERROR_CODES[code];
