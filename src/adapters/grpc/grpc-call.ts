@@ -8,6 +8,7 @@ import { NO_TRACER } from '../../telemetry/request-tracer.js';
 import { RequestRecord, inRequest, requestIdFrom } from '../../telemetry/request-scope.js';
 import { bearerCheck } from '../bearer-check.js';
 import { errorLogFields, toClientError } from '../error-table.js';
+import { REQUEST_TURNS } from '../turn-queue.js';
 
 /** Trailing metadata keys Skiff adds: the stable error code, and why something is not ready. */
 export const ERROR_CODE_KEY = 'skiff-error-code';
@@ -74,23 +75,35 @@ export function callWrapper(options: CallOptions) {
         lifetime.dispose();
         endCall(options, rpc, record, call.request, code);
       };
-      inRequest(record, () => {
-        void (async () => {
-          try {
-            if (rpc !== 'ServerLive') authorize(String(call.metadata.get('authorization')[0] ?? ''));
-            const result = await handle(call.request, lifetime);
-            const answer =
-              answers === 'with-trailers' ? (result as Answer<Res>) : { response: result as Res };
-            // A client that cancelled (or timed out) while the call ran never gets the answer.
-            end(call.cancelled ? Status.CANCELLED : Status.OK);
-            callback(null, answer.response, answer.trailers);
-          } catch (error) {
-            const failure = serviceError(error, rpc, id, options.logger);
-            end(call.cancelled ? Status.CANCELLED : failure.code);
-            callback(failure);
-          }
-        })();
-      });
+      const run = (): void => {
+        // Cancelled while it waited for its turn: nothing of it runs.
+        if (call.cancelled) {
+          end(Status.CANCELLED);
+          callback({ code: Status.CANCELLED, details: 'the call was cancelled' });
+          return;
+        }
+        inRequest(record, () => {
+          void handleCall();
+        });
+      };
+      const handleCall = async (): Promise<void> => {
+        try {
+          if (rpc !== 'ServerLive') authorize(String(call.metadata.get('authorization')[0] ?? ''));
+          const result = await handle(call.request, lifetime);
+          const answer = answers === 'with-trailers' ? (result as Answer<Res>) : { response: result as Res };
+          // A client that cancelled (or timed out) while the call ran never gets the answer.
+          end(call.cancelled ? Status.CANCELLED : Status.OK);
+          callback(null, answer.response, answer.trailers);
+        } catch (error) {
+          const failure = serviceError(error, rpc, id, options.logger);
+          end(call.cancelled ? Status.CANCELLED : failure.code);
+          callback(failure);
+        }
+      };
+      // Probes are answered at once; every other call waits its turn of the event loop (turn-queue.ts), so
+      // that a burst of large calls cannot hold the loop in one go.
+      if (UNTRACED_RPCS.has(rpc)) run();
+      else REQUEST_TURNS.enqueue(run);
     };
 }
 

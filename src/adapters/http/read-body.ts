@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { SkiffError } from '../../core/errors.js';
+import { REQUEST_TURNS } from '../turn-queue.js';
 
 /**
  * A binary-extension body read in two buffers: the JSON header, and the tensor bytes after it in an
@@ -72,6 +73,10 @@ export function readBody(
     };
     const onEnd = (): void => {
       stop();
+      // One body per turn of the event loop (turn-queue.ts): a burst of uploads cannot hold it.
+      REQUEST_TURNS.enqueue(complete);
+    };
+    const complete = (): void => {
       const { receivedEncodedLength } = payload as Readable & { receivedEncodedLength?: number };
       // What came over the wire is what Content-Length counts, inflated or not.
       if (!Number.isNaN(length) && (receivedEncodedLength ?? received) !== length) {
