@@ -65,10 +65,13 @@ test(
       // Runtime thread) reach their working size, then levels off: the long soak here went 217 → 244 MiB
       // over 3,600 requests and then +7 MiB over the next 2,800, with the JS heap flat at 17–20 MiB. So this
       // short run catches gross leaks only: keeping one 200 KB upload per request would add over 80 MiB in
-      // these 14 s at the ~30 req/s of a slow shared machine. Slow leaks are the long soak's job.
+      // these 14 s at the ~30 req/s of a slow shared machine. Slow leaks are the long soak's job. The bound
+      // has room for V8's own headroom too: `skiff serve` lets the heap grow 150 % past what survived its
+      // last full collection (src/host/heap-growth.ts), so at any instant it may hold ~15 MB more garbage than
+      // with V8's default; CI once read +48.3 MiB with it, where a bound of 48 had sat just above +44.
       const grown = last.rssMiB - first.rssMiB;
       assert.ok(
-        grown < 48,
+        grown < 64,
         `RSS grew ${grown.toFixed(1)} MiB after warm-up (${first.rssMiB.toFixed(1)} → ${last.rssMiB.toFixed(1)} MiB)`,
       );
     } finally {
