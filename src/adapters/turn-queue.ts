@@ -1,3 +1,6 @@
+/** Slots already run that a queue under steady load drops at once, past this many. */
+const COMPACT_AFTER = 1024;
+
 /**
  * Runs its tasks one per turn of the event loop, in order. When many uploads finish arriving at once, Node
  * would otherwise run every one's completion (joining its chunks, parsing, handing it to the model) in the
@@ -6,8 +9,6 @@
  * its sockets again, so short requests are answered in between. A task queued while the loop is idle runs on
  * the next turn, a few microseconds later.
  */
-const COMPACT_AFTER = 1024;
-
 export class TurnQueue {
   private tasks: (() => void)[] = [];
   private next = 0;
