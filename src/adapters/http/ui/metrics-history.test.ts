@@ -1,9 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricsHistory } from './metrics-history.js';
+import { parsePrometheusText } from './logic/prometheus-text.js';
+import type { PromSample } from './logic/prometheus-text.js';
 
-const scrapeOf = (requests: () => number) => async (): Promise<string> =>
-  `nv_inference_request_success{model="m",version="1"} ${requests()}\nskiff_model_ready{model="m",version="1"} 1\n`;
+const scrapeOf = (requests: () => number) => async (): Promise<PromSample[]> =>
+  parsePrometheusText(
+    `nv_inference_request_success{model="m",version="1"} ${requests()}\nskiff_model_ready{model="m",version="1"} 1\n`,
+  );
 
 test('keeps the newest samples up to its capacity, oldest first, and filters by time', async () => {
   let clock = 0;

@@ -1,10 +1,10 @@
 import type { MetricsSample } from './logic/metrics-sample.js';
 import { metricsSample } from './logic/metrics-sample.js';
-import { parsePrometheusText } from './logic/prometheus-text.js';
+import type { PromSample } from './logic/prometheus-text.js';
 
 export interface MetricsHistoryOptions {
-  /** The server's own exposition text (what GET /metrics serves). */
-  readonly scrape: () => Promise<string>;
+  /** The server's own samples of SAMPLED_METRICS (logic/metrics-sample.ts), as GET /metrics would list them. */
+  readonly scrape: () => Promise<readonly PromSample[]>;
   readonly intervalMs: number;
   /** Samples kept; the oldest is dropped beyond it. */
   readonly capacity: number;
@@ -59,8 +59,7 @@ export class MetricsHistory {
 
   /** A sample of this moment, not kept: the page's newest point is always current. */
   async sampleNow(): Promise<MetricsSample> {
-    const text = await this.options.scrape();
-    return metricsSample(parsePrometheusText(text), this.now());
+    return metricsSample(await this.options.scrape(), this.now());
   }
 
   /** Kept samples after `sinceMs` (all when undefined), oldest first. */

@@ -74,6 +74,9 @@ const MODEL_SERIES = new Set([
   'skiff_queued_requests',
 ]);
 
+/** The metrics a sample is made from: a sampler need read no others. */
+export const SAMPLED_METRICS: readonly string[] = [...MODEL_SERIES, HTTP_HISTOGRAM, BATCH_HISTOGRAM];
+
 /** Every series of one histogram whose labels pass `keep`, added together. */
 function histogram(
   samples: readonly PromSample[],
