@@ -16,6 +16,8 @@ export interface ProcessCpu {
   readonly mainMs: number;
   /** utime + stime of the process and every descendant (gunicorn's workers), dead threads included. */
   readonly treeMs: number;
+  /** Each thread's CPU by thread id, with its name (node-MainThread, WorkerThread, libuv-worker, ...). */
+  readonly threads: ReadonlyMap<string, { readonly name: string; readonly ms: number }>;
 }
 
 function readNumber(file: string, field: number): number {
@@ -57,6 +59,35 @@ export function processTree(root: number): number[] {
   return tree;
 }
 
+function threadName(pid: number, tid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * CPU used between two readings by each thread name, threads of a name added: the threads alive at the second
+ * reading, so that one ending in between (libvips and libuv let idle ones go) does not subtract its life's CPU.
+ */
+export function threadDeltas(before: ProcessCpu, after: ProcessCpu): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const [tid, { name, ms }] of after.threads)
+    byName.set(name, (byName.get(name) ?? 0) + ms - (before.threads.get(tid)?.ms ?? 0));
+  return byName;
+}
+
+/** threadDeltas in ms per `per`, largest first, as "name 0.12, ...". */
+export function threadShares(before: ProcessCpu, after: ProcessCpu, per: number): string {
+  return [...threadDeltas(before, after)]
+    .map(([name, ms]) => [name, ms / per] as const)
+    .filter(([, ms]) => ms >= 0.005)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+    .join(', ');
+}
+
 export function processCpu(pid: number): ProcessCpu {
   let threadsNs = 0;
   let mainNs = 0;
@@ -66,14 +97,16 @@ export function processCpu(pid: number): ProcessCpu {
   } catch {
     // The process is gone: zeros.
   }
+  const threads = new Map<string, { name: string; ms: number }>();
   for (const tid of tasks) {
     const ns = readNumber(`/proc/${pid}/task/${tid}/schedstat`, 0);
     if (!Number.isFinite(ns)) continue;
     threadsNs += ns;
     if (tid === String(pid)) mainNs = ns;
+    threads.set(tid, { name: threadName(pid, tid), ms: ns / 1e6 });
   }
   const treeMs = processTree(pid).reduce((sum, id) => sum + statMs(id), 0);
-  return { threadsMs: threadsNs / 1e6, mainMs: mainNs / 1e6, treeMs };
+  return { threadsMs: threadsNs / 1e6, mainMs: mainNs / 1e6, treeMs, threads };
 }
 
 /** The whole machine's busy CPU (all cores, everything but idle and iowait) and that of the bench's own tree. */

@@ -11,7 +11,7 @@
  * the machine during each measurement (a round with some is called noisy).
  * Env: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS (workers x threads, default `1xN,Nx1` for N cores),
  * BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_INT8=0, BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row),
- * BENCH_OIP=0 (skip the binary-tensor row), BENCH_IDLE_SECONDS (3), BENCH_WARMUP_SECONDS (2); for a smoke run
+ * BENCH_OIP=0 (skip the binary-tensor row), BENCH_IDLE_SECONDS (10), BENCH_WARMUP_SECONDS (2); for a smoke run
  * on a fixture: BENCH_MODEL, BENCH_INT8_MODEL, BENCH_LABELS, BENCH_PHOTO, BENCH_WORK_DIR.
  * Uploads are the shared golden retriever photo scaled to 500x375 (the size issue 4 measured with); the
  * default layout is also measured with the original photo. See docs/performance.md.
@@ -37,11 +37,12 @@ import type { BenchServer } from './bench-server.js';
 import { rssMiB, startSkiff } from './bench-server.js';
 import { INSTALL_PEERS, peersMissing, startGunicorn, startSeedStyle } from './peer-servers.js';
 import type { MachineCpu, ProcessCpu } from './cpu-meter.js';
-import { machineCpu, otherCores, processCpu, selfCpuMs } from './cpu-meter.js';
+import { machineCpu, otherCores, processCpu, selfCpuMs, threadDeltas, threadShares } from './cpu-meter.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
-const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
+/** Two periods of the server's 5 s metrics history: a shorter window held one sample or none, and swung with it. */
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const THREADS = availableParallelism();
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
@@ -131,6 +132,12 @@ const spread = (values: readonly number[], format: (n: number) => string): strin
 };
 
 /** Reads every Skiff server's CPU at once (they are all measured against the same window). */
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
 function skiffCpu(servers: readonly BenchServer[]): Map<BenchServer, ProcessCpu> {
   return new Map(servers.map((server) => [server, processCpu(server.child.pid ?? -1)]));
 }
@@ -274,7 +281,10 @@ async function main(): Promise<void> {
   const engineNoise: number[] = [];
   const results = new Map<string, Measurement[]>();
   const loopDelay = new Map<string, number[]>();
-  const idle = new Map<string, { totalMsPerSecond: number; mainMsPerSecond: number; otherCores: number }[]>();
+  const idle = new Map<
+    string,
+    { totalMsPerSecond: number; mainMsPerSecond: number; otherCores: number; threads: string }[]
+  >();
   const engineRun = async (modelPath: string): Promise<EngineFigure> => {
     const before = machineCpu();
     const figure = await measureEngine({
@@ -304,9 +314,10 @@ async function main(): Promise<void> {
       idle.set(server.name, [
         ...(idle.get(server.name) ?? []),
         {
-          totalMsPerSecond: (b.threadsMs - a.threadsMs) / IDLE_SECONDS,
+          totalMsPerSecond: sum(threadDeltas(a, b).values()) / IDLE_SECONDS,
           mainMsPerSecond: (b.mainMs - a.mainMs) / IDLE_SECONDS,
           otherCores: idleOther,
+          threads: threadShares(a, b, IDLE_SECONDS),
         },
       ]);
     }
@@ -479,11 +490,22 @@ async function main(): Promise<void> {
       '<= 1 ms/s',
       total <= 1,
     );
+    const worst = list.reduce<(typeof list)[number] | undefined>(
+      (w, i) => (w === undefined || i.totalMsPerSecond > w.totalMsPerSecond ? i : w),
+      undefined,
+    );
+    if (worst !== undefined && worst.totalMsPerSecond > 1)
+      say(`    its busiest idle window, ms/s by thread: ${worst.threads}`);
   }
   if (engineInt8.length > 0) {
     const values = engine.map((e, i) => (engineInt8[i]?.perSecond ?? NaN) / e.perSecond);
     const value = median(values);
     target16('int8 / fp32, engine alone', `${ratio(value)}${spread(values, ratio)}`, '>= 2.9x', value >= 2.9);
+    // The same engines' CPU per image: what the int8 kernels save, apart from how well two threads share them.
+    const cpuValues = engine.map((e, i) => (e.cpuMsPerRun ?? NaN) / (engineInt8[i]?.cpuMsPerRun ?? NaN));
+    say(
+      `    (fp32 / int8 CPU per image, engine alone: ${ratio(median(cpuValues))}${spread(cpuValues, ratio)})`,
+    );
     if (int8 !== undefined && fp32Same !== undefined) {
       const skiffValues = at(int8, TOP).map(
         (m, i) => m.step.perSecond / (at(fp32Same, TOP)[i]?.step.perSecond ?? NaN),

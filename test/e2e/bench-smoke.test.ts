@@ -72,6 +72,7 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
       assert.ok(numbers(line).every(Number.isFinite) && numbers(line).length > 0, line);
       assert.match(line, /target .* (met|MISSED)$/);
     }
+    assert.match(value(/^ {4}\(fp32 \/ int8 CPU per image, engine alone: /), /\d\.\d+x/);
     assert.match(value(/^machine: /), /quiet|NOISY/);
     const raw = JSON.parse(readFileSync(path.join(work, 'last-run.json'), 'utf8')) as {
       engine: unknown[];
