@@ -11,8 +11,9 @@
  * the machine during each measurement (a round with some is called noisy).
  * Env: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS (workers x threads, default `1xN,Nx1` for N cores),
  * BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_INT8=0, BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row),
- * BENCH_OIP=0 (skip the binary-tensor row), BENCH_IDLE_SECONDS (10), BENCH_WARMUP_SECONDS (2); for a smoke run
- * on a fixture: BENCH_MODEL, BENCH_INT8_MODEL, BENCH_LABELS, BENCH_PHOTO, BENCH_WORK_DIR.
+ * BENCH_OIP=0 (skip the binary-tensor row), BENCH_IDLE_SECONDS (10), BENCH_DECODE_SECONDS (3),
+ * BENCH_WARMUP_SECONDS (2); for a smoke run on a fixture: BENCH_MODEL, BENCH_INT8_MODEL, BENCH_LABELS,
+ * BENCH_PHOTO, BENCH_WORK_DIR.
  * Uploads are the shared golden retriever photo scaled to 500x375 (the size issue 4 measured with); the
  * default layout is also measured with the original photo. See docs/performance.md.
  */
@@ -29,6 +30,8 @@ import { LeanHttpClient } from '../src/loadgen/lean-http-client.js';
 import { median } from '../src/stats/latency-stats.js';
 import type { Send, StepResult } from '../src/loadgen/step-tally.js';
 import { measureEngine } from '../src/runtimes/onnx/engine-bench.js';
+import { measureDecode } from './decode-floor.js';
+import type { DecodeFigure } from './decode-floor.js';
 import { cpuFlags } from '../src/runtimes/onnx/optimized-graph-cache.js';
 import { repoRoot } from '../test/helpers/paths.js';
 import { SYNSET_LABELS, sharedImage } from './shared-paths.js';
@@ -44,6 +47,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 /** Two periods of the server's 5 s metrics history: a shorter window held one sample or none, and swung with it. */
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const DECODE_SECONDS = Number(process.env.BENCH_DECODE_SECONDS ?? 3);
 const THREADS = availableParallelism();
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 const TOP = Math.max(...LEVELS);
@@ -279,6 +283,7 @@ async function main(): Promise<void> {
   const engine: EngineFigure[] = [];
   const engineInt8: EngineFigure[] = [];
   const engineNoise: number[] = [];
+  const decodes: DecodeFigure[] = [];
   const results = new Map<string, Measurement[]>();
   const loopDelay = new Map<string, number[]>();
   const idle = new Map<
@@ -299,6 +304,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     engine.push(await engineRun(models.fp32));
     if (int8File !== undefined) engineInt8.push(await engineRun(int8File));
+    decodes.push(await measureDecode(dog, DECODE_SECONDS * 1000));
 
     // Every Skiff server at rest, together: what an idle server burns (timers, metrics, threads).
     await sleep(500);
@@ -380,6 +386,14 @@ async function main(): Promise<void> {
         f1,
       )}, p50 ${f1(int8P50)} ms, CPU ${f1(int8Cpu)} ms per image`,
     );
+  const decodeP50 = median(decodes.map((d) => d.p50Ms));
+  const decodeCpu = median(decodes.map((d) => d.cpuMsPerImage));
+  say(
+    `decode alone (the photo to a 224x224 FP32 input, as a worker does): p50 ${f2(decodeP50)} ms${spread(
+      decodes.map((d) => d.p50Ms),
+      f2,
+    )}, CPU ${f2(decodeCpu)} ms per image`,
+  );
   const width = Math.max(...contenders.map((c) => c.name.length)) + 2;
   say(
     `${'system'.padEnd(width)}   c    req/s   p50 ms   p90 ms   p99 ms   max ms  errors  x engine   CPU/req  x eng CPU  main/req  client/req`,
@@ -451,6 +465,9 @@ async function main(): Promise<void> {
         '<= +3 ms',
         value <= 3,
       );
+      say(
+        `    (the photo's decode alone is ${f1(decodeP50)} of it: the server's own part is +${f1(value - decodeP50)} ms)`,
+      );
     }
   }
   for (const c of [...skiffs.slice(0, 1), ...(int8 === undefined ? [] : [int8])]) {
@@ -461,6 +478,10 @@ async function main(): Promise<void> {
       `${ratio(value)}${spread(values, ratio)}`,
       '<= 1.08x',
       value <= 1.08,
+    );
+    const floor = at(c, TOP).map((m) => m.serverMsPerRequest / (engineOf(c).cpu + decodeCpu));
+    say(
+      `    (engine + decode alone, ${f1(engineOf(c).cpu + decodeCpu)} ms, is ${ratio((engineOf(c).cpu + decodeCpu) / engineOf(c).cpu)} the engine's; per request / that: ${ratio(median(floor))})`,
     );
   }
   const mainTarget = (c: Contender | undefined, what: string, limit: number): void => {
@@ -576,6 +597,7 @@ async function main(): Promise<void> {
         engine,
         engineInt8,
         engineOtherCores: engineNoise,
+        decode: decodes,
         idle: Object.fromEntries(idle),
         results: Object.fromEntries(results),
         eventLoopP99Ms: Object.fromEntries(loopDelay),

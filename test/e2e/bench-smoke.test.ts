@@ -26,6 +26,7 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
         BENCH_ROUNDS: '1',
         BENCH_SECONDS: '1',
         BENCH_IDLE_SECONDS: '0.5',
+        BENCH_DECODE_SECONDS: '0.3',
         BENCH_WARMUP_SECONDS: '0.3',
         BENCH_CONFIGS: '1x1',
         BENCH_CONCURRENCY: '1,2',
@@ -73,6 +74,12 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
       assert.match(line, /target .* (met|MISSED)$/);
     }
     assert.match(value(/^ {4}\(fp32 \/ int8 CPU per image, engine alone: /), /\d\.\d+x/);
+    assert.match(
+      value(/^decode alone \(the photo to a 224x224/),
+      /p50 \d+\.\d+ ms.*CPU \d+\.\d+ ms per image/,
+    );
+    assert.match(value(/^ {4}\(the photo's decode alone is /), /server's own part is [+-]?\d/);
+    assert.match(value(/^ {4}\(engine \+ decode alone, /), /per request \/ that: \d+\.\d+x/);
     assert.match(value(/^machine: /), /quiet|NOISY/);
     const raw = JSON.parse(readFileSync(path.join(work, 'last-run.json'), 'utf8')) as {
       engine: unknown[];
