@@ -10,10 +10,10 @@
  * main thread alone), the engine's per image, the load client's own, an idle server's, and any other load on
  * the machine during each measurement (a round with some is called noisy).
  * Env: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS (workers x threads, default `1xN,Nx1` for N cores),
- * BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_INT8=0, BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row),
- * BENCH_OIP=0 (skip the binary-tensor row), BENCH_IDLE_SECONDS (10), BENCH_DECODE_SECONDS (3),
- * BENCH_WARMUP_SECONDS (2); for a smoke run on a fixture: BENCH_MODEL, BENCH_INT8_MODEL, BENCH_LABELS,
- * BENCH_PHOTO, BENCH_WORK_DIR.
+ * BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_PEER_WORKERS (gunicorn's, 1), BENCH_INT8=0,
+ * BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row), BENCH_OIP=0 (skip the binary-tensor row), BENCH_IDLE_SECONDS
+ * (10), BENCH_DECODE_SECONDS (3), BENCH_WARMUP_SECONDS (2); for a smoke run on a fixture: BENCH_MODEL,
+ * BENCH_INT8_MODEL, BENCH_LABELS, BENCH_PHOTO, BENCH_WORK_DIR.
  * Uploads are the shared golden retriever photo scaled to 500x375 (the size issue 4 measured with); the
  * default layout is also measured with the original photo. See docs/performance.md.
  */
@@ -48,6 +48,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const DECODE_SECONDS = Number(process.env.BENCH_DECODE_SECONDS ?? 3);
+const PEER_WORKERS = Number(process.env.BENCH_PEER_WORKERS ?? 1);
 const THREADS = availableParallelism();
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 const TOP = Math.max(...LEVELS);
@@ -197,8 +198,11 @@ async function main(): Promise<void> {
     // PyTorch's own default in every process: one intra-op thread per core. With one thread, Debian's
     // torch 1.13 (generic BLAS) leaves MKL-DNN for a slow convolution: 1.29 s per ResNet50 image here
     // against 0.12 s with two threads, so "one thread per worker" would make the peer look ten times worse.
+    // And one worker per core, each with a thread per core, collapses under load: their OpenMP threads spin
+    // against each other (2 workers at c=8: 10.4 req/s at 190 ms of CPU each, against 26.5 req/s and 74 ms
+    // for one worker). So the peer runs as PyTorch serves best here: one worker, all cores as its threads.
     const peer = { stateDict: models.stateDict, labels: SYNSET_LABELS(), threadsPerWorker: THREADS };
-    servers.push({ server: await startGunicorn({ ...peer, workers: THREADS }), kind: 'gunicorn' });
+    servers.push({ server: await startGunicorn({ ...peer, workers: PEER_WORKERS }), kind: 'gunicorn' });
     servers.push({ server: await startSeedStyle({ ...peer, workers: 1 }), kind: 'seed' });
   }
   const skiffServers = servers.filter((s) => isSkiff(s.kind)).map((s) => s.server);
