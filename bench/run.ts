@@ -130,6 +130,8 @@ function cpuNote(): string {
 
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
 const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+/** A difference with its sign, one decimal: +1.2, -0.3 (never "+-0.3"). */
+const signed1 = (n: number): string => (Number.isFinite(n) && n >= 0 ? `+${f1(n)}` : f1(n));
 const ratio = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
 const spread = (values: readonly number[], format: (n: number) => string): string => {
   const finite = values.filter(Number.isFinite);
@@ -465,12 +467,12 @@ async function main(): Promise<void> {
       const value = median(values);
       target16(
         `c=1 p50 ${c.name} - engine p50`,
-        `+${f1(value)} ms${spread(values, f1)}`,
+        `${signed1(value)} ms${spread(values, f1)}`,
         '<= +3 ms',
         value <= 3,
       );
       say(
-        `    (the photo's decode alone is ${f1(decodeP50)} of it: the server's own part is +${f1(value - decodeP50)} ms)`,
+        `    (the photo's decode alone is ${f1(decodeP50)} of it: the server's own part is ${signed1(value - decodeP50)} ms)`,
       );
     }
   }
