@@ -1,5 +1,5 @@
 import { SharpImageCodec } from '../src/runtimes/sharp/sharp-image-codec.js';
-import { packUpload } from '../src/runtimes/onnx/decode-upload.js';
+import { decodeUpload, packUpload } from '../src/runtimes/onnx/decode-upload.js';
 import { resolveImageContract } from '../src/core/model/resolve-image-contract.js';
 import { latencyStats } from '../src/stats/latency-stats.js';
 
@@ -29,16 +29,10 @@ export async function measureDecode(bytes: Buffer, durationMs: number): Promise<
   const codec = new SharpImageCodec();
   const one = async (): Promise<void> => {
     const header = await codec.probe(bytes);
-    const image = await codec.decode({
-      bytes,
-      header,
-      width: input.width,
-      height: input.height,
-      resizeMode: input.resizeMode,
-      resizeShorterSide: input.resizeShorterSide,
-      maxPixels: 100_000_000,
-    });
-    packUpload(image, input);
+    const decoded = await decodeUpload(codec, 0, { bytes, header, maxPixels: 100_000_000 }, input);
+    if ('failure' in decoded)
+      throw new Error(`the bench photo did not decode: ${JSON.stringify(decoded.failure)}`);
+    packUpload(decoded.image, input);
   };
   for (let i = 0; i < 20; i++) await one();
   const times: number[] = [];
