@@ -96,6 +96,54 @@ describe('the optimized-graph cache', () => {
     assert.match(weightsOf(dir), /\.weights$/);
   });
 
+  test('a first start optimizes in a process of its own, whose graph every worker then starts from', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
+    const model = await new OnnxRuntime(silentLogger, { optimizedGraphDir: dir }).load(MODEL, {
+      workers: 2,
+      threadsPerWorker: 1,
+    });
+    try {
+      assert.equal(model.optimizedGraph?.outcome, 'written');
+      // The weights file is named after its writer: pid, thread, random (create-session.ts).
+      const [pid, thread] = weightsOf(dir).split('.')[1]?.split('-') ?? [];
+      assert.notEqual(pid, String(process.pid), 'written by another process, not by a worker of this one');
+      assert.equal(thread, '0', "that process's main thread");
+      assert.equal(model.concurrency, 2);
+    } finally {
+      await model.close();
+    }
+  });
+
+  test('a first start given up on kills its optimizing process and leaves no lock or partial file', async () => {
+    for (const delayMs of [20, 60, 120, 180, 240]) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new Error('given up')), delayMs);
+      // Given up on before it is ready, or (the model was quicker) loaded, then closed.
+      const loaded = await new OnnxRuntime(silentLogger, { optimizedGraphDir: dir })
+        .load(MODEL, { workers: 1, threadsPerWorker: 1 }, controller.signal)
+        .catch((error: unknown) => {
+          assert.match(String(error), /given up/);
+          return undefined;
+        });
+      await loaded?.close();
+      clearTimeout(timer);
+      const left = graphs(dir);
+      assert.ok(
+        left.every((name) => !name.endsWith('.writing') && !name.endsWith('.tmp')),
+        `after ${String(delayMs)} ms: ${left.join(', ')}`,
+      );
+      // Whatever the moment it was killed, the next start finds a whole graph or makes one, and afterwards
+      // the folder holds that graph and its weights only.
+      const next = await runOnce(MODEL, dir);
+      assert.ok(
+        ['read', 'written'].includes(next.outcome ?? ''),
+        `after ${String(delayMs)} ms: ${next.outcome}`,
+      );
+      assert.equal(graphs(dir).length, 2, `after ${String(delayMs)} ms: ${graphs(dir).join(', ')}`);
+    }
+  });
+
   test('a graph being written elsewhere is left alone; a writer that died long ago is taken over', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
     const found = optimizedGraphLocation(MODEL, dir);

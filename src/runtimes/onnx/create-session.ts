@@ -1,5 +1,5 @@
 // Runs in the inference worker: the ONNX Runtime session on the model, through the optimized-graph cache.
-import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -53,12 +53,38 @@ export async function createSession(init: WorkerInit): Promise<CreatedSession> {
       rmSync(cache.file, { force: true });
     }
   }
-  // One writer at a time (the other workers of the pool, another server on the same cache): a second copy
-  // would only cost disk, and a Kubernetes emptyDir over its size limit gets the pod evicted.
+  const saved = await withWriteLock(cache, () => createAndSave(init.modelPath, cache, full));
+  return saved ?? uncached();
+}
+
+/**
+ * Optimizes the model and saves its graph, then lets the session go: for a process that exists only to do
+ * this (optimize-process.ts), so that the memory optimizing takes leaves with it. `undefined`: another writer
+ * holds the lock.
+ */
+export async function saveOptimizedGraph(init: WorkerInit): Promise<OptimizedGraphOutcome | undefined> {
+  const cache = init.optimizedGraph;
+  if (cache === undefined) return { outcome: 'not cached' };
+  const full = { ...sessionOptions(init.threads), graphOptimizationLevel: 'all' } as const;
+  return withWriteLock(cache, async () => {
+    const created = await createAndSave(init.modelPath, cache, full);
+    await created.session.release();
+    return created.optimizedGraph;
+  });
+}
+
+/**
+ * One writer at a time (the other workers of the pool, another server on the same cache): a second copy
+ * would only cost disk, and a Kubernetes emptyDir over its size limit gets the pod evicted.
+ */
+async function withWriteLock<T>(
+  cache: NonNullable<WorkerInit['optimizedGraph']>,
+  write: () => Promise<T>,
+): Promise<T | undefined> {
   const lock = claim(`${cache.file}.writing`);
-  if (lock === undefined) return uncached();
+  if (lock === undefined) return undefined;
   try {
-    return await createAndSave(init.modelPath, cache, full);
+    return await write();
   } finally {
     rmSync(lock, { force: true });
   }
@@ -80,7 +106,8 @@ const STALE_LOCK_MS = 10 * 60_000;
 function claim(file: string): string | undefined {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      closeSync(openSync(file, 'wx'));
+      // The writer's pid inside: a parent that kills its optimizing process knows the lock was that one's.
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
       return file;
     } catch {
       try {

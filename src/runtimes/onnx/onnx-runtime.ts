@@ -12,6 +12,7 @@ import type { Logger } from '../../core/logger.js';
 import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
 import { WorkerPool } from './worker-pool.js';
 import { optimizedGraphLocation } from './optimized-graph-cache.js';
+import { optimizeApart } from './optimize-apart.js';
 import { SkiffError } from '../../core/errors.js';
 import { statRegularFile } from '../../host/regular-file.js';
 
@@ -41,12 +42,27 @@ export class OnnxRuntime implements Runtime {
       signal,
     });
     const codec = this.options.imageCodecModule;
-    const init: WorkerInit = {
+    const base: WorkerInit = {
       modelPath,
       threads: options.threadsPerWorker,
-      ...this.cacheLocation(modelPath),
       ...(codec === undefined ? {} : { imageCodecModule: codec }),
     };
+    const cache = this.cacheLocation(modelPath);
+    // A first start optimizes in a process of its own; the workers then all start from the saved graph.
+    const apart = await optimizeApart({ ...base, ...cache }, signal);
+    signal?.throwIfAborted();
+    if (apart.outcome === 'failed') {
+      this.logger.debug(
+        `optimizing ${path.basename(modelPath)} in a process of its own failed; the workers will`,
+        {
+          reason: apart.detail.split(modelPath).join(path.basename(modelPath)),
+        },
+      );
+    }
+    // Another writer at it, or saving failed here: the workers optimize for themselves, saving nothing.
+    const uncached =
+      apart.outcome === 'busy' || (apart.outcome === 'not cached' && apart.detail !== undefined);
+    const init: WorkerInit = uncached ? base : { ...base, ...cache };
     const pool = new WorkerPool({
       script: new URL('./onnx-worker.js', import.meta.url),
       workerData: init,
@@ -67,7 +83,8 @@ export class OnnxRuntime implements Runtime {
       }
       throw error;
     }
-    const model = codec === undefined ? new OnnxModel(pool) : new DecodingOnnxModel(pool);
+    const saved = apart.outcome === 'written' || apart.outcome === 'not cached' ? apart : undefined;
+    const model = codec === undefined ? new OnnxModel(pool, saved) : new DecodingOnnxModel(pool, saved);
     const graph = model.optimizedGraph;
     const name = path.basename(modelPath);
     if (graph?.outcome === 'written' && init.optimizedGraph !== undefined)
@@ -108,13 +125,19 @@ export interface OnnxRuntimeOptions {
 }
 
 export class OnnxModel implements LoadedModel {
-  constructor(protected readonly pool: WorkerPool) {}
+  constructor(
+    protected readonly pool: WorkerPool,
+    /** What the optimizing process did before the workers started (optimize-apart.ts), if it ran. */
+    private readonly savedApart?: OptimizedGraphOutcome,
+  ) {}
 
   /**
-   * What the workers did with the optimized-graph cache: 'written' when one of them saved the graph, else
-   * 'read' when one started from it, else the first worker's outcome (undefined before any started).
+   * What became of the optimized-graph cache: 'written' when the graph was saved on this start (by the
+   * optimizing process or a worker), else 'read' when a worker started from it, else the reason it was not
+   * saved, or the first worker's outcome (undefined before any started).
    */
   get optimizedGraph(): OptimizedGraphOutcome | undefined {
+    if (this.savedApart !== undefined) return this.savedApart;
     const all = this.pool.optimizedGraphs;
     return all.find((o) => o.outcome === 'written') ?? all.find((o) => o.outcome === 'read') ?? all[0];
   }
