@@ -17,8 +17,11 @@ export interface BenchServer {
 
 export interface SkiffOptions {
   readonly name: string;
-  /** A model file, or a zoo name (then `env` should point SKIFF_CACHE_DIR at a cache holding it). */
-  readonly model: string;
+  /**
+   * A model file, or a zoo name (then `env` should point SKIFF_CACHE_DIR at a cache holding it); absent:
+   * `skiff serve`'s embedded default model.
+   */
+  readonly model?: string;
   readonly labels?: string;
   readonly workers: number;
   readonly threadsPerWorker: number;
@@ -31,8 +34,7 @@ export function startSkiff(options: SkiffOptions): Promise<BenchServer> {
   const args = [
     cliPath(),
     'serve',
-    '--model',
-    options.model,
+    ...(options.model === undefined ? [] : ['--model', options.model]),
     ...(options.labels === undefined ? [] : ['--labels', options.labels]),
     '--host',
     '127.0.0.1',

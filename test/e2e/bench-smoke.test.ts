@@ -66,7 +66,8 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
       /^ {2}c=2 main-thread CPU per OIP binary-tensor request/,
       /^ {2}idle skiff 1x1: CPU per second/,
       /^ {2}int8 \/ fp32, engine alone/,
-      /^ {2}ready from process start, skiff 1x1/,
+      /^ {2}ready from process start \(graph saved\), skiff 1x1/,
+      /^ {2}ready from process start, embedded model, first \/ later/,
       /^ {2}RSS per worker/,
     ]) {
       const line = value(target);
@@ -81,11 +82,17 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
     assert.match(value(/^ {4}\(the photo's decode alone is /), /server's own part is [+-]?\d/);
     assert.match(value(/^ {4}\(engine \+ decode alone, /), /per request \/ that: \d+\.\d+x/);
     assert.match(value(/^machine: /), /quiet|NOISY/);
+    for (const start of [/^ {2}ready, ResNet50 fp32 1x1, first \/ later/, /^ {2}ready, ResNet50 int8 1x1/])
+      assert.match(value(start), /\d+\.\d+ \/ \d+\.\d+ s$/);
+    for (const start of [/^ {2}RSS after ready, fp32 1x1, first \/ later/, /^ {2}RSS after ready, int8 1x1/])
+      assert.match(value(start), /\d+\.\d \/ \d+\.\d MiB$/);
     const raw = JSON.parse(readFileSync(path.join(work, 'last-run.json'), 'utf8')) as {
       engine: unknown[];
       engineInt8: unknown[];
       idle: Record<string, unknown[]>;
+      starts: { embedded: { first: { readyMs: number; rssMiB: number } } };
     };
+    assert.ok(raw.starts.embedded.first.readyMs > 0 && raw.starts.embedded.first.rssMiB > 0);
     assert.equal(raw.engine.length, 1);
     assert.equal(raw.engineInt8.length, 1);
     assert.ok(Object.keys(raw.idle).length > 0);
