@@ -7,6 +7,8 @@ import { rssMiB, startSkiff } from './bench-server.js';
 export interface StartFigure {
   readonly readyMs: number;
   readonly rssMiB: number;
+  /** The server's own account of its start (its "ready in" line), for the JSON record. */
+  readonly breakdown?: string;
 }
 
 /** A model's first start (no saved optimized graph) and a later one, each in its own cache folder. */
@@ -22,7 +24,11 @@ async function oneStart(options: SkiffOptions): Promise<StartFigure> {
   const server = await startSkiff(options);
   try {
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    return { readyMs: server.coldStartMs, rssMiB: rssMiB(server.child.pid).rss };
+    return {
+      readyMs: server.coldStartMs,
+      rssMiB: rssMiB(server.child.pid).rss,
+      ...(server.breakdown === undefined ? {} : { breakdown: server.breakdown }),
+    };
   } finally {
     server.stop();
     await new Promise((resolve) => server.child.once('exit', resolve));
