@@ -13,6 +13,7 @@ import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
 import { WorkerPool } from './worker-pool.js';
 import { optimizedGraphLocation } from './optimized-graph-cache.js';
 import { optimizeApart } from './optimize-apart.js';
+import type { ApartOutcome } from './optimize-apart.js';
 import { SkiffError } from '../../core/errors.js';
 import { statRegularFile } from '../../host/regular-file.js';
 
@@ -22,6 +23,12 @@ import { statRegularFile } from '../../host/regular-file.js';
  * busy in ORT's run reads no message, and the next job is handed over only once an answer comes back.
  */
 const DECODING_DEPTH = 3;
+
+/**
+ * What optimizing leaves in a worker grows with the model (ResNet50, 98 MB: ~145 MiB per worker); below this
+ * size it is a few MiB, less than what starting a process costs in time.
+ */
+export const OPTIMIZE_APART_FROM_BYTES = 32 * 1024 * 1024;
 
 /** Runs ONNX models with onnxruntime-node (CPU) in worker threads; the addon is only ever loaded there. */
 export class OnnxRuntime implements Runtime {
@@ -35,7 +42,7 @@ export class OnnxRuntime implements Runtime {
   async load(modelPath: string, options: RuntimeLoadOptions, signal?: AbortSignal): Promise<OnnxModel> {
     // ONNX Runtime opens the path itself, in native code no one can interrupt: a FIFO there would block it
     // (and its thread, and so the process's exit) for ever.
-    await statRegularFile(modelPath, {
+    const modelFile = await statRegularFile(modelPath, {
       code: 'SKIFF_MODEL_FILE_MISSING',
       what: 'model file',
       shownAs: path.basename(modelPath),
@@ -48,10 +55,14 @@ export class OnnxRuntime implements Runtime {
       ...(codec === undefined ? {} : { imageCodecModule: codec }),
     };
     const cache = this.cacheLocation(modelPath);
-    // A first start optimizes in a process of its own; the workers then all start from the saved graph.
-    const apart = await optimizeApart({ ...base, ...cache }, signal);
+    // A first start optimizes in a process of its own; the workers then all start from the saved graph. A
+    // small model leaves little behind, and the process costs time (the embedded model: 0.20-0.40 s to load
+    // that way, 0.08-0.11 s by its worker): its workers do it.
+    const apartFrom = this.options.optimizeApartFromBytes ?? OPTIMIZE_APART_FROM_BYTES;
+    const apart: ApartOutcome | undefined =
+      modelFile.size >= apartFrom ? await optimizeApart({ ...base, ...cache }, signal) : undefined;
     signal?.throwIfAborted();
-    if (apart.outcome === 'failed') {
+    if (apart?.outcome === 'failed') {
       this.logger.debug(
         `optimizing ${path.basename(modelPath)} in a process of its own failed; the workers will`,
         {
@@ -61,7 +72,7 @@ export class OnnxRuntime implements Runtime {
     }
     // Another writer at it, or saving failed here: the workers optimize for themselves, saving nothing.
     const uncached =
-      apart.outcome === 'busy' || (apart.outcome === 'not cached' && apart.detail !== undefined);
+      apart?.outcome === 'busy' || (apart?.outcome === 'not cached' && apart.detail !== undefined);
     const init: WorkerInit = uncached ? base : { ...base, ...cache };
     const pool = new WorkerPool({
       script: new URL('./onnx-worker.js', import.meta.url),
@@ -83,7 +94,7 @@ export class OnnxRuntime implements Runtime {
       }
       throw error;
     }
-    const saved = apart.outcome === 'written' || apart.outcome === 'not cached' ? apart : undefined;
+    const saved = apart?.outcome === 'written' || apart?.outcome === 'not cached' ? apart : undefined;
     const model = codec === undefined ? new OnnxModel(pool, saved) : new DecodingOnnxModel(pool, saved);
     const graph = model.optimizedGraph;
     const name = path.basename(modelPath);
@@ -117,6 +128,11 @@ export interface OnnxRuntimeOptions {
    * on its first start and loaded, without optimizing again, on later ones. Unset: every start optimizes.
    */
   readonly optimizedGraphDir?: string | undefined;
+  /**
+   * Models of this many bytes and more are optimized in a process of their own on their first start
+   * (optimize-apart.ts); smaller ones by their workers. Default OPTIMIZE_APART_FROM_BYTES.
+   */
+  readonly optimizeApartFromBytes?: number | undefined;
   /**
    * A module exporting `createImageCodec(): ImageCodec` (the URL of runtimes/sharp/sharp-image-codec.js): the
    * workers then decode uploads themselves (LoadedModel.inferImage). Unset: they take tensors only.
