@@ -71,7 +71,7 @@ const graphOf = (dir: string): string => graphs(dir).find((name) => name.endsWit
 const weightsOf = (dir: string): string => graphs(dir).find((name) => name.endsWith('.weights')) ?? '';
 
 // The committed model is small: by default its workers optimize it. Every test runs both ways: the model
-// optimized in a process of its own (as models of 32 MiB and more are), and by the workers.
+// optimized in a process of its own (as models of 8 MiB and more are), and by the workers.
 for (const [how, apartFrom] of [
   ['in a process of its own', 0],
   ['by the workers', Number.POSITIVE_INFINITY],

@@ -25,10 +25,11 @@ import { statRegularFile } from '../../host/regular-file.js';
 const DECODING_DEPTH = 3;
 
 /**
- * What optimizing leaves in a worker grows with the model (ResNet50, 98 MB: ~145 MiB per worker); below this
- * size it is a few MiB, less than what starting a process costs in time.
+ * What optimizing leaves in a worker grows with the model, about 1.5 times its size (ResNet50, 98 MB: ~145
+ * MiB per worker; its int8 version, 31 MB: 42 MiB); below this size it is a few MiB, less than what starting
+ * a process costs in time.
  */
-export const OPTIMIZE_APART_FROM_BYTES = 32 * 1024 * 1024;
+export const OPTIMIZE_APART_FROM_BYTES = 8 * 1024 * 1024;
 
 /** Runs ONNX models with onnxruntime-node (CPU) in worker threads; the addon is only ever loaded there. */
 export class OnnxRuntime implements Runtime {
