@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
 
 /**
- * What optimizing in a child process came to: nothing to do, the graph is there (`read`), the graph saved (`written`), or the model optimized but not
- * saved (`not cached`, `detail` says why), or another writer holding the lock (`busy`), or the child not
- * answering (`failed`: it could not start, crashed, or the model itself did not load; the workers then try
- * as they always did, and report the model's own error).
+ * What optimizing in a child process came to: nothing to do, the graph is there (`read`); the graph saved
+ * (`written`); the model optimized but not saved (`not cached`, `detail` says why); another writer holding
+ * the lock (`busy`); or the child not answering (`failed`: it could not start, crashed, or the model itself
+ * did not load; the workers then try as they always did, and report the model's own error).
  */
 export type ApartOutcome =
   | OptimizedGraphOutcome
