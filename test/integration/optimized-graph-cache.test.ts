@@ -110,7 +110,14 @@ for (const [how, apartFrom] of [
 
     test('the first start names its writer: the optimizing process, or a worker of this one', async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-graphs-'));
-      const model = await new OnnxRuntime(silentLogger, {
+      const saved: Record<string, unknown>[] = [];
+      const logger = {
+        ...silentLogger,
+        info: (message: string, fields?: Record<string, unknown>) => {
+          if (message.startsWith("saved ONNX Runtime's optimized graph")) saved.push(fields ?? {});
+        },
+      };
+      const model = await new OnnxRuntime(logger, {
         optimizedGraphDir: dir,
         optimizeApartFromBytes: apartFrom,
       }).load(MODEL, { workers: 2, threadsPerWorker: 1 });
@@ -122,9 +129,14 @@ for (const [how, apartFrom] of [
         if (apartFrom === 0) {
           assert.notEqual(pid, String(process.pid), 'written by another process');
           assert.equal(thread, '0', "that process's main thread");
+          // The log says how long that process took: the part of the start a later one skips.
+          assert.equal(saved.length, 1);
+          assert.ok(typeof saved[0]?.optimizedApartMs === 'number' && saved[0].optimizedApartMs > 0);
         } else {
           assert.equal(pid, String(process.pid), 'written in this process');
           assert.notEqual(thread, '0', 'by a worker thread');
+          assert.equal(saved.length, 1);
+          assert.equal(saved[0]?.optimizedApartMs, undefined);
         }
       } finally {
         await model.close();
