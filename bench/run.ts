@@ -140,13 +140,13 @@ const spread = (values: readonly number[], format: (n: number) => string): strin
   return finite.length < 2 ? '' : ` [${format(Math.min(...finite))}–${format(Math.max(...finite))}]`;
 };
 
-/** Reads every Skiff server's CPU at once (they are all measured against the same window). */
 function sum(values: Iterable<number>): number {
   let total = 0;
   for (const v of values) total += v;
   return total;
 }
 
+/** Reads every Skiff server's CPU at once (they are all measured against the same window). */
 function skiffCpu(servers: readonly BenchServer[]): Map<BenchServer, ProcessCpu> {
   return new Map(servers.map((server) => [server, processCpu(server.child.pid ?? -1)]));
 }
@@ -168,10 +168,11 @@ async function main(): Promise<void> {
   // Skiff's cache (optimized graphs) for this bench only: its servers all start from a saved graph, made by
   // the first-start measurements here, whatever ran on the machine before.
   const benchCache = path.join(workDir, 'cache');
-  const int8File0 =
-    models.int8 === undefined ? undefined : models.int8.kind === 'zoo' ? models.int8.file : models.int8.model;
+  const int8Model = models.int8;
+  const int8File =
+    int8Model === undefined ? undefined : int8Model.kind === 'zoo' ? int8Model.file : int8Model.model;
   say('measuring first and later starts (embedded model, ResNet50 fp32 and int8)...');
-  const starts = await measureStarts(benchCache, models.fp32, int8File0, labels, first);
+  const starts = await measureStarts(benchCache, models.fp32, int8File, labels, first);
   const servers: { server: BenchServer; kind: Kind; config?: { workers: number; threads: number } }[] = [];
   const stopAll = (): void => servers.forEach(({ server }) => server.stop());
   process.on('exit', stopAll);
@@ -186,9 +187,6 @@ async function main(): Promise<void> {
     });
     servers.push({ server, kind: 'skiff', config });
   }
-  const int8Model = models.int8;
-  const int8File =
-    int8Model === undefined ? undefined : int8Model.kind === 'zoo' ? int8Model.file : int8Model.model;
   if (int8Model !== undefined) {
     servers.push({
       server: await startSkiff({
@@ -553,14 +551,15 @@ async function main(): Promise<void> {
     }
   }
   const memory = new Map(servers.map(({ server }) => [server, rssMiB(server.child.pid)]));
-  const startLine = (label: string, figures: FirstAndLater | undefined, goal?: number): void => {
+  /** First / later ready times; issue 16's "ready <= 1 s" is the embedded model's (`target`). */
+  const startLine = (label: string, figures: FirstAndLater | undefined, target = false): void => {
     if (figures === undefined) return;
     const slower = Math.max(figures.first.readyMs, figures.later.readyMs);
     const value = `${f2(figures.first.readyMs / 1000)} / ${f2(figures.later.readyMs / 1000)} s`;
-    if (goal === undefined) say(`  ${label.padEnd(56)} ${value.padStart(24)}`);
-    else target16(label, value, '<= 1 s', slower <= goal);
+    if (target) target16(label, value, '<= 1 s', slower <= 1000);
+    else say(`  ${label.padEnd(56)} ${value.padStart(24)}`);
   };
-  startLine('ready from process start, embedded model, first / later', starts.embedded, 1000);
+  startLine('ready from process start, embedded model, first / later', starts.embedded, true);
   startLine(`ready, ResNet50 fp32 ${first.workers}x${first.threads}, first / later start`, starts.fp32);
   startLine(`ready, ResNet50 int8 ${first.workers}x${first.threads}, first / later start`, starts.int8);
   const rssLine = (label: string, figures: FirstAndLater | undefined): void => {

@@ -11,7 +11,7 @@ export interface StartFigure {
   readonly breakdown?: string;
 }
 
-/** A model's first start (no saved optimized graph) and a later one, each in its own cache folder. */
+/** A model's first start (no saved optimized graph) and a later one on the same cache folder. */
 export interface FirstAndLater {
   readonly first: StartFigure;
   readonly later: StartFigure;

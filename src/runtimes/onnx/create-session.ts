@@ -6,6 +6,7 @@ import { threadId } from 'node:worker_threads';
 import './without-float16-array.js';
 import ort from 'onnxruntime-node';
 import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
+import { isSavedGraph } from './optimized-graph-cache.js';
 
 const NO_SPINNING = { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } };
 
@@ -42,7 +43,7 @@ export async function createSession(init: WorkerInit): Promise<CreatedSession> {
     optimizedGraph: { outcome: 'not cached' },
   });
   if (cache === undefined) return uncached();
-  if (isRegularFile(cache.file)) {
+  if (isSavedGraph(cache.file)) {
     try {
       const session = await ort.InferenceSession.create(cache.file, {
         ...options,
@@ -87,15 +88,6 @@ async function withWriteLock<T>(
     return await write();
   } finally {
     rmSync(lock, { force: true });
-  }
-}
-
-/** A saved graph is only ever a regular file: ONNX Runtime opening anything else (a FIFO) could block for ever. */
-function isRegularFile(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
   }
 }
 

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OptimizedGraphOutcome, WorkerInit } from './worker-messages.js';
+import { isSavedGraph } from './optimized-graph-cache.js';
 
 /**
  * What optimizing in a child process came to: nothing to do, the graph is there (`read`); the graph saved
@@ -27,7 +28,7 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 export function optimizeApart(init: WorkerInit, signal?: AbortSignal): Promise<ApartOutcome> {
   const cache = init.optimizedGraph;
   if (cache === undefined) return Promise.resolve({ outcome: 'not cached' });
-  if (isRegularFile(cache.file)) return Promise.resolve({ outcome: 'read' });
+  if (isSavedGraph(cache.file)) return Promise.resolve({ outcome: 'read' });
   const script = fileURLToPath(new URL('./optimize-process.js', import.meta.url));
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, JSON.stringify(init)], {
@@ -95,13 +96,5 @@ function removeLeftovers(file: string, pid: number): void {
       if (name.startsWith(temporary) && name.endsWith('.tmp')) rmSync(path.join(dir, name), { force: true });
   } catch {
     // The folder is gone: nothing to remove.
-  }
-}
-
-function isRegularFile(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
   }
 }

@@ -22,6 +22,18 @@ export interface OptimizedGraphLocation {
   readonly siblingPrefix: string;
 }
 
+/**
+ * Whether a saved graph is there to start from. Only ever a regular file: ONNX Runtime opening anything else
+ * (a FIFO) could block for ever.
+ */
+export function isSavedGraph(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The folder of optimized graphs inside Skiff's cache folder. */
 export function optimizedGraphDir(cacheDir: string): string {
   return path.join(cacheDir, 'optimized-graphs');
