@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import sharp, { type Sharp } from 'sharp';
 import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
 import { SharpImageCodec } from './sharp-image-codec.js';
@@ -84,4 +85,120 @@ describe('SharpImageCodec', () => {
       (error: Error & { code?: string }) => error.code === 'SKIFF_IMAGE_TOO_LARGE',
     );
   });
+});
+
+/**
+ * `jpeg` with its EXIF block replaced by one that only says `orientation`, put right after the SOI marker; the
+ * compressed pixels stay byte-identical.
+ */
+function withOrientation(jpeg: Buffer, orientation: number): Buffer {
+  const kept: Buffer[] = [];
+  let at = 2;
+  for (;;) {
+    const marker = jpeg[at + 1] ?? 0;
+    if (marker === 0xda) break;
+    const end = at + 2 + jpeg.readUInt16BE(at + 2);
+    const isExif =
+      marker === 0xe1 && jpeg.subarray(at + 4, at + 10).equals(Buffer.from('Exif\0\0', 'latin1'));
+    if (!isExif) kept.push(jpeg.subarray(at, end));
+    at = end;
+  }
+  const tiff = [
+    0x49,
+    0x49,
+    42,
+    0,
+    8,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0x12,
+    0x01,
+    3,
+    0,
+    1,
+    0,
+    0,
+    0,
+    orientation,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ];
+  const body = [...Buffer.from('Exif\0\0', 'latin1'), ...tiff];
+  const app1 = Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body]);
+  return Buffer.concat([jpeg.subarray(0, 2), app1, ...kept, jpeg.subarray(at)]);
+}
+
+describe('a plain JPEG is resized as torchvision resizes it', () => {
+  // sha256 of the 224x224 RGB bytes that torchvision 0.14's Resize(256) + CenterCrop(224) give on Pillow 9.4 for
+  // hotdog.jpg turned upright as ImageOps.exif_transpose turns each EXIF orientation (Debian's python3-torchvision
+  // and python3-pil). libjpeg-turbo decodes the same pixels under libvips and Pillow, and the resize here is
+  // Pillow's, so the bytes are equal, not close.
+  const torchvision: Record<number, string> = {
+    1: 'b7a0eab047bbaaf6f605471009ce97d81a6db44c25d7ec5eda6e705a673c7ece',
+    2: '2a26ff36cc7b016c12f1f75ac49940135fdc3cc5a031b13fe1bba2c16ff50ca9',
+    3: 'ef41e285efd0df6f65f87619cd94a638f36b4bd07fc6e69f23993795ed0bc327',
+    4: 'df8143c0055193c1639416e52de6f94a08326a3d5ccee9e0fd87596b6fff9112',
+    5: 'dc2b1cbeccccc2e2f2a6f11cd95a4fcbd7cd1b7c74bb6e1db227f637791b7bbc',
+    6: 'd3425732d81a769cc8c822d8d7301e004ba1f6f702de514bc25e8705660ded0d',
+    7: '5b2c515e75408fd9663594c9aef3d193af393def90bcfe87c910acc17f37eaf3',
+    8: '94ef244d62ff9ce5fb3ca4845e9740d5f46adc5e4602f62a4502015e9989435c',
+  };
+  const codec = new SharpImageCodec();
+  for (let orientation = 1; orientation <= 8; orientation++) {
+    test(`hotdog.jpg with EXIF orientation ${String(orientation)}: the same bytes`, async () => {
+      const bytes = withOrientation(photo, orientation);
+      assert.equal(readJpegHeader(bytes)?.orientation, orientation);
+      const header = await codec.probe(bytes);
+      const decoded = await codec.decode({
+        bytes,
+        header,
+        width: 224,
+        height: 224,
+        resizeMode: 'shorter-side-then-center-crop',
+        resizeShorterSide: 256,
+        maxPixels: 1_000_000,
+      });
+      assert.equal(createHash('sha256').update(decoded.pixels).digest('hex'), torchvision[orientation]);
+    });
+  }
+
+  // The other JPEG kinds the resampler takes, against libvips' own resize of the same upright pixels (stored as
+  // PNG, which never takes this path): a different filter, so close rather than equal; a wrong turn, channel or
+  // colour conversion would be far off.
+  for (const [title, make] of variants.slice(1)) {
+    test(`${title}: close to libvips' resize`, async () => {
+      const jpeg = await make();
+      const uprightPng = await sharp(jpeg).autoOrient().png().toBuffer();
+      const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
+        bytes,
+        header: await codec.probe(bytes),
+        width: 144,
+        height: 128,
+        resizeMode: 'shorter-side-then-center-crop',
+        resizeShorterSide: 160,
+        maxPixels: 1_000_000,
+      });
+      const here = await codec.decode(await request(jpeg));
+      const libvips = await codec.decode(await request(uprightPng));
+      let worst = 0;
+      let total = 0;
+      here.pixels.forEach((value, i) => {
+        const difference = Math.abs(value - (libvips.pixels[i] ?? 0));
+        worst = Math.max(worst, difference);
+        total += difference;
+      });
+      assert.ok(
+        worst <= 2 && total / here.pixels.length < 0.5,
+        `worst ${String(worst)}, mean ${String(total / here.pixels.length)}`,
+      );
+    });
+  }
 });

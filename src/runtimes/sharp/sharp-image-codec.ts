@@ -1,8 +1,10 @@
 import sharp from 'sharp';
-import type { Metadata, Sharp, SharpOptions } from 'sharp';
+import type { Metadata, OutputInfo, Sharp, SharpOptions } from 'sharp';
 import type { DecodeRequest, ImageCodec, ImageHeader, RgbImage } from '../../core/preprocess/image-codec.js';
 import { SkiffError } from '../../core/errors.js';
+import type { JpegHeader } from '../../core/preprocess/jpeg-header.js';
 import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
+import { orientedPixels, resampleBilinear } from '../../core/preprocess/resample-bilinear.js';
 
 /** Formats accepted as uploads. SVG and PDF are left out on purpose: they are documents, not photos. */
 export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
@@ -35,34 +37,77 @@ export class SharpImageCodec implements ImageCodec {
         `the image is ${width}x${height} (${width * height} pixels); the limit is ${maxPixels} pixels`,
       );
     }
-    // Alpha is dropped as PIL's convert("RGB") does, before resizing, so libvips never premultiplies by it.
-    const source = header.hasAlpha
-      ? await run(
+    const plan = planResize(width, height, request);
+    const jpeg = header.format === 'jpeg' ? readJpegHeader(input) : undefined;
+    if (jpeg !== undefined && resamplesHere(plan, width, height)) {
+      const decoded = await decodeAndResample(input, jpeg, plan, maxPixels);
+      if (decoded !== undefined) return decoded;
+    }
+    return decodeWithLibvips(input, header, plan, request);
+  }
+}
+
+/**
+ * Plain JPEGs that shrink by less than half are decoded by libvips (libjpeg-turbo, as Pillow decodes them) and
+ * resized here, exactly as torchvision's Resize + CenterCrop do on PIL images (resample-bilinear.ts): about
+ * 1.5 ms less CPU per ImageNet-sized photo than libvips' resize, and the model sees the pixels it was trained
+ * on. Larger pictures stay with libvips, which decodes them at 1/2 to 1/8 scale straight from the JPEG's DCT.
+ */
+function resamplesHere(plan: ResizePlan, width: number, height: number): boolean {
+  return plan.preCrop === undefined && plan.resizeWidth * 2 > width && plan.resizeHeight * 2 > height;
+}
+
+/** Undefined when libvips' output is not the plain 8-bit grey or RGB the resampler expects. */
+async function decodeAndResample(
+  input: Buffer,
+  jpeg: JpegHeader,
+  plan: ResizePlan,
+  maxPixels: number,
+): Promise<RgbImage | undefined> {
+  const { data, info } = await run(sharp(input, options(maxPixels)).raw());
+  const { channels } = info;
+  const plain =
+    info.width === jpeg.width && info.height === jpeg.height && (channels === 1 || channels === 3);
+  if (!plain || data.length !== info.width * info.height * channels) return undefined;
+  const source = orientedPixels(data, info.width, info.height, channels, jpeg.orientation);
+  return resampleBilinear(source, plan);
+}
+
+async function decodeWithLibvips(
+  input: Buffer,
+  header: ImageHeader,
+  plan: ResizePlan,
+  request: DecodeRequest,
+): Promise<RgbImage> {
+  const { maxPixels } = request;
+  // Alpha is dropped as PIL's convert("RGB") does, before resizing, so libvips never premultiplies by it.
+  const source = header.hasAlpha
+    ? (
+        await run(
           sharp(input, options(maxPixels))
             .autoOrient()
             .removeAlpha()
             .toColourspace('srgb')
             .png({ compressionLevel: 0 }),
         )
-      : input;
-    const plan = planResize(width, height, request);
-    let pipeline = sharp(source, options(maxPixels));
-    if (!header.hasAlpha) pipeline = pipeline.autoOrient();
-    pipeline = pipeline.removeAlpha().toColourspace('srgb');
-    if (plan.preCrop !== undefined) pipeline = pipeline.extract(plan.preCrop);
-    pipeline = pipeline.resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'linear' });
-    if (plan.crop !== undefined) pipeline = pipeline.extract(plan.crop);
-    const pixels = await run(pipeline.raw());
-    const expected = request.width * request.height * 3;
-    if (pixels.length !== expected) {
-      throw new SkiffError('SKIFF_UNDECODABLE_IMAGE', 'the image could not be converted to 8-bit RGB');
-    }
-    return {
-      width: request.width,
-      height: request.height,
-      pixels: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length),
-    };
+      ).data
+    : input;
+  let pipeline = sharp(source, options(maxPixels));
+  if (!header.hasAlpha) pipeline = pipeline.autoOrient();
+  pipeline = pipeline.removeAlpha().toColourspace('srgb');
+  if (plan.preCrop !== undefined) pipeline = pipeline.extract(plan.preCrop);
+  pipeline = pipeline.resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'linear' });
+  if (plan.crop !== undefined) pipeline = pipeline.extract(plan.crop);
+  const pixels = (await run(pipeline.raw())).data;
+  const expected = request.width * request.height * 3;
+  if (pixels.length !== expected) {
+    throw new SkiffError('SKIFF_UNDECODABLE_IMAGE', 'the image could not be converted to 8-bit RGB');
   }
+  return {
+    width: request.width,
+    height: request.height,
+    pixels: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length),
+  };
 }
 
 /** For a worker that imports this module by its URL (WorkerInit.imageCodecModule). */
@@ -193,9 +238,9 @@ async function readMetadata(input: Buffer): Promise<ImageHeader> {
   return { format, hasAlpha: metadata.hasAlpha, width: oriented.width, height: oriented.height };
 }
 
-async function run(pipeline: Sharp): Promise<Buffer> {
+async function run(pipeline: Sharp): Promise<{ data: Buffer; info: OutputInfo }> {
   try {
-    return await pipeline.toBuffer();
+    return await pipeline.toBuffer({ resolveWithObject: true });
   } catch (error) {
     const detail = error instanceof Error ? error.message : '';
     if (/pixel limit/i.test(detail)) {
