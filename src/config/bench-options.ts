@@ -75,7 +75,8 @@ export const BENCH_OPTIONS = [
   {
     key: 'binaryData',
     type: 'boolean',
-    description: 'v2: send tensors as binary data (Triton extension) rather than JSON numbers',
+    description:
+      'v2: tensors as binary data both ways (Triton extension, as perf_analyzer does) rather than JSON numbers',
     defaultLabel: 'true',
     schema: z.boolean().default(true),
   },

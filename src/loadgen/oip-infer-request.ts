@@ -39,8 +39,9 @@ export function oipInputs(metadata: unknown): OipTensorMetadata[] {
 
 /**
  * An infer request with one random (or zero) tensor per input, dynamic dimensions set to 1 (a batch of one).
- * Binary form (Triton's binary tensor extension): a JSON header, then raw little-endian data, as
- * perf_analyzer sends it; else plain JSON numbers, which the server must parse and costs far more per byte.
+ * Binary form (Triton's binary tensor extension): a JSON header, then raw little-endian data, and every output
+ * asked for in binary too (`binary_data_output`), as perf_analyzer does by default (its --input-tensor-format
+ * and --output-tensor-format are both binary); else plain JSON numbers both ways, which cost far more per byte.
  */
 export function oipInferRequest(
   inputs: readonly OipTensorMetadata[],
@@ -66,6 +67,7 @@ export function oipInferRequest(
           datatype: t.input.datatype,
           parameters: { binary_data_size: t.data.length },
         })),
+        parameters: { binary_data_output: true },
       }),
     );
     return {

@@ -24,7 +24,7 @@ test('randomPng: a valid PNG (signature, IHDR, one row filter byte per row), det
   );
 });
 
-test('oipInferRequest binary: JSON header of the stated length, then little-endian data; -1 becomes 1', () => {
+test('oipInferRequest binary: JSON header of the stated length, then little-endian data; -1 becomes 1; outputs asked in binary', () => {
   const inputs = oipInputs({
     inputs: [
       { name: 'x', datatype: 'FP32', shape: [-1, 2, 3] },
@@ -35,7 +35,10 @@ test('oipInferRequest binary: JSON header of the stated length, then little-endi
   const headerLength = Number(headers['inference-header-content-length']);
   const header = JSON.parse(body.subarray(0, headerLength).toString()) as {
     inputs: { name: string; shape: number[]; datatype: string; parameters: { binary_data_size: number } }[];
+    parameters: { binary_data_output: boolean };
   };
+  // perf_analyzer's defaults: binary tensors in, and every output asked for in binary.
+  assert.equal(header.parameters.binary_data_output, true);
   assert.deepEqual(
     header.inputs.map((i) => [i.name, i.shape, i.datatype, i.parameters.binary_data_size]),
     [
