@@ -12,7 +12,10 @@ export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'a
 // libvips' operation cache only helps when the same file is processed again; uploads never are.
 sharp.cache(false);
 
-/** ImageCodec on libvips (sharp): decoding and resizing run on libuv's thread pool, never on the event loop. */
+/**
+ * ImageCodec on libvips (sharp): decoding runs on libuv's thread pool, never on the caller's thread; so does the
+ * resize, except for the plain JPEGs resized here (resamplesHere), whose resize runs on the caller's thread.
+ */
 export class SharpImageCodec implements ImageCodec {
   async probe(bytes: Uint8Array): Promise<ImageHeader> {
     if (bytes.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the image is empty (0 bytes)');
