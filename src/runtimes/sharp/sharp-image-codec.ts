@@ -57,8 +57,15 @@ export class SharpImageCodec implements ImageCodec {
  * on. Larger pictures stay with libvips, which decodes them at 1/2 to 1/8 scale straight from the JPEG's DCT.
  */
 function resamplesHere(plan: ResizePlan, width: number, height: number): boolean {
-  return plan.preCrop === undefined && plan.resizeWidth * 2 > width && plan.resizeHeight * 2 > height;
+  const shrinksLittle = plan.resizeWidth * 2 > width && plan.resizeHeight * 2 > height;
+  return plan.preCrop === undefined && shrinksLittle && width * height <= RESAMPLE_MAX_PIXELS;
 }
+
+/**
+ * The resize's WebAssembly memory grows to the largest picture it was given and keeps that size for the
+ * thread's life: a model whose input is large enough to make big pictures qualify leaves them to libvips.
+ */
+const RESAMPLE_MAX_PIXELS = 4_194_304;
 
 /** Undefined when libvips' output is not the plain 8-bit grey or RGB the resampler expects. */
 async function decodeAndResample(
