@@ -202,3 +202,29 @@ describe('a plain JPEG is resized as torchvision resizes it', () => {
     });
   }
 });
+
+describe("a broken plain JPEG on the path resized here fails as on libvips' own path", () => {
+  const codec = new SharpImageCodec();
+  const decode = async (bytes: Buffer): Promise<unknown> =>
+    codec.decode({
+      bytes,
+      header: await codec.probe(bytes),
+      width: 224,
+      height: 224,
+      resizeMode: 'shorter-side-then-center-crop',
+      resizeShorterSide: 256,
+      maxPixels: 1_000_000,
+    });
+  const undecodable = (error: Error & { code?: string }): boolean => error.code === 'SKIFF_UNDECODABLE_IMAGE';
+
+  test('cut off halfway through its scan', async () => {
+    await assert.rejects(decode(photo.subarray(0, Math.floor(photo.length / 2))), undecodable);
+  });
+
+  test('scan data garbled, markers intact', async () => {
+    const garbled = Buffer.from(photo);
+    // Past the headers (about 29 KB here), into the entropy-coded data; 0xFF bytes would read as markers.
+    for (let i = 60_000; i < 60_400; i += 7) garbled[i] = (garbled[i] ?? 0) ^ 0x5a || 1;
+    await assert.rejects(decode(garbled), undecodable);
+  });
+});
