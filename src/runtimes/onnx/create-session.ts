@@ -1,5 +1,5 @@
 // Runs in the inference worker: the ONNX Runtime session on the model, through the optimized-graph cache.
-import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -94,23 +94,48 @@ async function withWriteLock<T>(
 /** A writer older than this died mid-write (ResNet50's graph takes well under a second to write). */
 const STALE_LOCK_MS = 10 * 60_000;
 
-/** Creates `file` if nobody has; a file left by a writer that died long ago is taken over. */
+/**
+ * Creates `file` if nobody has; a file left by a writer that died long ago is taken over. The lock appears
+ * whole, with the writer's pid inside, or not at all: it is written under a name of this thread's and linked
+ * into place (a link fails where the lock exists). Created and then written, a writer killed in between left an
+ * empty lock that a parent killing its optimizing process could not tell for that one's.
+ */
 function claim(file: string): string | undefined {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      // The writer's pid inside: a parent that kills its optimizing process knows the lock was that one's.
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return file;
-    } catch {
+  const pending = `${file}.${String(process.pid)}-${String(threadId)}.tmp`;
+  try {
+    writeFileSync(pending, String(process.pid));
+  } catch {
+    return undefined;
+  }
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        if (Date.now() - statSync(file).mtimeMs < STALE_LOCK_MS) return undefined;
-        rmSync(file, { force: true });
-      } catch {
-        return undefined;
+        linkSync(pending, file);
+        return file;
+      } catch (error) {
+        // A file system without hard links: create the lock, then write it, as the only way left.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return claimByCreating(file);
+        try {
+          if (Date.now() - statSync(file).mtimeMs < STALE_LOCK_MS) return undefined;
+          rmSync(file, { force: true });
+        } catch {
+          return undefined;
+        }
       }
     }
+    return undefined;
+  } finally {
+    rmSync(pending, { force: true });
   }
-  return undefined;
+}
+
+function claimByCreating(file: string): string | undefined {
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return file;
+  } catch {
+    return undefined;
+  }
 }
 
 async function createAndSave(

@@ -80,7 +80,7 @@ function parseAnswer(answer: string, code: number | null): ApartOutcome {
 }
 
 /**
- * A killed writer's lock and temporary graph (named after its pid, create-session.ts). Its weights file is
+ * A killed writer's lock and temporary files (named after its pid, create-session.ts). Its weights file is
  * left: the graph may already be in place and naming it; if not, the next writer removes it as an orphan.
  */
 function removeLeftovers(file: string, pid: number): void {
@@ -90,10 +90,15 @@ function removeLeftovers(file: string, pid: number): void {
     // No lock: the child died before taking it.
   }
   const dir = path.dirname(file);
-  const temporary = `${path.basename(file)}.${String(pid)}-`;
+  // Its temporary graph, and the lock it was about to link into place (claim in create-session.ts).
+  const temporary = [
+    `${path.basename(file)}.${String(pid)}-`,
+    `${path.basename(file)}.writing.${String(pid)}-`,
+  ];
   try {
     for (const name of readdirSync(dir))
-      if (name.startsWith(temporary) && name.endsWith('.tmp')) rmSync(path.join(dir, name), { force: true });
+      if (temporary.some((prefix) => name.startsWith(prefix)) && name.endsWith('.tmp'))
+        rmSync(path.join(dir, name), { force: true });
   } catch {
     // The folder is gone: nothing to remove.
   }
