@@ -32,7 +32,7 @@ export interface RgbImage {
  * Decodes an encoded image (JPEG, PNG, WebP, GIF, TIFF, AVIF...) and brings it to the model's size: orientation
  * from EXIF applied, grey-scale expanded to RGB, alpha dropped. Called once or twice per request (probe, then
  * decode), concurrently. Neither may decode on the caller's event loop; `decode` may resize there when that is
- * cheap (a plain JPEG shrunk by less than half: about 0.5 ms for an ImageNet-sized photo), which for most
+ * cheap (a picture shrunk by less than half: about 0.5 ms for an ImageNet-sized photo), which for most
  * requests is a model's worker thread anyway.
  * `probe` reads only the header: it throws SKIFF_EMPTY_IMAGE or SKIFF_UNDECODABLE_IMAGE (not an image, a format
  * not accepted). `decode` throws SKIFF_UNDECODABLE_IMAGE (corrupt or truncated) or SKIFF_IMAGE_TOO_LARGE (the

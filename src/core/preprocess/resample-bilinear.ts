@@ -12,7 +12,7 @@ export interface StridedPixels {
   /** Upright size. */
   readonly width: number;
   readonly height: number;
-  /** 1 (grey, expanded to R = G = B) or 3 (RGB). */
+  /** 1 (grey, expanded to R = G = B) or 3 (RGB): the bytes read at the start of each pixel. */
   readonly channels: 1 | 3;
   readonly origin: number;
   readonly stepX: number;
@@ -316,7 +316,8 @@ function vertical(
 
 /**
  * Interleaved pixels of a stored width x height image as the upright picture its EXIF orientation (1..8)
- * describes: for 5..8 the upright picture is height x width. Nothing is copied or turned.
+ * describes: for 5..8 the upright picture is height x width. Nothing is copied or turned. Each pixel takes
+ * `pixelBytes` bytes, of which the first `channels` are read (an alpha byte after them is left out).
  */
 export function orientedPixels(
   pixels: Uint8Array,
@@ -324,9 +325,10 @@ export function orientedPixels(
   height: number,
   channels: 1 | 3,
   orientation: number,
+  pixelBytes: number = channels,
 ): StridedPixels {
-  const right = channels;
-  const down = width * channels;
+  const right = pixelBytes;
+  const down = width * pixelBytes;
   const lastColumn = (width - 1) * right;
   const lastRow = (height - 1) * down;
   const [origin, stepX, stepY] = ((): [number, number, number] => {

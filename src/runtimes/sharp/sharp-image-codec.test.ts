@@ -170,13 +170,14 @@ describe('a plain JPEG is resized as torchvision resizes it', () => {
     });
   }
 
-  // The other JPEG kinds the resampler takes, against libvips' own resize of the same upright pixels (stored as
-  // PNG, which never takes this path): a different filter, so close rather than equal; a wrong turn, channel or
-  // colour conversion would be far off.
+  // The other JPEG kinds, against the same upright pixels stored as PNG (which libvips turned, and which this path
+  // takes too): equal bytes, so reading the orientation from strides turns as libvips turns. And against the
+  // same pixels as TIFF, which keeps libvips' resize: a different filter, so close rather than equal; a wrong
+  // turn, channel or colour conversion would be far off.
   for (const [title, make] of variants.slice(1)) {
-    test(`${title}: close to libvips' resize`, async () => {
+    test(`${title}: its upright PNG's bytes, close to libvips' resize`, async () => {
       const jpeg = await make();
-      const uprightPng = await sharp(jpeg).autoOrient().png().toBuffer();
+      const upright = sharp(jpeg).autoOrient();
       const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
         bytes,
         header: await codec.probe(bytes),
@@ -187,7 +188,11 @@ describe('a plain JPEG is resized as torchvision resizes it', () => {
         maxPixels: 1_000_000,
       });
       const here = await codec.decode(await request(jpeg));
-      const libvips = await codec.decode(await request(uprightPng));
+      const png = await codec.decode(await request(await upright.clone().png().toBuffer()));
+      assert.ok(Buffer.from(here.pixels).equals(Buffer.from(png.pixels)));
+      const libvips = await codec.decode(
+        await request(await upright.clone().tiff({ compression: 'lzw' }).toBuffer()),
+      );
       let worst = 0;
       let total = 0;
       here.pixels.forEach((value, i) => {
@@ -226,5 +231,61 @@ describe("a broken plain JPEG on the path resized here fails as on libvips' own 
     // Past the headers (about 29 KB here), into the entropy-coded data; 0xFF bytes would read as markers.
     for (let i = 60_000; i < 60_400; i += 7) garbled[i] = (garbled[i] ?? 0) ^ 0x5a || 1;
     await assert.rejects(decode(garbled), undecodable);
+  });
+});
+
+describe('PNG, WebP and GIF are resized as torchvision resizes them too', () => {
+  const codec = new SharpImageCodec();
+  const decode = async (bytes: Buffer): Promise<Uint8Array> =>
+    (
+      await codec.decode({
+        bytes,
+        header: await codec.probe(bytes),
+        width: 224,
+        height: 224,
+        resizeMode: 'shorter-side-then-center-crop',
+        resizeShorterSide: 256,
+        maxPixels: 1_000_000,
+      })
+    ).pixels;
+  const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+  // torchvision 0.14's Resize(256) + CenterCrop(224) on Pillow 9.4, as for hotdog.jpg above; the Samoyed is
+  // enlarged, which the same arithmetic covers.
+  for (const [file, digest] of [
+    ['egyptian_cat.png', '3cdd093a6dd74d9aee85d925767e7abfe7af6e364ec773a028f330bc7bf8971a'],
+    ['samoyed_128.png', '835f25b645d780aabe84a45ab4489cc02a3692e270acb6e56471c806e008cc09'],
+  ] as const) {
+    test(`${file}: the same bytes as torchvision`, async () => {
+      assert.equal(sha256(await decode(readFileSync(testImage(file)))), digest);
+    });
+  }
+
+  test('alpha is left out as PIL\'s convert("RGB") leaves it: an RGBA PNG gives its RGB PNG\'s bytes', async () => {
+    const rgb = await sharp(photo).png().toBuffer();
+    const rgba = await sharp(photo).ensureAlpha(0.3).png().toBuffer();
+    const greyAlpha = await sharp(photo).greyscale().ensureAlpha(0.7).png().toBuffer();
+    const grey = await sharp(photo).greyscale().png().toBuffer();
+    assert.ok(Buffer.from(await decode(rgba)).equals(Buffer.from(await decode(rgb))));
+    assert.ok(Buffer.from(await decode(greyAlpha)).equals(Buffer.from(await decode(grey))));
+  });
+
+  for (const [format, encode] of [
+    ['WebP', (s: Sharp) => s.webp({ quality: 80 })],
+    ['GIF', (s: Sharp) => s.gif()],
+  ] as const) {
+    test(`${format}: the bytes its own pixels give as a PNG`, async () => {
+      const encoded = await encode(sharp(photo)).toBuffer();
+      const samePixelsAsPng = await sharp(encoded).png().toBuffer();
+      assert.ok(Buffer.from(await decode(encoded)).equals(Buffer.from(await decode(samePixelsAsPng))));
+    });
+  }
+
+  test('a 16-bit PNG keeps libvips pipeline, close to its 8-bit twin', async () => {
+    const eight = await decode(await sharp(photo).png().toBuffer());
+    const sixteen = await decode(await sharp(photo).toColourspace('rgb16').png().toBuffer());
+    let worst = 0;
+    sixteen.forEach((value, i) => (worst = Math.max(worst, Math.abs(value - (eight[i] ?? 0)))));
+    assert.ok(worst <= 8, `largest channel difference ${String(worst)}`);
   });
 });

@@ -2,8 +2,8 @@ import sharp from 'sharp';
 import type { Metadata, OutputInfo, Sharp, SharpOptions } from 'sharp';
 import type { DecodeRequest, ImageCodec, ImageHeader, RgbImage } from '../../core/preprocess/image-codec.js';
 import { SkiffError } from '../../core/errors.js';
-import type { JpegHeader } from '../../core/preprocess/jpeg-header.js';
 import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
+import type { StridedPixels } from '../../core/preprocess/resample-bilinear.js';
 import { orientedPixels, resampleBilinear } from '../../core/preprocess/resample-bilinear.js';
 
 /** Formats accepted as uploads. SVG and PDF are left out on purpose: they are documents, not photos. */
@@ -14,7 +14,7 @@ sharp.cache(false);
 
 /**
  * ImageCodec on libvips (sharp): decoding runs on libuv's thread pool, never on the caller's thread; so does the
- * resize, except for the plain JPEGs resized here (resamplesHere), whose resize runs on the caller's thread.
+ * resize, except for the pictures resized here (resamplesHere), whose resize runs on the caller's thread.
  */
 export class SharpImageCodec implements ImageCodec {
   async probe(bytes: Uint8Array): Promise<ImageHeader> {
@@ -41,20 +41,20 @@ export class SharpImageCodec implements ImageCodec {
       );
     }
     const plan = planResize(width, height, request);
-    const jpeg = header.format === 'jpeg' ? readJpegHeader(input) : undefined;
-    if (jpeg !== undefined && resamplesHere(plan, width, height)) {
-      const decoded = await decodeAndResample(input, jpeg, plan, maxPixels);
-      if (decoded !== undefined) return decoded;
+    if (resamplesHere(plan, width, height)) {
+      const source = await decodeForResample(input, header, maxPixels);
+      if (source !== undefined) return resampleBilinear(source, plan);
     }
     return decodeWithLibvips(input, header, plan, request);
   }
 }
 
 /**
- * Plain JPEGs that shrink by less than half are decoded by libvips (libjpeg-turbo, as Pillow decodes them) and
- * resized here, exactly as torchvision's Resize + CenterCrop do on PIL images (resample-bilinear.ts): about
- * 1.5 ms less CPU per ImageNet-sized photo than libvips' resize, and the model sees the pixels it was trained
- * on. Larger pictures stay with libvips, which decodes them at 1/2 to 1/8 scale straight from the JPEG's DCT.
+ * Pictures that shrink by less than half are decoded by libvips (libjpeg-turbo, libpng, libwebp and giflib give
+ * the pixels Pillow gets from them) and resized here, exactly as torchvision's Resize + CenterCrop do on PIL
+ * images (resample-bilinear.ts): about 1 ms less CPU per ImageNet-sized photo than libvips' resize, and the model
+ * sees the pixels it was trained on. Larger pictures stay with libvips, which decodes a JPEG at 1/2 to 1/8 scale
+ * straight from its DCT.
  */
 function resamplesHere(plan: ResizePlan, width: number, height: number): boolean {
   const shrinksLittle = plan.resizeWidth * 2 > width && plan.resizeHeight * 2 > height;
@@ -67,20 +67,32 @@ function resamplesHere(plan: ResizePlan, width: number, height: number): boolean
  */
 const RESAMPLE_MAX_PIXELS = 4_194_304;
 
-/** Undefined when libvips' output is not the plain 8-bit grey or RGB the resampler expects. */
-async function decodeAndResample(
+/** TIFF, AVIF and HEIF (16-bit samples, CMYK, other decoders than Pillow's) keep libvips' whole pipeline. */
+const RESAMPLED_FORMATS: readonly string[] = ['jpeg', 'png', 'webp', 'gif'];
+
+/**
+ * The picture's 8-bit pixels as libvips decodes them, seen upright, alpha left out (as PIL's convert("RGB")
+ * leaves it); undefined when it is not plain 8-bit grey or RGB, with or without alpha. A JPEG's EXIF orientation
+ * only sets how its pixels are read; the other formats are turned by libvips (their EXIF is rare).
+ */
+async function decodeForResample(
   input: Buffer,
-  jpeg: JpegHeader,
-  plan: ResizePlan,
+  header: ImageHeader,
   maxPixels: number,
-): Promise<RgbImage | undefined> {
-  const { data, info } = await run(sharp(input, options(maxPixels)).raw());
-  const { channels } = info;
-  const plain =
-    info.width === jpeg.width && info.height === jpeg.height && (channels === 1 || channels === 3);
-  if (!plain || data.length !== info.width * info.height * channels) return undefined;
-  const source = orientedPixels(data, info.width, info.height, channels, jpeg.orientation);
-  return resampleBilinear(source, plan);
+): Promise<StridedPixels | undefined> {
+  if (!RESAMPLED_FORMATS.includes(header.format)) return undefined;
+  const jpeg = header.format === 'jpeg' ? readJpegHeader(input) : undefined;
+  // A JPEG the marker reader does not vouch for (CMYK among others) keeps libvips' pipeline.
+  if (header.format === 'jpeg' && jpeg === undefined) return undefined;
+  const pipeline = sharp(input, options(maxPixels));
+  const { data, info } = await run(jpeg === undefined ? pipeline.autoOrient().raw() : pipeline.raw());
+  const orientation = jpeg?.orientation ?? 1;
+  const [storedWidth, storedHeight] =
+    orientation >= 5 ? [header.height, header.width] : [header.width, header.height];
+  const { width, height, channels } = info;
+  const plain = width === storedWidth && height === storedHeight && channels >= 1 && channels <= 4;
+  if (!plain || data.length !== width * height * channels) return undefined;
+  return orientedPixels(data, width, height, channels >= 3 ? 3 : 1, orientation, channels);
 }
 
 async function decodeWithLibvips(
