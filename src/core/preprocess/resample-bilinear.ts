@@ -143,8 +143,7 @@ function resampleInJavaScript(source: StridedPixels, plan: Plan): RgbImage {
   const { crop, columns, rows, firstRow, lastRow } = plan;
   const rowWidth = crop.width * 3;
   const between = new Uint8Array((lastRow - firstRow) * rowWidth);
-  if (source.channels === 3) horizontalRgb(source, columns, firstRow, lastRow, between, crop.width);
-  else horizontalGrey(source, columns, firstRow, lastRow, between, crop.width);
+  horizontal(source, columns, firstRow, lastRow, between, crop.width);
   const pixels = new Uint8Array(crop.height * rowWidth);
   vertical(between, rows, firstRow, rowWidth, pixels, crop.height);
   return { width: crop.width, height: crop.height, pixels };
@@ -222,7 +221,12 @@ function clip8(sum: number): number {
   return value < 0 ? 0 : value > 255 ? 255 : value;
 }
 
-function horizontalRgb(
+/**
+ * The horizontal pass. A grey picture reads its one byte as R, G and B alike (PIL's convert("RGB") of a grey
+ * image): three times the work of a grey-only loop, on the fallback path only (grey pictures, more than four
+ * taps, no WebAssembly).
+ */
+function horizontal(
   source: StridedPixels,
   columns: Coefficients,
   firstRow: number,
@@ -232,6 +236,7 @@ function horizontalRgb(
 ): void {
   const { pixels, origin, stepX, stepY } = source;
   const { bounds, weights, size } = columns;
+  const [green, blue] = source.channels === 3 ? [1, 2] : [0, 0];
   let o = 0;
   for (let y = firstRow; y < lastRow; y++) {
     const row = origin + y * stepY;
@@ -246,44 +251,13 @@ function horizontalRgb(
       for (let x = 0; x < taps; x++) {
         const k = weights[w++] as number;
         r = (r + Math.imul(pixels[p] as number, k)) | 0;
-        g = (g + Math.imul(pixels[p + 1] as number, k)) | 0;
-        b = (b + Math.imul(pixels[p + 2] as number, k)) | 0;
+        g = (g + Math.imul(pixels[p + green] as number, k)) | 0;
+        b = (b + Math.imul(pixels[p + blue] as number, k)) | 0;
         p += stepX;
       }
       out[o++] = clip8(r);
       out[o++] = clip8(g);
       out[o++] = clip8(b);
-    }
-  }
-}
-
-function horizontalGrey(
-  source: StridedPixels,
-  columns: Coefficients,
-  firstRow: number,
-  lastRow: number,
-  out: Uint8Array,
-  outWidth: number,
-): void {
-  const { pixels, origin, stepX, stepY } = source;
-  const { bounds, weights, size } = columns;
-  let o = 0;
-  for (let y = firstRow; y < lastRow; y++) {
-    const row = origin + y * stepY;
-    for (let i = 0; i < outWidth; i++) {
-      const min = bounds[2 * i] as number;
-      const taps = bounds[2 * i + 1] as number;
-      let p = row + min * stepX;
-      let w = i * size;
-      let v = HALF;
-      for (let x = 0; x < taps; x++) {
-        v = (v + Math.imul(pixels[p] as number, weights[w++] as number)) | 0;
-        p += stepX;
-      }
-      const grey = clip8(v);
-      out[o++] = grey;
-      out[o++] = grey;
-      out[o++] = grey;
     }
   }
 }

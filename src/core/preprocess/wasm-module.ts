@@ -104,7 +104,7 @@ export function unsigned(value: number): number[] {
   return bytes;
 }
 
-export function signed(value: number): number[] {
+function signed(value: number): number[] {
   const bytes: number[] = [];
   let rest = value | 0;
   for (;;) {

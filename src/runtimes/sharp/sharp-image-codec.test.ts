@@ -136,6 +136,20 @@ function withOrientation(jpeg: Buffer, orientation: number): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), app1, ...kept, jpeg.subarray(at)]);
 }
 
+/** `bytes` decoded at 224x224 after a resize of the shorter side to 256, torchvision's ImageNet preprocessing. */
+async function decodeAt224(codec: SharpImageCodec, bytes: Buffer): Promise<Uint8Array> {
+  const decoded = await codec.decode({
+    bytes,
+    header: await codec.probe(bytes),
+    width: 224,
+    height: 224,
+    resizeMode: 'shorter-side-then-center-crop',
+    resizeShorterSide: 256,
+    maxPixels: 1_000_000,
+  });
+  return decoded.pixels;
+}
+
 describe('a plain JPEG is resized as torchvision resizes it', () => {
   // sha256 of the 224x224 RGB bytes that torchvision 0.14's Resize(256) + CenterCrop(224) give on Pillow 9.4 for
   // hotdog.jpg turned upright as ImageOps.exif_transpose turns each EXIF orientation (Debian's python3-torchvision
@@ -156,17 +170,8 @@ describe('a plain JPEG is resized as torchvision resizes it', () => {
     test(`hotdog.jpg with EXIF orientation ${String(orientation)}: the same bytes`, async () => {
       const bytes = withOrientation(photo, orientation);
       assert.equal(readJpegHeader(bytes)?.orientation, orientation);
-      const header = await codec.probe(bytes);
-      const decoded = await codec.decode({
-        bytes,
-        header,
-        width: 224,
-        height: 224,
-        resizeMode: 'shorter-side-then-center-crop',
-        resizeShorterSide: 256,
-        maxPixels: 1_000_000,
-      });
-      assert.equal(createHash('sha256').update(decoded.pixels).digest('hex'), torchvision[orientation]);
+      const pixels = await decodeAt224(codec, bytes);
+      assert.equal(createHash('sha256').update(pixels).digest('hex'), torchvision[orientation]);
     });
   }
 
@@ -210,16 +215,7 @@ describe('a plain JPEG is resized as torchvision resizes it', () => {
 
 describe("a broken plain JPEG on the path resized here fails as on libvips' own path", () => {
   const codec = new SharpImageCodec();
-  const decode = async (bytes: Buffer): Promise<unknown> =>
-    codec.decode({
-      bytes,
-      header: await codec.probe(bytes),
-      width: 224,
-      height: 224,
-      resizeMode: 'shorter-side-then-center-crop',
-      resizeShorterSide: 256,
-      maxPixels: 1_000_000,
-    });
+  const decode = (bytes: Buffer): Promise<Uint8Array> => decodeAt224(codec, bytes);
   const undecodable = (error: Error & { code?: string }): boolean => error.code === 'SKIFF_UNDECODABLE_IMAGE';
 
   test('cut off halfway through its scan', async () => {
@@ -236,18 +232,7 @@ describe("a broken plain JPEG on the path resized here fails as on libvips' own 
 
 describe('PNG, WebP and GIF are resized as torchvision resizes them too', () => {
   const codec = new SharpImageCodec();
-  const decode = async (bytes: Buffer): Promise<Uint8Array> =>
-    (
-      await codec.decode({
-        bytes,
-        header: await codec.probe(bytes),
-        width: 224,
-        height: 224,
-        resizeMode: 'shorter-side-then-center-crop',
-        resizeShorterSide: 256,
-        maxPixels: 1_000_000,
-      })
-    ).pixels;
+  const decode = (bytes: Buffer): Promise<Uint8Array> => decodeAt224(codec, bytes);
   const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
   // torchvision 0.14's Resize(256) + CenterCrop(224) on Pillow 9.4, as for hotdog.jpg above; the Samoyed is
