@@ -86,6 +86,11 @@ interface Measurement {
   readonly clientMsPerRequest: number;
   /** Cores' worth of other load on the machine meanwhile. */
   readonly otherCores: number;
+  /**
+   * Skiff only: the mean of its ONNX Runtime runs over the same requests (Triton's compute_infer counter). The
+   * client's mean latency minus this is the server's own part, free of the engine's swings between windows.
+   */
+  readonly runMs: number;
 }
 
 const isSkiff = (kind: Kind): boolean => kind !== 'gunicorn' && kind !== 'seed';
@@ -93,17 +98,33 @@ const isSkiff = (kind: Kind): boolean => kind !== 'gunicorn' && kind !== 'seed';
 /** prom-client samples the event loop with a timer of this period (its eventLoopMonitoringPrecision default). */
 const LOOP_SAMPLE_MS = 10;
 
-/**
- * Skiff's main-thread event-loop delay p99, in ms: prom-client's nodejs_eventloop_lag_p99_seconds, which is
- * the p99 interval between its 10 ms timer's firings (so about 10 ms on an idle loop), minus those 10 ms.
- * Each scrape resets prom-client's histogram, so a scrape before a measurement and one after bound the window.
- */
-async function eventLoopP99Ms(client: HttpClient): Promise<number> {
+/** What one scrape of Skiff's /metrics gives the bench. */
+interface Scrape {
+  /**
+   * The main-thread event-loop delay p99, in ms: prom-client's nodejs_eventloop_lag_p99_seconds, which is the
+   * p99 interval between its 10 ms timer's firings (so about 10 ms on an idle loop), minus those 10 ms. Each
+   * scrape resets prom-client's histogram, so a scrape before a measurement and one after bound the window.
+   */
+  readonly loopP99Ms: number;
+  /** Triton's counters, all models added: inferences so far and the time their ONNX Runtime runs took. */
+  readonly inferences: number;
+  readonly computeMs: number;
+}
+
+async function scrape(client: HttpClient): Promise<Scrape> {
   const reply = await client.send({ method: 'GET', path: '/metrics', headers: {} });
-  const value = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(
-    reply.body.toString('utf8'),
-  )?.[1];
-  return value === undefined ? NaN : Math.max(0, Number(value) * 1000 - LOOP_SAMPLE_MS);
+  const text = reply.body.toString('utf8');
+  const value = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text)?.[1];
+  const total = (name: string): number =>
+    [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
+  return {
+    loopP99Ms: value === undefined ? NaN : Math.max(0, Number(value) * 1000 - LOOP_SAMPLE_MS),
+    inferences: total('nv_inference_count'),
+    computeMs: total('nv_inference_compute_infer_duration_us') / 1000,
+  };
 }
 
 /** The upload size issue 4's figures were measured with; the bench makes one from a real photo. */
@@ -346,7 +367,7 @@ async function main(): Promise<void> {
       for (const concurrency of LEVELS) {
         const key = `${c.name}|${concurrency}`;
         const skiff = isSkiff(c.kind);
-        if (skiff) await eventLoopP99Ms(c.metrics);
+        const scrapeBefore = skiff ? await scrape(c.metrics) : undefined;
         const pid = c.server.child.pid ?? -1;
         const serverBefore = processCpu(pid);
         const clientBefore = selfCpuMs();
@@ -360,6 +381,10 @@ async function main(): Promise<void> {
         const clientMs = selfCpuMs() - clientBefore;
         const serverAfter = processCpu(pid);
         const ok = Math.max(1, step.ok);
+        const scrapeAfter = skiff ? await scrape(c.metrics) : undefined;
+        if (scrapeAfter !== undefined)
+          loopDelay.set(key, [...(loopDelay.get(key) ?? []), scrapeAfter.loopP99Ms]);
+        const runs = (scrapeAfter?.inferences ?? NaN) - (scrapeBefore?.inferences ?? NaN);
         results.set(key, [
           ...(results.get(key) ?? []),
           {
@@ -368,9 +393,9 @@ async function main(): Promise<void> {
             mainMsPerRequest: skiff ? (serverAfter.mainMs - serverBefore.mainMs) / ok : NaN,
             clientMsPerRequest: clientMs / ok,
             otherCores: other,
+            runMs: ((scrapeAfter?.computeMs ?? NaN) - (scrapeBefore?.computeMs ?? NaN)) / runs,
           },
         ]);
-        if (skiff) loopDelay.set(key, [...(loopDelay.get(key) ?? []), await eventLoopP99Ms(c.metrics)]);
       }
     }
     say(`round ${round + 1}/${ROUNDS} done`);
@@ -469,6 +494,16 @@ async function main(): Promise<void> {
       value >= 0.95,
     );
   }
+  // The engine alone and the server are measured a minute apart, and the engine's speed swings by a tenth or
+  // more from one window to the next on a shared VM: this splits the latency on the same requests instead.
+  const sameRequests = (c: Contender): void => {
+    const own = at(c, 1).map((m) => m.step.latency.meanMs - m.runMs);
+    const what =
+      c.kind === 'skiff-oip' ? `${c.name}: no decoding` : `the decode alone is ${f1(decodeP50)} of it`;
+    say(
+      `    (on the same requests, ${c.kind === 'skiff-oip' ? 'c=1 ' : ''}mean latency - the server's mean ONNX Runtime run: ${signed1(median(own))} ms${spread(own, f1)}; ${what})`,
+    );
+  };
   if (LEVELS.includes(1)) {
     for (const c of [...skiffs.slice(0, 1), ...(int8 === undefined ? [] : [int8])]) {
       const values = at(c, 1).map((m) => m.step.latency.p50Ms - engineOf(c).p50);
@@ -482,7 +517,9 @@ async function main(): Promise<void> {
       say(
         `    (the photo's decode alone is ${f1(decodeP50)} of it: the server's own part is ${signed1(value - decodeP50)} ms)`,
       );
+      sameRequests(c);
     }
+    if (oip !== undefined) sameRequests(oip);
   }
   for (const c of [...skiffs.slice(0, 1), ...(int8 === undefined ? [] : [int8])]) {
     const values = at(c, TOP).map((m) => m.serverMsPerRequest / engineOf(c).cpu);

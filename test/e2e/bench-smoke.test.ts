@@ -75,6 +75,9 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
       assert.match(line, /target .* (met|MISSED)$/);
     }
     assert.match(value(/^ {4}\(fp32 \/ int8 CPU per image, engine alone: /), /\d\.\d+x/);
+    // The c=1 latency split on the same requests: a signed figure in ms, for the photo and for OIP.
+    assert.match(value(/^ {4}\(on the same requests, mean latency/), /: [+-]\d+\.\d ms/);
+    assert.match(value(/^ {4}\(on the same requests, c=1 mean latency/), /: [+-]\d+\.\d ms.*no decoding/);
     assert.match(
       value(/^decode alone \(the photo to a 224x224/),
       /p50 \d+\.\d+ ms.*CPU \d+\.\d+ ms per image/,
