@@ -182,7 +182,8 @@ describe('a plain JPEG is resized as torchvision resizes it', () => {
   for (const [title, make] of variants.slice(1)) {
     test(`${title}: its upright PNG's bytes, close to libvips' resize`, async () => {
       const jpeg = await make();
-      const upright = sharp(jpeg).autoOrient();
+      // The reference keeps the stored pixels too: sharp would otherwise convert a P3 variant's to sRGB.
+      const upright = sharp(jpeg, { ignoreIcc: true }).autoOrient();
       const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
         bytes,
         header: await codec.probe(bytes),
@@ -212,6 +213,75 @@ describe('a plain JPEG is resized as torchvision resizes it', () => {
     });
   }
 });
+
+describe('an embedded colour profile is not applied, as PIL does not apply it', () => {
+  const codec = new SharpImageCodec();
+  const at = (bytes: Buffer, shorterSide: number): Promise<Uint8Array> =>
+    codec.probe(bytes).then(async (header) => {
+      const decoded = await codec.decode({
+        bytes,
+        header,
+        width: 96,
+        height: 96,
+        resizeMode: 'shorter-side-then-center-crop',
+        resizeShorterSide: shorterSide,
+        maxPixels: 10_000_000,
+      });
+      return decoded.pixels;
+    });
+  // hotdog.jpg is 512x384: to 128 it shrinks 3x (libvips resizes it), to 256 by less than half (resized here).
+  for (const [path, shorterSide] of [
+    ['resized here', 256],
+    ["libvips' resize", 128],
+  ] as const) {
+    for (const [kind, make, strip] of [
+      ['JPEG', (s: Sharp) => s.jpeg({ quality: 90 }), withoutJpegProfile],
+      ['PNG', (s: Sharp) => s.png(), withoutPngProfile],
+    ] as const) {
+      test(`${path}: a Display P3 ${kind} gives the bytes of the same file without its profile`, async () => {
+        const tagged = await make(sharp(photo).withIccProfile('p3')).toBuffer();
+        const bare = strip(tagged);
+        assert.notEqual(bare.length, tagged.length, 'the profile was there to strip');
+        assert.ok(
+          Buffer.from(await at(tagged, shorterSide)).equals(Buffer.from(await at(bare, shorterSide))),
+        );
+      });
+    }
+  }
+
+  test("hotdog.jpg's own sRGB profile: the same bytes with it and without it", async () => {
+    const bare = withoutJpegProfile(photo);
+    assert.notEqual(bare.length, photo.length);
+    for (const side of [256, 128])
+      assert.ok(Buffer.from(await at(photo, side)).equals(Buffer.from(await at(bare, side))));
+  });
+});
+
+/** A JPEG without its APP2 segments, where an ICC profile is stored. */
+function withoutJpegProfile(jpeg: Buffer): Buffer {
+  const kept: Buffer[] = [jpeg.subarray(0, 2)];
+  let at = 2;
+  while (at + 4 <= jpeg.length) {
+    const marker = jpeg[at + 1];
+    if (marker === 0xda) break;
+    const end = at + 2 + jpeg.readUInt16BE(at + 2);
+    if (marker !== 0xe2) kept.push(jpeg.subarray(at, end));
+    at = end;
+  }
+  kept.push(jpeg.subarray(at));
+  return Buffer.concat(kept);
+}
+
+/** A PNG without its iCCP chunk. */
+function withoutPngProfile(png: Buffer): Buffer {
+  const kept: Buffer[] = [png.subarray(0, 8)];
+  for (let at = 8; at + 8 <= png.length;) {
+    const end = at + 12 + png.readUInt32BE(at);
+    if (png.toString('latin1', at + 4, at + 8) !== 'iCCP') kept.push(png.subarray(at, end));
+    at = end;
+  }
+  return Buffer.concat(kept);
+}
 
 describe("a broken plain JPEG on the path resized here fails as on libvips' own path", () => {
   const codec = new SharpImageCodec();
