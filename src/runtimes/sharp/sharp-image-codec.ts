@@ -119,8 +119,15 @@ async function decodeWithLibvips(
   pipeline = pipeline.removeAlpha().toColourspace('srgb');
   if (plan.preCrop !== undefined) pipeline = pipeline.extract(plan.preCrop);
   pipeline = pipeline.resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'linear' });
-  if (plan.crop !== undefined) pipeline = pipeline.extract(plan.crop);
-  const pixels = (await run(pipeline.raw())).data;
+  // Asked to crop after an EXIF turn, libvips turns the whole picture first and so gives up decoding a JPEG at
+  // reduced scale: a 12 Mpx phone photo taken upright (orientation 6) cost 100 ms of CPU against 21 ms for the
+  // same photo unturned. Cropping the resized picture here keeps the reduced-scale decode (25 ms), and gives
+  // what an unturned photo gets.
+  const cropHere = plan.crop !== undefined && turnedJpeg(input, header) ? plan.crop : undefined;
+  if (plan.crop !== undefined && cropHere === undefined) pipeline = pipeline.extract(plan.crop);
+  const resized = (await run(pipeline.raw())).data;
+  const pixels =
+    cropHere === undefined ? resized : cropRgb(resized, plan.resizeWidth, plan.resizeHeight, cropHere);
   const expected = request.width * request.height * 3;
   if (pixels.length !== expected) {
     throw new SkiffError('SKIFF_UNDECODABLE_IMAGE', 'the image could not be converted to 8-bit RGB');
@@ -130,6 +137,22 @@ async function decodeWithLibvips(
     height: request.height,
     pixels: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length),
   };
+}
+
+function turnedJpeg(input: Buffer, header: ImageHeader): boolean {
+  return header.format === 'jpeg' && (readJpegHeader(input)?.orientation ?? 1) !== 1;
+}
+
+/** `region` of a packed RGB picture; an empty buffer when the picture is not the size expected. */
+function cropRgb(rgb: Buffer, width: number, height: number, region: Region): Buffer {
+  if (rgb.length !== width * height * 3) return Buffer.alloc(0);
+  const rowBytes = region.width * 3;
+  const out = Buffer.allocUnsafe(region.height * rowBytes);
+  for (let y = 0; y < region.height; y++) {
+    const from = ((region.top + y) * width + region.left) * 3;
+    rgb.copy(out, y * rowBytes, from, from + rowBytes);
+  }
+  return out;
 }
 
 /** For a worker that imports this module by its URL (WorkerInit.imageCodecModule). */
