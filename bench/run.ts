@@ -15,7 +15,8 @@
  * (10), BENCH_DECODE_SECONDS (3), BENCH_WARMUP_SECONDS (2); for a smoke run on a fixture: BENCH_MODEL,
  * BENCH_INT8_MODEL, BENCH_LABELS, BENCH_PHOTO, BENCH_WORK_DIR.
  * Uploads are the shared golden retriever photo scaled to 500x375 (the size issue 4 measured with); the
- * default layout is also measured with the original photo. See docs/performance.md.
+ * default layout is also measured with the original photo, and the decode alone with a phone-sized copy stored
+ * turned, as phones store portrait shots. See docs/performance.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -139,6 +140,23 @@ async function referencePhoto(photo: Buffer): Promise<Buffer> {
     .toBuffer();
 }
 
+/** A 12 Mpx phone camera's frame, for the decode-alone figure: most phone photos are stored turned. */
+const PHONE_WIDTH = 4032;
+const PHONE_HEIGHT = 3024;
+
+/**
+ * The shared photo as a phone writes a portrait shot: 4032x3024 stored sideways with EXIF orientation 6, a
+ * Display P3 profile, quality 92.
+ */
+async function phonePhoto(photo: Buffer): Promise<Buffer> {
+  return sharp(photo)
+    .resize(PHONE_WIDTH, PHONE_HEIGHT, { fit: 'cover' })
+    .withMetadata({ orientation: 6 })
+    .withIccProfile('p3')
+    .jpeg({ quality: 92 })
+    .toBuffer();
+}
+
 /** Whether ONNX Runtime's int8 kernels get VNNI here: without it int8 is about 2x fp32 at best on x86. */
 function cpuNote(): string {
   const flags = cpuFlags();
@@ -179,6 +197,7 @@ async function main(): Promise<void> {
   const labels = process.env.BENCH_LABELS ?? SYNSET_LABELS();
   const photo = readFileSync(process.env.BENCH_PHOTO ?? sharedImage('golden_retriever_puppy.jpg'));
   const dog = await referencePhoto(photo);
+  const phone = await phonePhoto(photo);
   const photoSize = await sharp(photo).metadata();
   const configs = (process.env.BENCH_CONFIGS ?? `1x${THREADS},${THREADS}x1`).split(',').map((spec) => {
     const [workers = 1, threads = 1] = spec.split('x').map(Number);
@@ -319,6 +338,7 @@ async function main(): Promise<void> {
   const engineInt8: EngineFigure[] = [];
   const engineNoise: number[] = [];
   const decodes: DecodeFigure[] = [];
+  const phoneDecodes: DecodeFigure[] = [];
   const results = new Map<string, Measurement[]>();
   const loopDelay = new Map<string, number[]>();
   const idle = new Map<
@@ -340,6 +360,7 @@ async function main(): Promise<void> {
     engine.push(await engineRun(models.fp32));
     if (int8File !== undefined) engineInt8.push(await engineRun(int8File));
     decodes.push(await measureDecode(dog, DECODE_SECONDS * 1000));
+    phoneDecodes.push(await measureDecode(phone, DECODE_SECONDS * 1000));
 
     // Every Skiff server at rest, together: what an idle server burns (timers, metrics, threads).
     await sleep(500);
@@ -432,6 +453,14 @@ async function main(): Promise<void> {
       decodes.map((d) => d.p50Ms),
       f2,
     )}, CPU ${f2(decodeCpu)} ms per image`,
+  );
+  say(
+    `decode alone, a ${PHONE_WIDTH}x${PHONE_HEIGHT} phone photo (turned by EXIF, Display P3 profile): p50 ${f2(
+      median(phoneDecodes.map((d) => d.p50Ms)),
+    )} ms${spread(
+      phoneDecodes.map((d) => d.p50Ms),
+      f2,
+    )}, CPU ${f2(median(phoneDecodes.map((d) => d.cpuMsPerImage)))} ms per image`,
   );
   const width = Math.max(...contenders.map((c) => c.name.length)) + 2;
   say(
@@ -667,6 +696,7 @@ async function main(): Promise<void> {
         engineInt8,
         engineOtherCores: engineNoise,
         decode: decodes,
+        phoneDecode: phoneDecodes,
         idle: Object.fromEntries(idle),
         results: Object.fromEntries(results),
         eventLoopP99Ms: Object.fromEntries(loopDelay),

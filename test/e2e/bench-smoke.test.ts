@@ -82,6 +82,10 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
       value(/^decode alone \(the photo to a 224x224/),
       /p50 \d+\.\d+ ms.*CPU \d+\.\d+ ms per image/,
     );
+    assert.match(
+      value(/^decode alone, a 4032x3024 phone photo/),
+      /p50 \d+\.\d+ ms.*CPU \d+\.\d+ ms per image/,
+    );
     assert.match(value(/^ {4}\(the photo's decode alone is /), /server's own part is [+-]?\d/);
     assert.match(value(/^ {4}\(engine \+ decode alone, /), /per request \/ that: \d+\.\d+x/);
     assert.match(value(/^machine: /), /quiet|NOISY/);
