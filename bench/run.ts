@@ -92,6 +92,13 @@ interface Measurement {
    * client's mean latency minus this is the server's own part, free of the engine's swings between windows.
    */
   readonly runMs: number;
+  /**
+   * Skiff only, per request, from each thread's scheduler counter: every thread's CPU, and that of the model's
+   * worker threads (named WorkerThread: its JavaScript, so the resize and packing, and ONNX Runtime's intra-op
+   * threads, which inherit the name). Both come from the same window, unlike the engine-alone figure.
+   */
+  readonly threadsMsPerRequest: number;
+  readonly workerThreadsMsPerRequest: number;
 }
 
 const isSkiff = (kind: Kind): boolean => kind !== 'gunicorn' && kind !== 'seed';
@@ -174,6 +181,7 @@ const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 /** A difference with its sign, one decimal: +1.2, -0.3 (never "+-0.3"). */
 const signed1 = (n: number): string => (Number.isFinite(n) && n >= 0 ? `+${f1(n)}` : f1(n));
 const ratio = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
+const percent = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(1)} %` : '-');
 const spread = (values: readonly number[], format: (n: number) => string): string => {
   const finite = values.filter(Number.isFinite);
   return finite.length < 2 ? '' : ` [${format(Math.min(...finite))}–${format(Math.max(...finite))}]`;
@@ -406,6 +414,7 @@ async function main(): Promise<void> {
         if (scrapeAfter !== undefined)
           loopDelay.set(key, [...(loopDelay.get(key) ?? []), scrapeAfter.loopP99Ms]);
         const runs = (scrapeAfter?.inferences ?? NaN) - (scrapeBefore?.inferences ?? NaN);
+        const byThread = threadDeltas(serverBefore, serverAfter);
         results.set(key, [
           ...(results.get(key) ?? []),
           {
@@ -415,6 +424,8 @@ async function main(): Promise<void> {
             clientMsPerRequest: clientMs / ok,
             otherCores: other,
             runMs: ((scrapeAfter?.computeMs ?? NaN) - (scrapeBefore?.computeMs ?? NaN)) / runs,
+            threadsMsPerRequest: skiff ? sum(byThread.values()) / ok : NaN,
+            workerThreadsMsPerRequest: skiff ? (byThread.get('WorkerThread') ?? NaN) / ok : NaN,
           },
         ]);
       }
@@ -522,6 +533,10 @@ async function main(): Promise<void> {
       '>= 0.95x',
       value >= 0.95,
     );
+    const busy = list.map((m) => (m.step.perSecond * m.runMs) / 1000 / (c.config?.workers ?? 1));
+    say(
+      `    (in the same windows its model's workers were inside ONNX Runtime runs ${percent(median(busy))} of the time${spread(busy, percent)})`,
+    );
   }
   // The engine alone and the server are measured a minute apart, and the engine's speed swings by a tenth or
   // more from one window to the next on a shared VM: this splits the latency on the same requests instead.
@@ -562,6 +577,11 @@ async function main(): Promise<void> {
     const floor = at(c, TOP).map((m) => m.serverMsPerRequest / (engineOf(c).cpu + decodeCpu));
     say(
       `    (engine + decode alone, ${f1(engineOf(c).cpu + decodeCpu)} ms, is ${ratio((engineOf(c).cpu + decodeCpu) / engineOf(c).cpu)} the engine's; per request / that: ${ratio(median(floor))})`,
+    );
+    const byThread = at(c, TOP).map((m) => m.threadsMsPerRequest / m.workerThreadsMsPerRequest);
+    const outside = at(c, TOP).map((m) => m.threadsMsPerRequest - m.workerThreadsMsPerRequest);
+    say(
+      `    (in the same windows, by thread: all threads / the model's worker threads (ONNX Runtime's, with the resize and packing) ${ratio(median(byThread))}${spread(byThread, ratio)}; outside them ${f1(median(outside))} ms per request)`,
     );
   }
   const mainTarget = (c: Contender | undefined, what: string, limit: number): void => {

@@ -75,6 +75,12 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
       assert.match(line, /target .* (met|MISSED)$/);
     }
     assert.match(value(/^ {4}\(fp32 \/ int8 CPU per image, engine alone: /), /\d\.\d+x/);
+    // Same-window figures beside the engine-alone ratios: the workers' time in ONNX Runtime, CPU by thread.
+    assert.match(
+      value(/^ {4}\(in the same windows its model's workers were inside ONNX Runtime runs/),
+      /\d+\.\d %/,
+    );
+    assert.match(value(/^ {4}\(in the same windows, by thread: /), /\d\.\d+x.*\d+\.\d ms per request/);
     // The c=1 latency split on the same requests: a signed figure in ms, for the photo and for OIP.
     assert.match(value(/^ {4}\(on the same requests, mean latency/), /: [+-]\d+\.\d ms/);
     assert.match(value(/^ {4}\(on the same requests, c=1 mean latency/), /: [+-]\d+\.\d ms.*no decoding/);
