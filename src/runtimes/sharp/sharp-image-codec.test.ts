@@ -327,6 +327,24 @@ describe('PNG, WebP and GIF are resized as torchvision resizes them too', () => 
     assert.ok(Buffer.from(await decode(greyAlpha)).equals(Buffer.from(await decode(grey))));
   });
 
+  test("on libvips' resize too (shrinking 3x), an RGBA PNG gives its RGB PNG's bytes", async () => {
+    const big = sharp(photo).resize(768, 576);
+    const at = async (bytes: Buffer): Promise<Buffer> => {
+      const decoded = await codec.decode({
+        bytes,
+        header: await codec.probe(bytes),
+        width: 160,
+        height: 160,
+        resizeMode: 'shorter-side-then-center-crop',
+        resizeShorterSide: 192,
+        maxPixels: 1_000_000,
+      });
+      return Buffer.from(decoded.pixels);
+    };
+    const rgb = await at(await big.clone().png().toBuffer());
+    assert.ok(rgb.equals(await at(await big.clone().ensureAlpha(0.3).png().toBuffer())));
+  });
+
   for (const [format, encode] of [
     ['WebP', (s: Sharp) => s.webp({ quality: 80 })],
     ['GIF', (s: Sharp) => s.gif()],

@@ -102,19 +102,19 @@ async function decodeWithLibvips(
   request: DecodeRequest,
 ): Promise<RgbImage> {
   const { maxPixels } = request;
-  // Alpha is dropped as PIL's convert("RGB") does, before resizing, so libvips never premultiplies by it.
-  const source = header.hasAlpha
-    ? (
-        await run(
-          sharp(input, options(maxPixels))
-            .autoOrient()
-            .removeAlpha()
-            .toColourspace('srgb')
-            .png({ compressionLevel: 0 }),
-        )
-      ).data
-    : input;
-  let pipeline = sharp(source, options(maxPixels));
+  // Alpha is dropped as PIL's convert("RGB") does, before resizing, so libvips never premultiplies by it. The
+  // pixels go to the resize raw: through an uncompressed PNG, as before, a 2560x1600 RGBA screenshot cost 108 ms
+  // of CPU against 51 for its RGB twin.
+  const opaque = header.hasAlpha
+    ? await run(sharp(input, options(maxPixels)).autoOrient().removeAlpha().toColourspace('srgb').raw())
+    : undefined;
+  let pipeline =
+    opaque === undefined
+      ? sharp(input, options(maxPixels))
+      : sharp(opaque.data, {
+          ...options(maxPixels),
+          raw: { width: opaque.info.width, height: opaque.info.height, channels: opaque.info.channels },
+        });
   if (!header.hasAlpha) pipeline = pipeline.autoOrient();
   pipeline = pipeline.removeAlpha().toColourspace('srgb');
   if (plan.preCrop !== undefined) pipeline = pipeline.extract(plan.preCrop);
