@@ -32,7 +32,7 @@ export async function measureDecode(bytes: Buffer, durationMs: number): Promise<
     const decoded = await decodeUpload(codec, 0, { bytes, header, maxPixels: 100_000_000 }, input);
     if ('failure' in decoded)
       throw new Error(`the bench photo did not decode: ${JSON.stringify(decoded.failure)}`);
-    packUpload(decoded.image, input);
+    packUpload(decoded.image, input, undefined);
   };
   for (let i = 0; i < 20; i++) await one();
   const times: number[] = [];

@@ -1,8 +1,9 @@
-// The model worker's image path (LoadedModel.inferImage): uploads decoded in the worker that runs the model,
-// which holds up to three jobs (as in production) so that the next upload decodes while it runs the current
-// one. The request lifecycle's guarantees, pipelined: a request that ended while it waited in the scheduler's
-// queue (the only one: the pool makes nothing wait) is never sent, one that ends while held in the worker or
-// while its image decodes is never run, decode failures keep their codes, and a worker that dies loses
+// The model worker's image path (LoadedModel.inferImage): uploads decoded and packed by the image thread of
+// the worker that runs the model, which holds up to three jobs (as in production) so that the next upload is
+// prepared while it runs the current one. The request lifecycle's guarantees, pipelined: a request that ended
+// while it waited in the scheduler's queue (the only one: the pool makes nothing wait) is never sent, one that
+// ends while held in the worker or while its image decodes is never run, decode failures keep their codes, a
+// packed input is never run for another request's, and a worker that dies (here: its image thread) loses
 // exactly the jobs it held (the ones waiting in the queue are served by its replacement). The real ONNX worker
 // and a tiny fixture model; a fake codec (test/fixtures/fake-codec.ts) decides how long decoding takes and
 // logs every decode.
@@ -86,6 +87,25 @@ describe("images decoded in the model's worker", () => {
     const outputs = await pool.runImage(upload(0, 1), INPUT, undefined);
     assert.deepEqual(outputs.logits?.shape, [1, 4]);
     assert.ok(decoded().includes(1));
+  });
+
+  test("the worker's image thread packs each upload into a buffer that goes round: every answer is its own image's", async () => {
+    const greys = [10, 60, 110, 160, 210, 250];
+    const alone: number[][] = [];
+    for (const grey of greys)
+      alone.push([
+        ...((await pool.runImage(upload(0, 30, grey), INPUT, undefined)).logits?.data as Float32Array),
+      ]);
+    assert.equal(new Set(alone.map((l) => l.join())).size, greys.length, 'the model tells these greys apart');
+    // Twice as many as the worker holds, twice over: buffers given back are packed into again.
+    for (let round = 0; round < 2; round++) {
+      const together = await Promise.all(
+        greys.map((grey) => queue.runImage(upload(0, 31, grey), INPUT, undefined)),
+      );
+      together.forEach((outputs, i) =>
+        assert.deepEqual([...(outputs.logits?.data as Float32Array)], alone[i]),
+      );
+    }
   });
 
   test('a request that ended while it waited in the queue is never sent to the worker, so never decoded', async () => {

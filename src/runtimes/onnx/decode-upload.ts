@@ -1,4 +1,4 @@
-// Runs in the inference worker: uploads decoded with the worker's codec and packed into the model's input.
+// Runs in an inference worker's image thread: uploads decoded with its codec and packed into the model's input.
 import type { DecodeRequest, ImageCodec, RgbImage } from '../../core/preprocess/image-codec.js';
 import type { ImageInputContract } from '../../core/model/model-config.js';
 import type { EncodedImage } from '../../core/model/runtime.js';
@@ -48,18 +48,18 @@ function decodeFailure(id: number, error: unknown): FromWorker {
     : { kind: 'failed', id, code: 'SKIFF_UNDECODABLE_IMAGE', message: 'the image could not be decoded' };
 }
 
-let reusable: Float32Array | Uint16Array | Uint8Array | undefined;
 let lastContract: { key: string; contract: ImageInputContract } | undefined;
 
 /**
- * A decoded upload as the model's input, packed into one buffer reused from job to job (a ResNet50 input is
- * 588 KiB: allocating one per request kept V8's collector busy). The worker runs one job at a time, so the
- * tensor is only valid until the next call.
+ * A decoded upload as the model's input, packed into `reuse` when it has the type and length needed (a ResNet50
+ * input is 588 KiB: allocating one per request kept V8's collector busy), else into a buffer of its own.
  */
-export function packUpload(image: RgbImage, input: ImageInputContract): Tensor {
-  const tensor = imagesToTensor([image], sameContract(input), reusable);
-  reusable = tensor.data as typeof reusable;
-  return tensor;
+export function packUpload(
+  image: RgbImage,
+  input: ImageInputContract,
+  reuse: Float32Array | Uint16Array | Uint8Array | undefined,
+): Tensor {
+  return imagesToTensor([image], sameContract(input), reuse);
 }
 
 /** The same contract object job after job, so the packing tables built for it are found again. */

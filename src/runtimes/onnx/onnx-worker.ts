@@ -5,13 +5,12 @@ import './without-float16-array.js';
 import type ort from 'onnxruntime-node';
 import type { FromWorker, ToWorker, WorkerInit, WorkerSlotData } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
-import type { ImageCodec } from '../../core/preprocess/image-codec.js';
 import { zeroTensor } from '../../core/tensor/raw-tensor.js';
 import { CancelMarks } from './cancel-marks.js';
 import { createSession, errorMessage } from './create-session.js';
 import { describe, feedsOf, toOrt, wireOutputs } from './ort-tensors.js';
-import type { Decoded } from './decode-upload.js';
-import { decodeUpload, loadCodec, packUpload } from './decode-upload.js';
+import type { Prepared } from './image-thread.js';
+import { ImageThread } from './image-thread.js';
 
 const port = parentPort;
 if (port === null) throw new Error('onnx-worker must run in a worker thread');
@@ -25,22 +24,23 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 }
 
 let session: ort.InferenceSession | undefined;
-let codec: ImageCodec | undefined;
+/** Decodes and packs this worker's uploads; absent when the worker takes tensors only. */
+let images: ImageThread | undefined;
 
 // Listening from the start, so that a pool giving up on a load (it timed out) can end this thread: the message
 // is handled as soon as ONNX Runtime returns to JavaScript, between session creation and warm-up at the latest.
 port.on('message', (message: ToWorker) => {
   if (message.kind === 'exit') process.exit(0);
   else if (session === undefined) return;
-  // An upload starts decoding (on libuv's threads) the moment it arrives, so that with the pool sending jobs
-  // ahead, the next image decodes while this thread is inside ORT's run for the current one.
-  const decoding = message.kind === 'run-image' ? startDecoding(message) : undefined;
-  held.push({ message, decoding });
+  // An upload goes to the image thread the moment it arrives, so that with the pool sending jobs ahead, the
+  // next image is decoded and packed while this thread is inside ORT's run for the current one.
+  const preparing = message.kind === 'run-image' ? startPreparing(message) : undefined;
+  held.push({ message, preparing });
   void next(session);
 });
 
 /** Jobs received and not answered, in order; the first is the one running (or about to). */
-const held: { message: Exclude<ToWorker, { kind: 'exit' }>; decoding: Promise<Decoded> | undefined }[] = [];
+const held: { message: Exclude<ToWorker, { kind: 'exit' }>; preparing: Promise<Prepared> | undefined }[] = [];
 let running = false;
 
 /**
@@ -56,39 +56,52 @@ async function next(session: ort.InferenceSession): Promise<void> {
     const { message } = job;
     if (message.kind === 'run')
       await run(session, message.id, message.seq, () => feedsOf(message.inputs), message.outputNames);
-    else await runImage(session, message, job.decoding);
+    else await runImage(session, message, job.preparing);
   } finally {
     running = false;
     if (held.length > 0) setImmediate(() => void next(session));
   }
 }
 
-/** The upload's decoding, begun now; nothing is decoded for a request that ended. */
-function startDecoding(message: Extract<ToWorker, { kind: 'run-image' }>): Promise<Decoded> | undefined {
+/** The upload's decoding and packing, begun now; nothing is decoded for a request that ended. */
+function startPreparing(message: Extract<ToWorker, { kind: 'run-image' }>): Promise<Prepared> | undefined {
   if (isCancelled(message.seq)) return undefined;
-  return decodeUpload(codec, message.id, message.image, message.input);
+  if (images === undefined) {
+    const failure: FromWorker = {
+      kind: 'failed',
+      id: message.id,
+      code: 'SKIFF_INTERNAL',
+      message: 'this worker has no image codec',
+    };
+    return Promise.resolve({ failure });
+  }
+  return images.prepare(message.id, message.image, message.input);
 }
 
 /**
- * Runs a decoded upload. The request's end, written by the pool into shared memory, is looked at before the
- * decoding started and again before the run.
+ * Runs a packed upload. The request's end, written by the pool into shared memory, is looked at before the
+ * decoding started and again before the run. The packed input goes back to the image thread either way.
  */
 async function runImage(
   session: ort.InferenceSession,
   message: Extract<ToWorker, { kind: 'run-image' }>,
-  decoding: Promise<Decoded> | undefined,
+  preparing: Promise<Prepared> | undefined,
 ): Promise<void> {
   const { id, seq, input, outputNames } = message;
-  const decoded = decoding === undefined ? undefined : await decoding;
-  if (decoded === undefined || isCancelled(seq)) {
-    post(cancelledAnswer(id));
+  const prepared = preparing === undefined ? undefined : await preparing;
+  if (prepared !== undefined && 'failure' in prepared) {
+    post(isCancelled(seq) ? cancelledAnswer(id) : prepared.failure);
     return;
   }
-  if ('failure' in decoded) {
-    post(decoded.failure);
-    return;
-  }
-  await run(session, id, seq, () => ({ [input.name]: toOrt(packUpload(decoded.image, input)) }), outputNames);
+  if (prepared === undefined || isCancelled(seq)) post(cancelledAnswer(id));
+  else await run(session, id, seq, () => ({ [input.name]: toOrt(prepared.tensor) }), outputNames);
+  if (prepared !== undefined) images?.giveBack(prepared.tensor);
+}
+
+/** The worker ends with its image thread: the pool sees a crash, fails the jobs held and starts another. */
+function imageThreadLost(why: string): void {
+  process.stderr.write(`skiff inference worker: ${why}\n`);
+  process.exit(1);
 }
 
 function cancelledAnswer(id: number): FromWorker {
@@ -103,8 +116,12 @@ function cancelledAnswer(id: number): FromWorker {
 async function main(): Promise<void> {
   let created: Awaited<ReturnType<typeof createSession>>;
   const started = performance.now();
+  const codecModule = init.imageCodecModule;
   try {
-    [created, codec] = await Promise.all([createSession(init), loadCodec(init.imageCodecModule)]);
+    [created, images] = await Promise.all([
+      createSession(init),
+      codecModule === undefined ? undefined : ImageThread.start(codecModule, imageThreadLost),
+    ]);
   } catch (error) {
     post({ kind: 'load-failed', message: errorMessage(error) });
     return;

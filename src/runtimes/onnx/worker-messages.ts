@@ -87,3 +87,21 @@ export type FromWorker =
       readonly runMs?: number;
     }
   | { readonly kind: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string };
+
+/** What an inference worker asks of its image thread (image-prep-worker.ts). */
+export type ToImageThread =
+  | {
+      /** Decode the upload and pack it into `input`'s layout; answered with 'prepared' or 'failed'. */
+      readonly kind: 'prepare';
+      readonly id: number;
+      readonly image: EncodedImage;
+      readonly input: ImageInputContract;
+    }
+  /** A packed input the worker has run, back to be packed into again (transferred both ways). */
+  | { readonly kind: 'give-back'; readonly data: Float32Array | Uint16Array | Uint8Array };
+
+export type FromImageThread =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'load-failed'; readonly message: string }
+  | { readonly kind: 'prepared'; readonly id: number; readonly tensor: WireTensor }
+  | { readonly kind: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string };
