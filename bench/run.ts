@@ -94,8 +94,8 @@ interface Measurement {
   readonly runMs: number;
   /**
    * Skiff only, per request, from each thread's scheduler counter: every thread's CPU, and that of the model's
-   * worker threads (named WorkerThread: its JavaScript, so the resize and packing, and ONNX Runtime's intra-op
-   * threads, which inherit the name). Both come from the same window, unlike the engine-alone figure.
+   * worker threads (named WorkerThread: its JavaScript, its image thread's, so the resize and packing, and ONNX
+   * Runtime's intra-op threads, which inherit the name). Both come from the same window, unlike the engine-alone figure.
    */
   readonly threadsMsPerRequest: number;
   readonly workerThreadsMsPerRequest: number;
@@ -460,7 +460,7 @@ async function main(): Promise<void> {
   const decodeP50 = median(decodes.map((d) => d.p50Ms));
   const decodeCpu = median(decodes.map((d) => d.cpuMsPerImage));
   say(
-    `decode alone (the photo to a 224x224 FP32 input, as a worker does): p50 ${f2(decodeP50)} ms${spread(
+    `decode alone (the photo to a 224x224 FP32 input, as a worker's image thread does): p50 ${f2(decodeP50)} ms${spread(
       decodes.map((d) => d.p50Ms),
       f2,
     )}, CPU ${f2(decodeCpu)} ms per image`,
