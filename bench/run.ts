@@ -95,7 +95,8 @@ interface Measurement {
   /**
    * Skiff only, per request, from each thread's scheduler counter: every thread's CPU, and that of the model's
    * worker threads (named WorkerThread: its JavaScript, its image thread's, so the resize and packing, and ONNX
-   * Runtime's intra-op threads, which inherit the name). Both come from the same window, unlike the engine-alone figure.
+   * Runtime's intra-op threads, which inherit the name). Both come from the same window, unlike the engine-alone
+   * figure.
    */
   readonly threadsMsPerRequest: number;
   readonly workerThreadsMsPerRequest: number;

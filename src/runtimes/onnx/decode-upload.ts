@@ -3,29 +3,20 @@ import type { DecodeRequest, ImageCodec, RgbImage } from '../../core/preprocess/
 import type { ImageInputContract } from '../../core/model/model-config.js';
 import type { EncodedImage } from '../../core/model/runtime.js';
 import type { Tensor } from '../../core/tensor/tensor.js';
-import type { FromWorker } from './worker-messages.js';
+import type { JobFailure, PackedData } from './worker-messages.js';
 import { imagesToTensor } from '../../core/preprocess/image-to-tensor.js';
 import { SkiffError } from '../../core/errors.js';
 
 /** An upload's pixels, or the answer its job gets instead. */
-export type Decoded = { readonly image: RgbImage } | { readonly failure: FromWorker };
+export type Decoded = { readonly image: RgbImage } | { readonly failure: JobFailure };
 
 /** Decodes job `id`'s upload at `input`'s size; never rejects: a failure comes back as the job's answer. */
 export function decodeUpload(
-  codec: ImageCodec | undefined,
+  codec: ImageCodec,
   id: number,
   image: EncodedImage,
   input: ImageInputContract,
 ): Promise<Decoded> {
-  if (codec === undefined) {
-    const failure: FromWorker = {
-      kind: 'failed',
-      id,
-      code: 'SKIFF_INTERNAL',
-      message: 'this worker has no image codec',
-    };
-    return Promise.resolve({ failure });
-  }
   const request: DecodeRequest = {
     bytes: image.bytes,
     header: image.header,
@@ -42,7 +33,7 @@ export function decodeUpload(
 }
 
 /** The codec's own SkiffErrors (undecodable, too large) carry words written for the client; others do not. */
-function decodeFailure(id: number, error: unknown): FromWorker {
+function decodeFailure(id: number, error: unknown): JobFailure {
   return error instanceof SkiffError
     ? { kind: 'failed', id, code: error.code, message: error.message }
     : { kind: 'failed', id, code: 'SKIFF_UNDECODABLE_IMAGE', message: 'the image could not be decoded' };
@@ -57,7 +48,7 @@ let lastContract: { key: string; contract: ImageInputContract } | undefined;
 export function packUpload(
   image: RgbImage,
   input: ImageInputContract,
-  reuse: Float32Array | Uint16Array | Uint8Array | undefined,
+  reuse: PackedData | undefined,
 ): Tensor {
   return imagesToTensor([image], sameContract(input), reuse);
 }

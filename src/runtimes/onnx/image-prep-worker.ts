@@ -3,12 +3,11 @@
 // between two runs leaves the model idle; the codec's synchronous parts (sharp setting up its pipeline, the resize,
 // the packing: about 1.2 ms an image) ran there before this thread took them.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FromImageThread, ToImageThread } from './worker-messages.js';
+import type { FromImageThread, PackedData, ToImageThread } from './worker-messages.js';
+import { badTensor } from './worker-messages.js';
 import type { ImageCodec } from '../../core/preprocess/image-codec.js';
 import { decodeUpload, loadCodec, packUpload } from './decode-upload.js';
 import { errorMessage } from './create-session.js';
-
-type Packed = Float32Array | Uint16Array | Uint8Array;
 
 const port = parentPort;
 if (port === null) throw new Error('image-prep-worker must run in a worker thread');
@@ -18,7 +17,7 @@ const { imageCodecModule } = workerData as { imageCodecModule: string };
  * Inputs the inference worker has run and given back, packed into again. With the worker holding a few jobs,
  * a few buffers go round; more than that are left to the collector.
  */
-const spare: Packed[] = [];
+const spare: PackedData[] = [];
 const MAX_SPARE = 4;
 
 function post(message: FromImageThread, transfer: ArrayBuffer[] = []): void {
@@ -32,20 +31,17 @@ async function prepare(
   const { id, image, input } = message;
   const decoded = await decodeUpload(codec, id, image, input);
   if ('failure' in decoded) {
-    const { failure } = decoded;
-    if (failure.kind === 'failed') post({ kind: 'failed', id, code: failure.code, message: failure.message });
+    post(decoded.failure);
     return;
   }
   let packed;
   try {
     packed = packUpload(decoded.image, input, spare.pop());
   } catch {
-    // The same words the inference worker gives a tensor that does not fit its model.
-    const text = 'an input tensor does not fit its declared type and shape';
-    post({ kind: 'failed', id, code: 'SKIFF_BAD_TENSOR', message: text });
+    post(badTensor(id));
     return;
   }
-  const data = packed.data as Packed;
+  const data = packed.data as PackedData;
   post({ kind: 'prepared', id, tensor: { type: packed.type, shape: packed.shape, data } }, [
     data.buffer as ArrayBuffer,
   ]);

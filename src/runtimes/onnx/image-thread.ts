@@ -2,7 +2,13 @@
 import { Worker } from 'node:worker_threads';
 import type { EncodedImage } from '../../core/model/runtime.js';
 import type { ImageInputContract } from '../../core/model/model-config.js';
-import type { FromImageThread, FromWorker, ToImageThread, WireTensor } from './worker-messages.js';
+import type {
+  FromImageThread,
+  JobFailure,
+  PackedData,
+  ToImageThread,
+  WireTensor,
+} from './worker-messages.js';
 
 /**
  * The image thread's JavaScript heap for short-lived objects. Left to V8's default it grew to about 30 MB
@@ -12,7 +18,7 @@ import type { FromImageThread, FromWorker, ToImageThread, WireTensor } from './w
 const YOUNG_GENERATION_MB = 2;
 
 /** An upload packed as the model's input, or the answer its job gets instead. */
-export type Prepared = { readonly tensor: WireTensor } | { readonly failure: FromWorker };
+export type Prepared = { readonly tensor: WireTensor } | { readonly failure: JobFailure };
 
 /**
  * The inference worker's side of its image thread. The thread lives and dies with the worker: should it end on
@@ -30,11 +36,7 @@ export class ImageThread {
       if (message.kind !== 'prepared' && message.kind !== 'failed') return;
       const settle = this.pending.get(message.id);
       this.pending.delete(message.id);
-      settle?.(
-        message.kind === 'prepared'
-          ? { tensor: message.tensor }
-          : { failure: { kind: 'failed', id: message.id, code: message.code, message: message.message } },
-      );
+      settle?.(message.kind === 'prepared' ? { tensor: message.tensor } : { failure: message });
     });
     thread.on('error', (error) => onLost(`its image thread failed: ${error.message}`));
     thread.on('exit', (code) => onLost(`its image thread ended (exit code ${String(code)})`));
@@ -79,7 +81,7 @@ export class ImageThread {
 
   /** A packed input that has been run (or will not be), back to the thread to be packed into again. */
   giveBack(tensor: WireTensor): void {
-    const data = tensor.data as Float32Array | Uint16Array | Uint8Array;
+    const data = tensor.data as PackedData;
     const message: ToImageThread = { kind: 'give-back', data };
     this.thread.postMessage(message, [data.buffer as ArrayBuffer]);
   }

@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import './without-float16-array.js';
 import type ort from 'onnxruntime-node';
-import type { FromWorker, ToWorker, WorkerInit, WorkerSlotData } from './worker-messages.js';
+import type { FromWorker, JobFailure, ToWorker, WorkerInit, WorkerSlotData } from './worker-messages.js';
+import { badTensor } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import { zeroTensor } from '../../core/tensor/raw-tensor.js';
 import { CancelMarks } from './cancel-marks.js';
@@ -67,7 +68,7 @@ async function next(session: ort.InferenceSession): Promise<void> {
 function startPreparing(message: Extract<ToWorker, { kind: 'run-image' }>): Promise<Prepared> | undefined {
   if (isCancelled(message.seq)) return undefined;
   if (images === undefined) {
-    const failure: FromWorker = {
+    const failure: JobFailure = {
       kind: 'failed',
       id: message.id,
       code: 'SKIFF_INTERNAL',
@@ -89,13 +90,17 @@ async function runImage(
 ): Promise<void> {
   const { id, seq, input, outputNames } = message;
   const prepared = preparing === undefined ? undefined : await preparing;
-  if (prepared !== undefined && 'failure' in prepared) {
+  if (prepared === undefined) {
+    post(cancelledAnswer(id));
+    return;
+  }
+  if ('failure' in prepared) {
     post(isCancelled(seq) ? cancelledAnswer(id) : prepared.failure);
     return;
   }
-  if (prepared === undefined || isCancelled(seq)) post(cancelledAnswer(id));
+  if (isCancelled(seq)) post(cancelledAnswer(id));
   else await run(session, id, seq, () => ({ [input.name]: toOrt(prepared.tensor) }), outputNames);
-  if (prepared !== undefined) images?.giveBack(prepared.tensor);
+  images?.giveBack(prepared.tensor);
 }
 
 /** The worker ends with its image thread: the pool sees a crash, fails the jobs held and starts another. */
@@ -104,7 +109,7 @@ function imageThreadLost(why: string): void {
   process.exit(1);
 }
 
-function cancelledAnswer(id: number): FromWorker {
+function cancelledAnswer(id: number): JobFailure {
   return {
     kind: 'failed',
     id,
@@ -156,9 +161,8 @@ async function run(
   try {
     feeds = makeFeeds();
   } catch {
-    // The client sees this one (a bad tensor is its mistake): our words, not the runtime's.
-    const text = 'an input tensor does not fit its declared type and shape';
-    post({ kind: 'failed', id, code: 'SKIFF_BAD_TENSOR', message: text });
+    // The client sees this one: our words, not the runtime's.
+    post(badTensor(id));
     return;
   }
   let results: ort.InferenceSession.ReturnType;

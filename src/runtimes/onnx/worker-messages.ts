@@ -88,6 +88,18 @@ export type FromWorker =
     }
   | { readonly kind: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string };
 
+/** A job's answer when it is not run or its run failed. */
+export type JobFailure = Extract<FromWorker, { kind: 'failed' }>;
+
+/** The client's words for an input that does not fit its model (a bad tensor is the client's mistake). */
+export function badTensor(id: number): JobFailure {
+  const message = 'an input tensor does not fit its declared type and shape';
+  return { kind: 'failed', id, code: 'SKIFF_BAD_TENSOR', message };
+}
+
+/** An image packed as the model's input: the element types image inputs take. */
+export type PackedData = Float32Array | Uint16Array | Uint8Array;
+
 /** What an inference worker asks of its image thread (image-prep-worker.ts). */
 export type ToImageThread =
   | {
@@ -98,10 +110,10 @@ export type ToImageThread =
       readonly input: ImageInputContract;
     }
   /** A packed input the worker has run, back to be packed into again (transferred both ways). */
-  | { readonly kind: 'give-back'; readonly data: Float32Array | Uint16Array | Uint8Array };
+  | { readonly kind: 'give-back'; readonly data: PackedData };
 
 export type FromImageThread =
   | { readonly kind: 'ready' }
   | { readonly kind: 'load-failed'; readonly message: string }
   | { readonly kind: 'prepared'; readonly id: number; readonly tensor: WireTensor }
-  | { readonly kind: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string };
+  | JobFailure;
