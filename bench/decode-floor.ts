@@ -2,6 +2,7 @@ import { SharpImageCodec } from '../src/runtimes/sharp/sharp-image-codec.js';
 import { decodeUpload, packUpload } from '../src/runtimes/onnx/decode-upload.js';
 import { resolveImageContract } from '../src/core/model/resolve-image-contract.js';
 import { latencyStats } from '../src/stats/latency-stats.js';
+import { loadLibjpegDecoder } from '../src/runtimes/libjpeg/libjpeg-decoder.js';
 
 /** What preparing one upload costs on its own: the part of a /predict request no server can skip. */
 export interface DecodeFigure {
@@ -17,7 +18,12 @@ export interface DecodeFigure {
  * packing the server's workers use. Beside the engine alone, this is the floor of a /predict request: a
  * server at engine + decode has nothing left to cut but the decoder itself.
  */
-export async function measureDecode(bytes: Buffer, durationMs: number): Promise<DecodeFigure> {
+export async function measureDecode(
+  bytes: Buffer,
+  durationMs: number,
+  /** 'worker': as an image thread decodes (the libjpeg addon for the JPEGs it resizes, where built). */
+  decoder: 'worker' | 'libvips' = 'worker',
+): Promise<DecodeFigure> {
   const resolved = resolveImageContract(
     [{ name: 'input', type: 'FP32', shape: [1, 3, 224, 224] }],
     [{ name: 'output', type: 'FP32', shape: [1, 1000] }],
@@ -26,7 +32,7 @@ export async function measureDecode(bytes: Buffer, durationMs: number): Promise<
   );
   if (!resolved.ok) throw new Error(resolved.reason);
   const input = resolved.contract.input;
-  const codec = new SharpImageCodec();
+  const codec = new SharpImageCodec(decoder === 'worker' ? loadLibjpegDecoder().decoder : undefined);
   const one = async (): Promise<void> => {
     const header = await codec.probe(bytes);
     const decoded = await decodeUpload(codec, 0, { bytes, header, maxPixels: 100_000_000 }, input);

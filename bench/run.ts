@@ -33,6 +33,7 @@ import type { Send, StepResult } from '../src/loadgen/step-tally.js';
 import { measureEngine } from '../src/runtimes/onnx/engine-bench.js';
 import { measureDecode } from './decode-floor.js';
 import type { DecodeFigure } from './decode-floor.js';
+import { loadLibjpegDecoder } from '../src/runtimes/libjpeg/libjpeg-decoder.js';
 import { cpuFlags } from '../src/runtimes/onnx/optimized-graph-cache.js';
 import { repoRoot } from '../test/helpers/paths.js';
 import { SYNSET_LABELS, sharedImage } from './shared-paths.js';
@@ -348,6 +349,7 @@ async function main(): Promise<void> {
   const engineNoise: number[] = [];
   const decodes: DecodeFigure[] = [];
   const phoneDecodes: DecodeFigure[] = [];
+  const libvipsDecodes: DecodeFigure[] = [];
   const results = new Map<string, Measurement[]>();
   const loopDelay = new Map<string, number[]>();
   const idle = new Map<
@@ -370,6 +372,7 @@ async function main(): Promise<void> {
     if (int8File !== undefined) engineInt8.push(await engineRun(int8File));
     decodes.push(await measureDecode(dog, DECODE_SECONDS * 1000));
     phoneDecodes.push(await measureDecode(phone, DECODE_SECONDS * 1000));
+    libvipsDecodes.push(await measureDecode(dog, DECODE_SECONDS * 1000, 'libvips'));
 
     // Every Skiff server at rest, together: what an idle server burns (timers, metrics, threads).
     await sleep(500);
@@ -465,6 +468,15 @@ async function main(): Promise<void> {
       decodes.map((d) => d.p50Ms),
       f2,
     )}, CPU ${f2(decodeCpu)} ms per image`,
+  );
+  const libjpeg = loadLibjpegDecoder();
+  say(
+    `  JPEG decoder of the image threads: ${libjpeg.decoder === undefined ? `libvips (${libjpeg.reason})` : 'the libjpeg addon'}; libvips' decode of the same photo: p50 ${f2(
+      median(libvipsDecodes.map((d) => d.p50Ms)),
+    )} ms${spread(
+      libvipsDecodes.map((d) => d.p50Ms),
+      f2,
+    )}, CPU ${f2(median(libvipsDecodes.map((d) => d.cpuMsPerImage)))} ms per image`,
   );
   say(
     `decode alone, a ${PHONE_WIDTH}x${PHONE_HEIGHT} phone photo (turned by EXIF, Display P3 profile): p50 ${f2(

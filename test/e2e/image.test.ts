@@ -396,6 +396,10 @@ describe('skiff build / push / run with podman', { timeout: 600_000 }, () => {
     const engine = podman;
     await waitReady(url, async () => (await engine.run(['logs', name])).stderr);
     await predictsHotdog(url);
+    // The libjpeg addon travels with the app layer, its libjpeg beside it: the base (node and the libraries node
+    // links) has no libjpeg of its own, and the server would say so if the addon did not load.
+    const logs = await engine.run(['logs', name]);
+    assert.doesNotMatch(logs.stdout + logs.stderr, /decoded by libvips/);
     await assertServesAsNonRootAndDrains(podman, name);
     const loaded = await podman.ok(['load', '-i', path.join(work, 'image.tar')]);
     assert.match(loaded, new RegExp(`Loaded image.*${tag.replace(/[.]/g, '\\.')}`));

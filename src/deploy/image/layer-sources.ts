@@ -101,6 +101,14 @@ function onnxRuntimeBinaryFilter(platform: Platform): (relative: string) => bool
 }
 
 /**
+ * The libjpeg addon `npm run build` made, the libjpeg it links (looked for beside it first) and that library's
+ * licence: an image whose base has no libjpeg still decodes JPEG uploads with it. Built for this machine's CPU
+ * architecture: in an image for another, it does not load and libvips decodes instead.
+ */
+const LIBJPEG_ADDON_FILES =
+  /^runtimes\/libjpeg\/(jpeg-decode\.node|libjpeg\.so\.\d+|libjpeg-turbo-LICENSE\.txt)$/;
+
+/**
  * The built app: package.json, dist/src without tests and source maps, the run-time assets that live
  * beside the sources (e.g. .proto files), which tsc does not copy, under src/ with their folders, and the
  * models that ship with Skiff (models/, the default model), so an image serves with no network.
@@ -119,7 +127,8 @@ export async function appEntries(appDir: string, destination: string): Promise<L
     ...(await entriesFromDirectory(
       distSrc,
       `${destination}/dist/src`,
-      (rel, isDirectory) => isDirectory || (rel.endsWith('.js') && !rel.endsWith('.test.js')),
+      (rel, isDirectory) =>
+        isDirectory || (rel.endsWith('.js') && !rel.endsWith('.test.js')) || LIBJPEG_ADDON_FILES.test(rel),
     )),
     ...(
       await entriesFromDirectory(

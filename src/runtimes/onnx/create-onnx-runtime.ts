@@ -2,6 +2,7 @@ import type { Logger } from '../../core/logger.js';
 import { OnnxRuntime } from './onnx-runtime.js';
 import { optimizedGraphDir } from './optimized-graph-cache.js';
 import { SHARP_CODEC_MODULE } from '../sharp/codec-module.js';
+import { loadLibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
 
 export interface OnnxRuntimeSettings {
   readonly logger: Logger;
@@ -15,10 +16,19 @@ export interface OnnxRuntimeSettings {
 
 /**
  * The one place an OnnxRuntime is made for Skiff's commands (`serve`, `models`). Importing this module loads
- * no addon: the workers load onnxruntime-node, and sharp when they decode.
+ * no addon: the workers load onnxruntime-node, and sharp when they decode. A runtime that decodes loads the
+ * small libjpeg addon here once, to say so when it cannot load (the image threads load the same file).
  */
 export function createOnnxRuntime(settings: OnnxRuntimeSettings): OnnxRuntime {
   const { cacheDir, graphCache } = settings;
+  if (settings.decodeImages === true) {
+    const { reason } = loadLibjpegDecoder();
+    // docs/operations.md: the fallback costs about 3 ms more CPU per JPEG upload.
+    if (reason !== undefined)
+      settings.logger.info('JPEG uploads are decoded by libvips: the libjpeg addon is not available', {
+        reason,
+      });
+  }
   return new OnnxRuntime(settings.logger, {
     optimizedGraphDir:
       graphCache === true && cacheDir !== undefined ? optimizedGraphDir(cacheDir) : undefined,

@@ -7,6 +7,18 @@ import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
 import { SharpImageCodec } from './sharp-image-codec.js';
 import type { DecodeRequest } from '../../core/preprocess/image-codec.js';
 import { testImage } from '../../../test/helpers/paths.js';
+import { loadLibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
+
+const libjpeg = loadLibjpegDecoder();
+// An image thread decodes the JPEGs it resizes with the libjpeg addon when it was built (CI builds it), libvips
+// otherwise: the tests that pin JPEG pixels run on both.
+if (libjpeg.decoder === undefined && process.env.CI !== undefined) throw new Error(libjpeg.reason);
+const jpegCodecs: [string, SharpImageCodec][] = [
+  ['libvips', new SharpImageCodec()],
+  ...(libjpeg.decoder === undefined
+    ? []
+    : [['libjpeg', new SharpImageCodec(libjpeg.decoder)] as [string, SharpImageCodec]]),
+];
 
 const photo = readFileSync(testImage('hotdog.jpg'));
 // Not square, so a wrong width/height swap changes the resize and the crop.
@@ -167,53 +179,54 @@ describe('a plain JPEG is resized as torchvision resizes it', () => {
     7: '5b2c515e75408fd9663594c9aef3d193af393def90bcfe87c910acc17f37eaf3',
     8: '94ef244d62ff9ce5fb3ca4845e9740d5f46adc5e4602f62a4502015e9989435c',
   };
-  const codec = new SharpImageCodec();
-  for (let orientation = 1; orientation <= 8; orientation++) {
-    test(`hotdog.jpg with EXIF orientation ${String(orientation)}: the same bytes`, async () => {
-      const bytes = withOrientation(photo, orientation);
-      assert.equal(readJpegHeader(bytes)?.orientation, orientation);
-      const pixels = await decodeAt224(codec, bytes);
-      assert.equal(createHash('sha256').update(pixels).digest('hex'), torchvision[orientation]);
-    });
-  }
+  for (const [decoder, codec] of jpegCodecs)
+    for (let orientation = 1; orientation <= 8; orientation++) {
+      test(`hotdog.jpg with EXIF orientation ${String(orientation)}, decoded by ${decoder}: the same bytes`, async () => {
+        const bytes = withOrientation(photo, orientation);
+        assert.equal(readJpegHeader(bytes)?.orientation, orientation);
+        const pixels = await decodeAt224(codec, bytes);
+        assert.equal(createHash('sha256').update(pixels).digest('hex'), torchvision[orientation]);
+      });
+    }
 
   // The other JPEG kinds, against the same upright pixels stored as PNG (which libvips turned, and which this path
   // takes too): equal bytes, so reading the orientation from strides turns as libvips turns. And against the
   // same pixels as TIFF, which keeps libvips' resize: a different filter, so close rather than equal; a wrong
   // turn, channel or colour conversion would be far off.
-  for (const [title, make] of variants.slice(1)) {
-    test(`${title}: its upright PNG's bytes, close to libvips' resize`, async () => {
-      const jpeg = await make();
-      // The reference keeps the stored pixels too: sharp would otherwise convert a P3 variant's to sRGB.
-      const upright = sharp(jpeg, { ignoreIcc: true }).autoOrient();
-      const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
-        bytes,
-        header: await codec.probe(bytes),
-        width: 144,
-        height: 128,
-        resizeMode: 'shorter-side-then-center-crop',
-        resizeShorterSide: 160,
-        maxPixels: 1_000_000,
+  for (const [decoder, codec] of jpegCodecs)
+    for (const [title, make] of variants.slice(1)) {
+      test(`${title}, decoded by ${decoder}: its upright PNG's bytes, close to libvips' resize`, async () => {
+        const jpeg = await make();
+        // The reference keeps the stored pixels too: sharp would otherwise convert a P3 variant's to sRGB.
+        const upright = sharp(jpeg, { ignoreIcc: true }).autoOrient();
+        const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
+          bytes,
+          header: await codec.probe(bytes),
+          width: 144,
+          height: 128,
+          resizeMode: 'shorter-side-then-center-crop',
+          resizeShorterSide: 160,
+          maxPixels: 1_000_000,
+        });
+        const here = await codec.decode(await request(jpeg));
+        const png = await codec.decode(await request(await upright.clone().png().toBuffer()));
+        assert.ok(Buffer.from(here.pixels).equals(Buffer.from(png.pixels)));
+        const libvips = await codec.decode(
+          await request(await upright.clone().tiff({ compression: 'lzw' }).toBuffer()),
+        );
+        let worst = 0;
+        let total = 0;
+        here.pixels.forEach((value, i) => {
+          const difference = Math.abs(value - (libvips.pixels[i] ?? 0));
+          worst = Math.max(worst, difference);
+          total += difference;
+        });
+        assert.ok(
+          worst <= 2 && total / here.pixels.length < 0.5,
+          `worst ${String(worst)}, mean ${String(total / here.pixels.length)}`,
+        );
       });
-      const here = await codec.decode(await request(jpeg));
-      const png = await codec.decode(await request(await upright.clone().png().toBuffer()));
-      assert.ok(Buffer.from(here.pixels).equals(Buffer.from(png.pixels)));
-      const libvips = await codec.decode(
-        await request(await upright.clone().tiff({ compression: 'lzw' }).toBuffer()),
-      );
-      let worst = 0;
-      let total = 0;
-      here.pixels.forEach((value, i) => {
-        const difference = Math.abs(value - (libvips.pixels[i] ?? 0));
-        worst = Math.max(worst, difference);
-        total += difference;
-      });
-      assert.ok(
-        worst <= 2 && total / here.pixels.length < 0.5,
-        `worst ${String(worst)}, mean ${String(total / here.pixels.length)}`,
-      );
-    });
-  }
+    }
 });
 
 describe('an embedded colour profile is not applied, as PIL does not apply it', () => {
@@ -286,20 +299,22 @@ function withoutPngProfile(png: Buffer): Buffer {
 }
 
 describe("a broken plain JPEG on the path resized here fails as on libvips' own path", () => {
-  const codec = new SharpImageCodec();
-  const decode = (bytes: Buffer): Promise<Uint8Array> => decodeAt224(codec, bytes);
-  const undecodable = (error: Error & { code?: string }): boolean => error.code === 'SKIFF_UNDECODABLE_IMAGE';
+  for (const [decoder, codec] of jpegCodecs) {
+    const decode = (bytes: Buffer): Promise<Uint8Array> => decodeAt224(codec, bytes);
+    const undecodable = (error: Error & { code?: string }): boolean =>
+      error.code === 'SKIFF_UNDECODABLE_IMAGE';
 
-  test('cut off halfway through its scan', async () => {
-    await assert.rejects(decode(photo.subarray(0, Math.floor(photo.length / 2))), undecodable);
-  });
+    test(`cut off halfway through its scan (${decoder})`, async () => {
+      await assert.rejects(decode(photo.subarray(0, Math.floor(photo.length / 2))), undecodable);
+    });
 
-  test('scan data garbled, markers intact', async () => {
-    const garbled = Buffer.from(photo);
-    // Past the headers (about 29 KB here), into the entropy-coded data; 0xFF bytes would read as markers.
-    for (let i = 60_000; i < 60_400; i += 7) garbled[i] = (garbled[i] ?? 0) ^ 0x5a || 1;
-    await assert.rejects(decode(garbled), undecodable);
-  });
+    test(`scan data garbled, markers intact (${decoder})`, async () => {
+      const garbled = Buffer.from(photo);
+      // Past the headers (about 29 KB here), into the entropy-coded data; 0xFF bytes would read as markers.
+      for (let i = 60_000; i < 60_400; i += 7) garbled[i] = (garbled[i] ?? 0) ^ 0x5a || 1;
+      await assert.rejects(decode(garbled), undecodable);
+    });
+  }
 });
 
 describe('PNG, WebP and GIF are resized as torchvision resizes them too', () => {

@@ -5,6 +5,9 @@ import { SkiffError } from '../../core/errors.js';
 import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
 import type { StridedPixels } from '../../core/preprocess/resample-bilinear.js';
 import { orientedPixels, resampleBilinear } from '../../core/preprocess/resample-bilinear.js';
+import { isMainThread } from 'node:worker_threads';
+import type { LibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
+import { loadLibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
 
 /** Formats accepted as uploads. SVG and PDF are left out on purpose: they are documents, not photos. */
 export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
@@ -17,6 +20,12 @@ sharp.cache(false);
  * resize, except for the pictures resized here (resamplesHere), whose resize runs on the caller's thread.
  */
 export class SharpImageCodec implements ImageCodec {
+  /**
+   * @param libjpeg decodes the JPEGs resized here, on the calling thread (an image thread: never the server's
+   *   event loop); without it libvips decodes them.
+   */
+  constructor(private readonly libjpeg?: LibjpegDecoder) {}
+
   async probe(bytes: Uint8Array): Promise<ImageHeader> {
     if (bytes.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the image is empty (0 bytes)');
     const input = asBuffer(bytes);
@@ -42,7 +51,10 @@ export class SharpImageCodec implements ImageCodec {
     }
     const plan = planResize(width, height, request);
     if (resamplesHere(plan, width, height)) {
-      const source = await decodeForResample(input, header, maxPixels);
+      const source =
+        this.libjpeg === undefined
+          ? await decodeForResample(input, header, maxPixels)
+          : (decodeWithLibjpeg(this.libjpeg, input) ?? (await decodeForResample(input, header, maxPixels)));
       if (source !== undefined) return resampleBilinear(source, plan);
     }
     return decodeWithLibvips(input, header, plan, request);
@@ -93,6 +105,30 @@ async function decodeForResample(
   const plain = width === storedWidth && height === storedHeight && channels >= 1 && channels <= 4;
   if (!plain || data.length !== width * height * channels) return undefined;
   return orientedPixels(data, width, height, channels >= 3 ? 3 : 1, orientation, channels);
+}
+
+/**
+ * A JPEG the marker reader vouches for, decoded by libjpeg with the settings libvips uses (so the same pixels)
+ * and read upright through its EXIF orientation; undefined when libjpeg sees another file than the markers
+ * said, which libvips then decodes.
+ */
+function decodeWithLibjpeg(libjpeg: LibjpegDecoder, input: Buffer): StridedPixels | undefined {
+  const jpeg = readJpegHeader(input);
+  if (jpeg === undefined) return undefined;
+  const { width, height, orientation } = jpeg;
+  const channels = jpeg.components === 1 ? 1 : 3;
+  const pixels = Buffer.allocUnsafe(width * height * channels);
+  let decoded: boolean;
+  try {
+    decoded = libjpeg.decode(input, pixels, width, height, channels);
+  } catch (error) {
+    throw new SkiffError(
+      'SKIFF_UNDECODABLE_IMAGE',
+      'the image is corrupt or truncated and could not be decoded',
+      { cause: error },
+    );
+  }
+  return decoded ? orientedPixels(pixels, width, height, channels, orientation, channels) : undefined;
 }
 
 async function decodeWithLibvips(
@@ -156,7 +192,7 @@ function cropRgb(rgb: Buffer, width: number, height: number, region: Region): Bu
 
 /** For a worker that imports this module by its URL (WorkerInit.imageCodecModule). */
 export function createImageCodec(): ImageCodec {
-  return new SharpImageCodec();
+  return new SharpImageCodec(isMainThread ? undefined : loadLibjpegDecoder().decoder);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
