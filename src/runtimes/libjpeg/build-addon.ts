@@ -47,7 +47,9 @@ function copyLibjpeg(): void {
 }
 
 const headers = nodeHeaders();
-if (!existsSync(source)) skip(`${source} is missing`);
+// Linked as an ELF shared object with its libjpeg beside it ($ORIGIN): Linux only, the platform Skiff's images run.
+if (process.platform !== 'linux') skip(`built on Linux only, not ${process.platform}`);
+else if (!existsSync(source)) skip(`${source} is missing`);
 else if (headers === undefined) skip("Node's headers (node_api.h) were not found");
 else {
   try {
