@@ -32,7 +32,7 @@ export async function measureDecode(
   );
   if (!resolved.ok) throw new Error(resolved.reason);
   const input = resolved.contract.input;
-  const codec = new SharpImageCodec(decoder === 'worker' ? loadLibjpegDecoder().decoder : undefined);
+  const codec = new SharpImageCodec(decoder === 'worker' ? loadLibjpegDecoder().decoder : undefined, true);
   const one = async (): Promise<void> => {
     const header = await codec.probe(bytes);
     const decoded = await decodeUpload(codec, 0, { bytes, header, maxPixels: 100_000_000 }, input);

@@ -24,7 +24,7 @@ import { createOnnxRuntime } from './runtimes/onnx/create-onnx-runtime.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { ModelRepository } from './core/registry/model-repository.js';
 import { FileModelRepository, noModelFolders } from './store/file-model-repository.js';
-import { SharpImageCodec } from './runtimes/sharp/sharp-image-codec.js';
+import { createImageCodec } from './runtimes/sharp/sharp-image-codec.js';
 import { openListeners } from './open-listeners.js';
 
 export const SKIFF_VERSION = (
@@ -121,7 +121,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     now,
   });
-  const service = new InferenceService(new SharpImageCodec(), requestLimits(config), {
+  const service = new InferenceService(createImageCodec(), requestLimits(config), {
     server: { name: 'skiff', version: SKIFF_VERSION },
     models,
     statistics,

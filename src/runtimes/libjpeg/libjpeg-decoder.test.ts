@@ -122,10 +122,69 @@ describe('the libjpeg addon refuses what it must', { skip }, () => {
     assert.throws(() => decoder.decode(Buffer.from('not a jpeg'), Buffer.alloc(3), 1, 1, 3), /not a JPEG/i);
     const bytes = await jpeg(8, 8, {});
     assert.throws(() => decoder.decode(bytes, Buffer.alloc(10), 8, 8, 3), /output buffer/);
+    assert.throws(() => decoder.decode(bytes, Buffer.alloc(8 * 8 * 2), 8, 8, 2 as 1), TypeError);
   });
 
   test('a progressive file of more than 500 scans throws before decoding them all', () => {
     assert.equal(decode(progressiveScans(400), 8, 8, 1) === false, false, '400 scans decode');
     assert.throws(() => decode(progressiveScans(600), 8, 8, 1), /more than 500 scans/);
+  });
+});
+
+describe("decodeAsync: the same on libuv's thread pool", { skip }, () => {
+  test('concurrent decodes, each into its own buffer, give the bytes libvips gives', async () => {
+    const { decoder } = loadLibjpegDecoder();
+    assert.ok(decoder !== undefined);
+    const files = await Promise.all(
+      [
+        [64, 48],
+        [97, 33],
+        [320, 200],
+        [500, 375],
+      ].flatMap(([width = 1, height = 1]) => [
+        jpeg(width, height, {}),
+        jpeg(width, height, { progressive: true, chromaSubsampling: '4:4:4' }),
+        jpeg(width, height, { grey: true }),
+      ]),
+    );
+    const expected = await Promise.all(files.map(libvipsPixels));
+    const outs = expected.map((e) => Buffer.alloc(e.data.length));
+    const answers = await Promise.all(
+      files.map((bytes, i) => {
+        const e = expected[i];
+        assert.ok(e !== undefined);
+        return decoder.decodeAsync(
+          bytes,
+          outs[i] ?? Buffer.alloc(0),
+          e.width,
+          e.height,
+          e.channels === 1 ? 1 : 3,
+        );
+      }),
+    );
+    assert.deepEqual(
+      answers,
+      files.map(() => true),
+    );
+    outs.forEach((out, i) =>
+      assert.equal(Buffer.compare(out, expected[i]?.data ?? Buffer.alloc(0)), 0, `file ${String(i)}`),
+    );
+  });
+
+  test('a file not as said resolves false; a broken one rejects with SKIFF_JPEG_DECODE; bad arguments throw at once', async () => {
+    const { decoder } = loadLibjpegDecoder();
+    assert.ok(decoder !== undefined);
+    const bytes = await jpeg(200, 150, {});
+    assert.equal(await decoder.decodeAsync(bytes, Buffer.alloc(150 * 200 * 3), 150, 200, 3), false);
+    await assert.rejects(
+      decoder.decodeAsync(bytes.subarray(0, 2000), Buffer.alloc(200 * 150 * 3), 200, 150, 3),
+      (error: Error & { code?: string }) =>
+        error.code === 'SKIFF_JPEG_DECODE' && /premature end/i.test(error.message),
+    );
+    await assert.rejects(
+      decoder.decodeAsync(progressiveScans(600), Buffer.alloc(64), 8, 8, 1),
+      /more than 500 scans/,
+    );
+    assert.throws(() => decoder.decodeAsync(bytes, Buffer.alloc(5), 200, 150, 3), TypeError);
   });
 });

@@ -1,14 +1,16 @@
 import { createRequire } from 'node:module';
 
 /**
- * libjpeg called from the image thread (jpeg-decode.c, built by build-addon.ts at `npm install`/`npm run build`).
- * `decode` fills `out` (width x height x components bytes: RGB, or grey for a one-component file) and answers
- * true; false when the file is not the size, component count or colour space given (leave it to libvips); it
- * throws on anything libjpeg reports, warnings included. Synchronous: never call it on an event loop that serves
- * requests.
+ * libjpeg called from Node (jpeg-decode.c, built by build-addon.ts at `npm install`/`npm run build`). `decode`
+ * fills `out` (width x height x components bytes: RGB, or grey for a one-component file) and answers true; false
+ * when the file is not the size, component count or colour space given (leave it to libvips); it throws on
+ * anything libjpeg reports, warnings included (code SKIFF_JPEG_DECODE). `decode` runs on the calling thread:
+ * never on an event loop that serves requests, where `decodeAsync` runs it on libuv's thread pool instead (both
+ * buffers left alone until it settles).
  */
 export interface LibjpegDecoder {
   decode(jpeg: Buffer, out: Buffer, width: number, height: number, components: 1 | 3): boolean;
+  decodeAsync(jpeg: Buffer, out: Buffer, width: number, height: number, components: 1 | 3): Promise<boolean>;
 }
 
 export type LibjpegLoad =
@@ -26,9 +28,9 @@ export function loadLibjpegDecoder(): LibjpegLoad {
   try {
     const addon = createRequire(import.meta.url)(ADDON) as Partial<LibjpegDecoder>;
     loaded =
-      typeof addon.decode === 'function'
+      typeof addon.decode === 'function' && typeof addon.decodeAsync === 'function'
         ? { decoder: addon as LibjpegDecoder }
-        : { reason: `${ADDON} exports no decode function` };
+        : { reason: `${ADDON} does not export decode and decodeAsync` };
   } catch (error) {
     const notBuilt = (error as { code?: unknown }).code === 'MODULE_NOT_FOUND';
     const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);

@@ -10,14 +10,18 @@ import { testImage } from '../../../test/helpers/paths.js';
 import { loadLibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
 
 const libjpeg = loadLibjpegDecoder();
-// An image thread decodes the JPEGs it resizes with the libjpeg addon when it was built (CI builds it), libvips
-// otherwise: the tests that pin JPEG pixels run on both.
+// The JPEGs resized here are decoded with the libjpeg addon when it was built (CI builds it): on an image thread
+// synchronously, on the server's event loop on libuv's pool; libvips otherwise. The tests that pin JPEG pixels run
+// on all three.
 if (libjpeg.decoder === undefined && process.env.CI !== undefined) throw new Error(libjpeg.reason);
 const jpegCodecs: [string, SharpImageCodec][] = [
   ['libvips', new SharpImageCodec()],
   ...(libjpeg.decoder === undefined
     ? []
-    : [['libjpeg', new SharpImageCodec(libjpeg.decoder)] as [string, SharpImageCodec]]),
+    : ([
+        ['libjpeg on this thread', new SharpImageCodec(libjpeg.decoder, true)],
+        ["libjpeg on libuv's pool", new SharpImageCodec(libjpeg.decoder, false)],
+      ] as [string, SharpImageCodec][])),
 ];
 
 const photo = readFileSync(testImage('hotdog.jpg'));
@@ -377,5 +381,44 @@ describe('PNG, WebP and GIF are resized as torchvision resizes them too', () => 
     let worst = 0;
     sixteen.forEach((value, i) => (worst = Math.max(worst, Math.abs(value - (eight[i] ?? 0)))));
     assert.ok(worst <= 8, `largest channel difference ${String(worst)}`);
+  });
+});
+
+describe('the libjpeg codec of an image thread decodes every picture into one buffer', () => {
+  test('pictures decoded together each give what they give alone', async (t) => {
+    if (libjpeg.decoder === undefined) return t.skip(libjpeg.reason);
+    const codec = new SharpImageCodec(libjpeg.decoder, true);
+    const files = await Promise.all(
+      [
+        [320, 200],
+        [300, 300],
+        [200, 320],
+        [257, 256],
+      ].map(([width = 1, height = 1], i) =>
+        sharp(photo)
+          .resize(width, height, { fit: 'cover', position: i * 2 })
+          .jpeg({ quality: 70 + i * 5 })
+          .toBuffer(),
+      ),
+    );
+    const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
+      bytes,
+      header: await codec.probe(bytes),
+      width: 160,
+      height: 160,
+      resizeMode: 'shorter-side-then-center-crop',
+      resizeShorterSide: 180,
+      maxPixels: 1_000_000,
+    });
+    const requests = await Promise.all(files.map(request));
+    const alone: Uint8Array[] = [];
+    for (const r of requests) alone.push((await codec.decode(r)).pixels);
+    assert.equal(new Set(alone.map((p) => createHash('sha256').update(p).digest('hex'))).size, files.length);
+    for (let round = 0; round < 2; round++) {
+      const together = await Promise.all(requests.map((r) => codec.decode(r)));
+      together.forEach((image, i) =>
+        assert.ok(Buffer.from(image.pixels).equals(Buffer.from(alone[i] ?? [])), `picture ${String(i)}`),
+      );
+    }
   });
 });
