@@ -8,6 +8,7 @@ import { assertHarmless } from './expectations.js';
 import type { Answer } from './http-answer.js';
 import { sendHttp } from './http-answer.js';
 import { runAttack } from './run-attack.js';
+import { progressiveScans } from '../helpers/progressive-scans.js';
 
 const CONCURRENT = 32;
 const TIMEOUT_MS = 45_000;
@@ -74,3 +75,34 @@ test('a 1 x 400000 PNG strip is answered (it is classified), never a 500', { tim
   });
   assertHarmless(report);
 });
+
+// A legal progressive JPEG may hold 883 scans of nearly empty data, each a pass over every block: 64 KB that cost
+// libvips 3.9 s of CPU at 4000x4000. Refused from its markers before any decoding, on both decoding paths.
+for (const [width, height] of [
+  [500, 8000],
+  [4000, 4000],
+] as const) {
+  test(
+    `${CONCURRENT} concurrent ${String(width)}x${String(height)} JPEGs of 883 scans to /predict`,
+    { timeout: 120_000 },
+    async (t) => {
+      const bomb = progressiveScans(883, width, height);
+      const report = await runAttack(t, {
+        name: `scan bomb ${String(width)}x${String(height)} (${(bomb.length / 1024).toFixed(0)} KiB) ×${CONCURRENT}`,
+        timeLimitMs: 60_000,
+        attack: ({ server }) =>
+          Promise.all(Array.from({ length: CONCURRENT }, () => postImage(server.url, bomb, 'image/jpeg'))),
+      });
+      // A burst of 4 Mpx pictures outruns --max-decode-pixels first: those are fast 503s, never decoded either.
+      const other = report.answers.filter(
+        (answer) =>
+          !(answer.code === '400' && /more than 32 scans/.test(answer.text)) &&
+          !(answer.code === '503' && answer.text.includes('being decoded right now')),
+      );
+      assertHarmless(report, {}, [
+        other.length > 0 &&
+          `not refused for their scans: ${other.map((a) => `${a.code} ${a.text.slice(0, 120)}`).join('; ')}`,
+      ]);
+    },
+  );
+}

@@ -19,8 +19,12 @@
 #include <stdlib.h>
 #include <jpeglib.h>
 
-/* A progressive file may hold hundreds of legal scans, each a pass over every coefficient. */
-#define MAX_SCANS 500
+/*
+ * A progressive file may hold hundreds of legal scans, each a pass over every coefficient. The codec refuses such
+ * files before calling (MAX_JPEG_SCANS in src/core/preprocess/jpeg-scans.ts, the same number); this holds even
+ * for a caller that did not.
+ */
+#define MAX_SCANS 32
 
 enum outcome { DECODED, NOT_AS_SAID, FAILED };
 

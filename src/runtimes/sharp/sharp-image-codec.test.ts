@@ -8,6 +8,7 @@ import { SharpImageCodec } from './sharp-image-codec.js';
 import type { DecodeRequest } from '../../core/preprocess/image-codec.js';
 import { testImage } from '../../../test/helpers/paths.js';
 import { loadLibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
+import { progressiveScans } from '../../../test/helpers/progressive-scans.js';
 
 const libjpeg = loadLibjpegDecoder();
 // The JPEGs resized here are decoded with the libjpeg addon when it was built (CI builds it): on an image thread
@@ -421,4 +422,32 @@ describe('the libjpeg codec of an image thread decodes every picture into one bu
       );
     }
   });
+});
+
+describe('a progressive JPEG of more than 32 scans is refused before it is decoded, on every path', () => {
+  const undecodable = (error: Error & { code?: string }): boolean =>
+    error.code === 'SKIFF_UNDECODABLE_IMAGE' && /more than 32 scans/.test(error.message);
+  // 500x8000 shrinks by less than half (the path resized here); 4000x4000 goes to libvips' resize.
+  for (const [width, height] of [
+    [500, 8000],
+    [4000, 4000],
+  ] as const) {
+    for (const [decoder, codec] of jpegCodecs) {
+      test(`${String(width)}x${String(height)}, 883 scans (${decoder}); 32 scans decode`, async () => {
+        const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
+          bytes,
+          header: await codec.probe(bytes),
+          width: 224,
+          height: 224,
+          resizeMode: 'shorter-side-then-center-crop',
+          resizeShorterSide: 256,
+          maxPixels: 40_000_000,
+        });
+        const bomb = progressiveScans(883, width, height);
+        await assert.rejects(codec.decode(await request(bomb)), undecodable);
+        const legal = await codec.decode(await request(progressiveScans(32, width, height)));
+        assert.equal(legal.pixels.length, 224 * 224 * 3);
+      });
+    }
+  }
 });

@@ -3,6 +3,7 @@ import type { Metadata, OutputInfo, Sharp, SharpOptions } from 'sharp';
 import type { DecodeRequest, ImageCodec, ImageHeader, RgbImage } from '../../core/preprocess/image-codec.js';
 import { SkiffError } from '../../core/errors.js';
 import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
+import { MAX_JPEG_SCANS, countJpegScans } from '../../core/preprocess/jpeg-scans.js';
 import type { StridedPixels } from '../../core/preprocess/resample-bilinear.js';
 import { orientedPixels, resampleBilinear } from '../../core/preprocess/resample-bilinear.js';
 import { isMainThread } from 'node:worker_threads';
@@ -61,6 +62,12 @@ export class SharpImageCodec implements ImageCodec {
       throw new SkiffError(
         'SKIFF_IMAGE_TOO_LARGE',
         `the image is ${width}x${height} (${width * height} pixels); the limit is ${maxPixels} pixels`,
+      );
+    }
+    if (header.format === 'jpeg' && countJpegScans(input, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
+      throw new SkiffError(
+        'SKIFF_UNDECODABLE_IMAGE',
+        `the JPEG has more than ${String(MAX_JPEG_SCANS)} scans; progressive JPEGs of at most ${String(MAX_JPEG_SCANS)} scans are accepted (encoders write about 10)`,
       );
     }
     const plan = planResize(width, height, request);
