@@ -72,7 +72,12 @@ else {
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    copyLibjpeg();
+    try {
+      copyLibjpeg();
+    } catch (error) {
+      // The addon still loads the system's libjpeg; only an image whose base has none would miss it.
+      console.log(`skiff: libjpeg was not copied beside the libjpeg decoder (${String(error)})`);
+    }
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim().split('\n')[0];
     skip(stderr !== undefined && stderr !== '' ? `${compiler}: ${stderr}` : String(error));
