@@ -8,6 +8,7 @@ import { SharpImageCodec } from './sharp-image-codec.js';
 import type { DecodeRequest } from '../../core/preprocess/image-codec.js';
 import { testImage } from '../../../test/helpers/paths.js';
 import { loadLibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
+import type { LibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
 import { progressiveScans } from '../../../test/helpers/progressive-scans.js';
 
 const libjpeg = loadLibjpegDecoder();
@@ -449,5 +450,37 @@ describe('a progressive JPEG of more than 32 scans is refused before it is decod
         assert.equal(legal.pixels.length, 224 * 224 * 3);
       });
     }
+  }
+});
+
+describe("libjpeg's refusals are the upload's fault, a bug is not", () => {
+  const failing = (error: Error): LibjpegDecoder => ({
+    decode: () => {
+      throw error;
+    },
+    decodeAsync: () => Promise.reject(error),
+  });
+  const refusal = Object.assign(new Error('Premature end of JPEG file'), { code: 'SKIFF_JPEG_DECODE' });
+  for (const onThisThread of [true, false]) {
+    test(`${onThisThread ? 'on this thread' : "on libuv's pool"}: SKIFF_UNDECODABLE_IMAGE for libjpeg's, the error itself for a TypeError`, async () => {
+      const bytes = await wide().jpeg().toBuffer();
+      const request = async (codec: SharpImageCodec): Promise<DecodeRequest> => ({
+        bytes,
+        header: await codec.probe(bytes),
+        width: 144,
+        height: 128,
+        resizeMode: 'shorter-side-then-center-crop',
+        resizeShorterSide: 160,
+        maxPixels: 1_000_000,
+      });
+      const refusing = new SharpImageCodec(failing(refusal), onThisThread);
+      await assert.rejects(
+        refusing.decode(await request(refusing)),
+        (error: Error & { code?: string }) => error.code === 'SKIFF_UNDECODABLE_IMAGE',
+      );
+      const bug = new TypeError('decode(jpeg: Buffer, out: Buffer, width, height, components)');
+      const broken = new SharpImageCodec(failing(bug), onThisThread);
+      await assert.rejects(broken.decode(await request(broken)), (error) => error === bug);
+    });
   }
 });

@@ -188,7 +188,9 @@ async function libjpegDecodedOnPool(decoding: Promise<boolean>): Promise<boolean
   }
 }
 
-function undecodable(cause: unknown): SkiffError {
+/** libjpeg's refusals are the upload's fault; anything else (wrong arguments) is a bug, and stays one. */
+function undecodable(cause: unknown): unknown {
+  if ((cause as { code?: unknown } | undefined)?.code !== 'SKIFF_JPEG_DECODE') return cause;
   return new SkiffError(
     'SKIFF_UNDECODABLE_IMAGE',
     'the image is corrupt or truncated and could not be decoded',
