@@ -1,3 +1,5 @@
+import { jpegSegment } from './jpeg-segment.js';
+
 /**
  * A valid progressive grey JPEG of `width` x `height` in `scans` scans (2 to 883), every coefficient zero: the DC
  * scan, then a first scan of each AC coefficient at successive-approximation bit 13, then each coefficient's
@@ -8,13 +10,6 @@
 export function progressiveScans(scans: number, width = 8, height = 8): Buffer {
   if (scans < 2 || scans > 1 + 63 * 14) throw new RangeError('2 to 883 scans');
   const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
-  const marker = (code: number, body: number[]): number[] => [
-    0xff,
-    code,
-    (body.length + 2) >> 8,
-    (body.length + 2) & 0xff,
-    ...body,
-  ];
   // DC: one code, "0", for difference 0. AC: EOBr (r = 0..14, a run of 2^r + r more bits' worth of blocks), all
   // fifteen with 4-bit codes: EOBr's code is r itself, and the all-ones code stays unused as the standard asks.
   const dcTable = [0x00, 1, ...new Array<number>(15).fill(0), 0x00];
@@ -23,12 +18,12 @@ export function progressiveScans(scans: number, width = 8, height = 8): Buffer {
   const bytes = [
     0xff,
     0xd8,
-    ...marker(0xdb, [0x00, ...new Array<number>(64).fill(1)]),
-    ...marker(0xc2, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]),
-    ...marker(0xc4, [...dcTable, ...acTable]),
+    ...jpegSegment(0xdb, [0x00, ...new Array<number>(64).fill(1)]),
+    ...jpegSegment(0xc2, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]),
+    ...jpegSegment(0xc4, [...dcTable, ...acTable]),
   ];
   const scan = (start: number, end: number, high: number, low: number, data: number[]): void => {
-    bytes.push(...marker(0xda, [1, 1, 0x00, start, end, (high << 4) | low]), ...data);
+    bytes.push(...jpegSegment(0xda, [1, 1, 0x00, start, end, (high << 4) | low]), ...data);
   };
   scan(
     0,

@@ -1,16 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readJpegHeader } from './jpeg-header.js';
+import { jpegSegment } from '../../../test/helpers/jpeg-segment.js';
 
-const segment = (marker: number, body: number[]): number[] => [
-  0xff,
-  marker,
-  (body.length + 2) >> 8,
-  (body.length + 2) & 0xff,
-  ...body,
-];
 const frame = (marker: number, width: number, height: number, components = 3): number[] =>
-  segment(marker, [
+  jpegSegment(marker, [
     8,
     height >> 8,
     height & 0xff,
@@ -19,7 +13,7 @@ const frame = (marker: number, width: number, height: number, components = 3): n
     components,
     ...Array<number>(components * 3).fill(1),
   ]);
-const scan = segment(0xda, [1, 1, 0, 0, 63, 0]);
+const scan = jpegSegment(0xda, [1, 1, 0, 0, 63, 0]);
 
 /** An APP1 EXIF block whose IFD0 holds the given (tag, type, count, value) entries. */
 function exif(little: boolean, entries: [number, number, number, number][]): number[] {
@@ -41,7 +35,7 @@ function exif(little: boolean, entries: [number, number, number, number][]): num
     ]),
     ...u32(0),
   ];
-  return segment(0xe1, [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff]);
+  return jpegSegment(0xe1, [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff]);
 }
 
 const jpeg = (...parts: number[][]): Uint8Array => Uint8Array.from([0xff, 0xd8, ...parts.flat(), 0x12, 0x34]);
@@ -92,8 +86,8 @@ describe('readJpegHeader', () => {
     const header = readJpegHeader(
       jpeg(
         [0xff, 0xff],
-        segment(0xe0, [0x4a, 0x46, 0x49, 0x46, 0]),
-        segment(0xc4, [0, 1, 2]),
+        jpegSegment(0xe0, [0x4a, 0x46, 0x49, 0x46, 0]),
+        jpegSegment(0xc4, [0, 1, 2]),
         [0xff, 0xd0],
         frame(0xc1, 7, 9),
         scan,
@@ -113,7 +107,7 @@ describe('readJpegHeader', () => {
       ['two frames', jpeg(frame(0xc0, 64, 64), frame(0xc0, 64, 64), scan)],
       ['truncated in the frame', jpeg(frame(0xc0, 64, 64)).subarray(0, 12)],
       ['segment longer than the file', Uint8Array.of(0xff, 0xd8, 0xff, 0xe0, 0x7f, 0xff, 0, 0)],
-      ['garbage between segments', jpeg(segment(0xe0, [1]), [0x00], frame(0xc0, 64, 64), scan)],
+      ['garbage between segments', jpeg(jpegSegment(0xe0, [1]), [0x00], frame(0xc0, 64, 64), scan)],
       ['orientation 0', jpeg(exif(true, [[0x0112, 3, 1, 0]]), frame(0xc0, 64, 32), scan)],
       ['orientation 9', jpeg(exif(false, [[0x0112, 3, 1, 9]]), frame(0xc0, 64, 32), scan)],
       ['orientation as LONG', jpeg(exif(true, [[0x0112, 4, 1, 6]]), frame(0xc0, 64, 32), scan)],
@@ -124,7 +118,7 @@ describe('readJpegHeader', () => {
       [
         'EXIF IFD outside the block',
         jpeg(
-          segment(0xe1, [0x45, 0x78, 0x69, 0x66, 0, 0, 0x49, 0x49, 42, 0, 0xff, 0, 0, 0]),
+          jpegSegment(0xe1, [0x45, 0x78, 0x69, 0x66, 0, 0, 0x49, 0x49, 42, 0, 0xff, 0, 0, 0]),
           frame(0xc0, 64, 32),
           scan,
         ),
@@ -132,7 +126,7 @@ describe('readJpegHeader', () => {
       [
         'EXIF with a bad byte order mark',
         jpeg(
-          segment(0xe1, [0x45, 0x78, 0x69, 0x66, 0, 0, 0x41, 0x41, 42, 0, 8, 0, 0, 0]),
+          jpegSegment(0xe1, [0x45, 0x78, 0x69, 0x66, 0, 0, 0x41, 0x41, 42, 0, 8, 0, 0, 0]),
           frame(0xc0, 64, 32),
           scan,
         ),

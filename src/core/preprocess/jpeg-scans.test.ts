@@ -1,21 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countJpegScans } from './jpeg-scans.js';
+import { jpegSegment } from '../../../test/helpers/jpeg-segment.js';
 
-const marker = (code: number, body: number[]): number[] => [
-  0xff,
-  code,
-  (body.length + 2) >> 8,
-  (body.length + 2) & 0xff,
-  ...body,
-];
-const sos = (data: number[]): number[] => [...marker(0xda, [1, 1, 0, 0, 63, 0]), ...data];
+const sos = (data: number[]): number[] => [...jpegSegment(0xda, [1, 1, 0, 0, 63, 0]), ...data];
 const file = (...parts: number[][]): Uint8Array => Uint8Array.from([0xff, 0xd8, ...parts.flat(), 0xff, 0xd9]);
 
 describe('countJpegScans', () => {
   test('counts SOS markers between the other segments', () => {
-    assert.equal(countJpegScans(file(marker(0xdb, [0, 1, 2]), sos([1, 2, 3])), 10), 1);
-    assert.equal(countJpegScans(file(sos([1]), marker(0xc4, [0]), sos([2]), sos([3])), 10), 3);
+    assert.equal(countJpegScans(file(jpegSegment(0xdb, [0, 1, 2]), sos([1, 2, 3])), 10), 1);
+    assert.equal(countJpegScans(file(sos([1]), jpegSegment(0xc4, [0]), sos([2]), sos([3])), 10), 3);
   });
 
   test('scan data: stuffed bytes, restart markers and fill bytes are not markers; the next real one is', () => {
@@ -24,8 +18,8 @@ describe('countJpegScans', () => {
   });
 
   test('0xFF 0xDA inside an EXIF block or a comment is not a scan', () => {
-    const exif = marker(0xe1, [0x45, 0x78, 0x69, 0x66, 0, 0, 0xff, 0xda, 0xff, 0xda, 0, 8]);
-    assert.equal(countJpegScans(file(exif, marker(0xfe, [0xff, 0xda, 0, 4]), sos([7])), 10), 1);
+    const exif = jpegSegment(0xe1, [0x45, 0x78, 0x69, 0x66, 0, 0, 0xff, 0xda, 0xff, 0xda, 0, 8]);
+    assert.equal(countJpegScans(file(exif, jpegSegment(0xfe, [0xff, 0xda, 0, 4]), sos([7])), 10), 1);
   });
 
   test('stops one past the limit, and counts a truncated or broken file up to where it breaks', () => {

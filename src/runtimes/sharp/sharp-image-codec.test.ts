@@ -70,15 +70,7 @@ describe('JPEG headers read from markers agree with libvips', () => {
 
 describe('SharpImageCodec', () => {
   const codec = new SharpImageCodec();
-  const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
-    bytes,
-    header: await codec.probe(bytes),
-    width: 64,
-    height: 64,
-    resizeMode: 'shorter-side-then-center-crop',
-    resizeShorterSide: 72,
-    maxPixels: 1_000_000,
-  });
+  const request = (bytes: Buffer): Promise<DecodeRequest> => cropRequest(codec, bytes, 64, 64, 72);
 
   // libvips' resize (320x200 or 200x320 to 72: shrinking more than twice), then a crop of the longer side, which
   // is made here for a turned JPEG.
@@ -158,16 +150,27 @@ function withOrientation(jpeg: Buffer, orientation: number): Buffer {
 
 /** `bytes` decoded at 224x224 after a resize of the shorter side to 256, torchvision's ImageNet preprocessing. */
 async function decodeAt224(codec: SharpImageCodec, bytes: Buffer): Promise<Uint8Array> {
-  const decoded = await codec.decode({
+  return (await codec.decode(await cropRequest(codec, bytes, 224, 224, 256))).pixels;
+}
+
+/** A request for `bytes` resized to `shorterSide` on its shorter side, then center-cropped to width x height. */
+async function cropRequest(
+  codec: SharpImageCodec,
+  bytes: Buffer,
+  width: number,
+  height: number,
+  shorterSide: number,
+  maxPixels = 1_000_000,
+): Promise<DecodeRequest> {
+  return {
     bytes,
     header: await codec.probe(bytes),
-    width: 224,
-    height: 224,
+    width,
+    height,
     resizeMode: 'shorter-side-then-center-crop',
-    resizeShorterSide: 256,
-    maxPixels: 1_000_000,
-  });
-  return decoded.pixels;
+    resizeShorterSide: shorterSide,
+    maxPixels,
+  };
 }
 
 describe('a plain JPEG is resized as torchvision resizes it', () => {
@@ -205,15 +208,7 @@ describe('a plain JPEG is resized as torchvision resizes it', () => {
         const jpeg = await make();
         // The reference keeps the stored pixels too: sharp would otherwise convert a P3 variant's to sRGB.
         const upright = sharp(jpeg, { ignoreIcc: true }).autoOrient();
-        const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
-          bytes,
-          header: await codec.probe(bytes),
-          width: 144,
-          height: 128,
-          resizeMode: 'shorter-side-then-center-crop',
-          resizeShorterSide: 160,
-          maxPixels: 1_000_000,
-        });
+        const request = (bytes: Buffer): Promise<DecodeRequest> => cropRequest(codec, bytes, 144, 128, 160);
         const here = await codec.decode(await request(jpeg));
         const png = await codec.decode(await request(await upright.clone().png().toBuffer()));
         assert.ok(Buffer.from(here.pixels).equals(Buffer.from(png.pixels)));
@@ -403,16 +398,7 @@ describe('the libjpeg codec of an image thread decodes every picture into one bu
           .toBuffer(),
       ),
     );
-    const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
-      bytes,
-      header: await codec.probe(bytes),
-      width: 160,
-      height: 160,
-      resizeMode: 'shorter-side-then-center-crop',
-      resizeShorterSide: 180,
-      maxPixels: 1_000_000,
-    });
-    const requests = await Promise.all(files.map(request));
+    const requests = await Promise.all(files.map((bytes) => cropRequest(codec, bytes, 160, 160, 180)));
     const alone: Uint8Array[] = [];
     for (const r of requests) alone.push((await codec.decode(r)).pixels);
     assert.equal(new Set(alone.map((p) => createHash('sha256').update(p).digest('hex'))).size, files.length);
@@ -435,15 +421,8 @@ describe('a progressive JPEG of more than 32 scans is refused before it is decod
   ] as const) {
     for (const [decoder, codec] of jpegCodecs) {
       test(`${String(width)}x${String(height)}, 883 scans (${decoder}); 32 scans decode`, async () => {
-        const request = async (bytes: Buffer): Promise<DecodeRequest> => ({
-          bytes,
-          header: await codec.probe(bytes),
-          width: 224,
-          height: 224,
-          resizeMode: 'shorter-side-then-center-crop',
-          resizeShorterSide: 256,
-          maxPixels: 40_000_000,
-        });
+        const request = (bytes: Buffer): Promise<DecodeRequest> =>
+          cropRequest(codec, bytes, 224, 224, 256, 40_000_000);
         const bomb = progressiveScans(883, width, height);
         await assert.rejects(codec.decode(await request(bomb)), undecodable);
         const legal = await codec.decode(await request(progressiveScans(32, width, height)));
@@ -464,15 +443,8 @@ describe("libjpeg's refusals are the upload's fault, a bug is not", () => {
   for (const onThisThread of [true, false]) {
     test(`${onThisThread ? 'on this thread' : "on libuv's pool"}: SKIFF_UNDECODABLE_IMAGE for libjpeg's, the error itself for a TypeError`, async () => {
       const bytes = await wide().jpeg().toBuffer();
-      const request = async (codec: SharpImageCodec): Promise<DecodeRequest> => ({
-        bytes,
-        header: await codec.probe(bytes),
-        width: 144,
-        height: 128,
-        resizeMode: 'shorter-side-then-center-crop',
-        resizeShorterSide: 160,
-        maxPixels: 1_000_000,
-      });
+      const request = (codec: SharpImageCodec): Promise<DecodeRequest> =>
+        cropRequest(codec, bytes, 144, 128, 160);
       const refusing = new SharpImageCodec(failing(refusal), onThisThread);
       await assert.rejects(
         refusing.decode(await request(refusing)),

@@ -190,7 +190,11 @@ async function libjpegDecodedOnPool(decoding: Promise<boolean>): Promise<boolean
 
 /** libjpeg's refusals are the upload's fault; anything else (wrong arguments) is a bug, and stays one. */
 function undecodable(cause: unknown): unknown {
-  if ((cause as { code?: unknown } | undefined)?.code !== 'SKIFF_JPEG_DECODE') return cause;
+  return (cause as { code?: unknown } | undefined)?.code === 'SKIFF_JPEG_DECODE' ? corrupt(cause) : cause;
+}
+
+/** What the client reads for a file its decoder refused, whichever decoder it was. */
+function corrupt(cause: unknown): SkiffError {
   return new SkiffError(
     'SKIFF_UNDECODABLE_IMAGE',
     'the image is corrupt or truncated and could not be decoded',
@@ -407,10 +411,6 @@ async function run(pipeline: Sharp): Promise<{ data: Buffer; info: OutputInfo }>
         cause: error,
       });
     }
-    throw new SkiffError(
-      'SKIFF_UNDECODABLE_IMAGE',
-      'the image is corrupt or truncated and could not be decoded',
-      { cause: error },
-    );
+    throw corrupt(error);
   }
 }
