@@ -81,6 +81,40 @@ test('a client that never finishes its headers is cut off after --headers-timeou
   }
 });
 
+test('an upload refused for its size (413) reaches a client still busy sending, not a connection reset', async () => {
+  const server = await startTestServer({
+    model: fixtureModel('tabular-linear/model.onnx'),
+    maxBodyBytes: 1024 * 1024,
+  });
+  try {
+    const socket = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // The client reads nothing while it uploads: a server that closes outright on the 413 makes this
+    // kernel answer the bytes still coming with a reset, and the unread 413 is thrown away with it.
+    socket.pause();
+    socket.write(
+      'POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n',
+    );
+    const chunk = Buffer.concat([Buffer.from('10000\r\n'), Buffer.alloc(0x10000, 'a'), Buffer.from('\r\n')]);
+    const until = performance.now() + 300;
+    while (performance.now() < until && !socket.destroyed) {
+      socket.write(chunk);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    socket.resume();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    assert.match(received, /^HTTP\/1\.1 413 /);
+    assert.match(received, /"error":"the request body is larger than the limit \(--max-body-bytes\)"/);
+    assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
+  } finally {
+    await server.close();
+  }
+});
+
 test('--auth-token: health is open, everything else needs the bearer token, on REST and gRPC', async () => {
   const token = 's3cret-token-of-32-characters!!';
   const server = await startTestServer({

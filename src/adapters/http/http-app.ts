@@ -18,6 +18,7 @@ import { installContentDecoding } from './content-encoding.js';
 import { bufferedBody } from './read-body.js';
 import { installRequestHooks } from './request-hooks.js';
 import { ConnectionBudget } from './connection-budget.js';
+import { lingerOnUnreadBodies } from './lingering-close.js';
 import { RouteMethods } from './route-methods.js';
 import { pathOf, sendError } from './error-reply.js';
 import { isPublicUiPath, registerUiRoutes } from './ui/ui-routes.js';
@@ -83,9 +84,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     return503OnClosing: false,
     // On close, idle keep-alive connections are dropped at once; busy ones finish their request.
     forceCloseConnections: 'idle',
-    // Fastify's own server, but each request counted against its connection's pipelining budget first.
-    serverFactory: (handler) =>
-      connections.server(handler, {
+    // Fastify's own server, but each request counted against its connection's pipelining budget first, and
+    // an answer given before the body ended followed by a lingering close, so that the client can read it.
+    serverFactory: (handler) => {
+      const server = connections.server(handler, {
         http: {
           headersTimeout: options.headersTimeoutMs ?? 10_000,
           connectionsCheckingInterval: 1000,
@@ -93,7 +95,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
         },
         keepAliveTimeoutMs: 65_000,
         requestTimeoutMs: options.bodyTimeoutMs ?? 30_000,
-      }),
+      });
+      lingerOnUnreadBodies(server);
+      return server;
+    },
     // The router's own guard would answer 414 before any hook: the URL limit (request-hooks.ts) does it in
     // Skiff's words instead, and Node's header limit bounds the request line anyway.
     routerOptions: { maxParamLength: 1_048_576 },
