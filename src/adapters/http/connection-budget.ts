@@ -1,8 +1,14 @@
-import http from 'node:http';
+import { createRequire } from 'node:module';
+import type * as NodeHttp from 'node:http';
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+// Required, not imported: an ES module's `import ... from 'node:http'` makes Node build that module's ESM
+// facade, which reads every lazy export and so loads undici (for fetch and WebSocket), 800 KB of JavaScript
+// compiled at start-up and kept in the heap that every full collection then marks.
+const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;
 
 /**
  * How many requests each HTTP connection has unanswered (HTTP/1.1 pipelining), counted before the framework
@@ -50,7 +56,7 @@ export class ConnectionBudget {
    * An HTTP/1.1 server as Fastify would build it from these settings, whose requests pass `admit` first
    * (Fastify's `serverFactory`).
    */
-  server(handler: Handler, settings: GatedServerSettings): http.Server {
+  server(handler: Handler, settings: GatedServerSettings): NodeHttp.Server {
     const server = http.createServer(settings.http, (request, response) => {
       if (this.admit(request, response)) handler(request, response);
     });
