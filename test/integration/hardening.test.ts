@@ -81,34 +81,51 @@ test('a client that never finishes its headers is cut off after --headers-timeou
   }
 });
 
-test('an upload refused for its size (413) reaches a client still busy sending, not a connection reset', async () => {
+/**
+ * Writes `head`, then `more` every millisecond for 300 ms without reading, as a client busy uploading does,
+ * then reads for 100 ms: what it received. A server that closes outright on an early answer makes this
+ * kernel answer the bytes still coming with a reset, and the unread answer is thrown away with it.
+ */
+async function sendOnWithoutReading(port: number, head: string, more: Buffer): Promise<string> {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  socket.on('error', () => undefined);
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.pause();
+  socket.write(head);
+  const until = performance.now() + 300;
+  while (performance.now() < until && !socket.destroyed) {
+    socket.write(more);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  socket.resume();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  socket.destroy();
+  return received;
+}
+
+test('an early refusal reaches a client still busy sending, not a connection reset: 413 body, 431 headers', async () => {
   const server = await startTestServer({
     model: fixtureModel('tabular-linear/model.onnx'),
     maxBodyBytes: 1024 * 1024,
   });
   try {
-    const socket = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
-    socket.on('error', () => undefined);
-    let received = '';
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-    await new Promise((resolve) => socket.once('connect', resolve));
-    // The client reads nothing while it uploads: a server that closes outright on the 413 makes this
-    // kernel answer the bytes still coming with a reset, and the unread 413 is thrown away with it.
-    socket.pause();
-    socket.write(
+    const upload = await sendOnWithoutReading(
+      server.port,
       'POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n',
+      Buffer.concat([Buffer.from('10000\r\n'), Buffer.alloc(0x10000, 'a'), Buffer.from('\r\n')]),
     );
-    const chunk = Buffer.concat([Buffer.from('10000\r\n'), Buffer.alloc(0x10000, 'a'), Buffer.from('\r\n')]);
-    const until = performance.now() + 300;
-    while (performance.now() < until && !socket.destroyed) {
-      socket.write(chunk);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    socket.resume();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    socket.destroy();
-    assert.match(received, /^HTTP\/1\.1 413 /);
-    assert.match(received, /"error":"the request body is larger than the limit \(--max-body-bytes\)"/);
+    assert.match(upload, /^HTTP\/1\.1 413 /);
+    assert.match(upload, /"error":"the request body is larger than the limit \(--max-body-bytes\)"/);
+
+    const headers = await sendOnWithoutReading(
+      server.port,
+      `GET /v2/health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'h'.repeat(20_000)}`,
+      Buffer.alloc(0x10000, 'h'),
+    );
+    assert.match(headers, /^HTTP\/1\.1 431 /);
+    assert.match(headers, /"error":"the request headers are larger than the server accepts/);
     assert.equal((await fetch(`${server.url}/v2/health/live`)).status, 200);
   } finally {
     await server.close();

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { closeWithoutReading } from './lingering-close.js';
 
 /**
  * Answers what Node's HTTP parser refuses before Fastify sees a request (a slow client, oversized headers,
@@ -9,14 +10,16 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, reason, message] = describe(error.code);
   // Only when nothing of a response went out yet: a half-written answer cannot be followed by another.
-  if (socket.writable && socket.bytesWritten === 0) {
-    const body = JSON.stringify({ error: message });
-    socket.write(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+  if (!socket.writable || socket.bytesWritten > 0) {
+    socket.destroy(error);
+    return;
   }
-  socket.destroy(error);
+  const body = JSON.stringify({ error: message });
+  socket.write(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  closeWithoutReading(socket);
 }
 
 function describe(code: string | undefined): [number, string, string] {

@@ -5,7 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { lingerOnUnreadBodies } from './lingering-close.js';
+import { closeWithoutReading, lingerOnUnreadBodies } from './lingering-close.js';
 import type { LingerLimits } from './lingering-close.js';
 
 const REFUSE_AFTER_BYTES = 2 ** 20;
@@ -147,6 +147,37 @@ test('the lingering ends at the client FIN, and answers to whole requests close 
     assert.ok(endedAfterMs < 1000, `the server's FIN after ${endedAfterMs.toFixed(0)} ms`);
     get.socket.end();
     await get.closed;
+  } finally {
+    server.close();
+  }
+});
+
+test('closeWithoutReading sends FIN at once and drops the connection after its time', async () => {
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    socket.write('answer');
+    closeWithoutReading(socket, 300);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const socket = net.connect({
+      port: (server.address() as AddressInfo).port,
+      host: '127.0.0.1',
+      allowHalfOpen: true,
+    });
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    const started = performance.now();
+    await new Promise((resolve) => socket.once('end', resolve));
+    const finMs = performance.now() - started;
+    // The client neither closes nor stops sending: only the server's timer ends the connection.
+    const sending = setInterval(() => socket.write('more'), 10);
+    await new Promise((resolve) => socket.once('close', resolve));
+    clearInterval(sending);
+    const closedMs = performance.now() - started;
+    assert.equal(received, 'answer');
+    assert.ok(finMs < 200, `FIN after ${finMs.toFixed(0)} ms`);
+    assert.ok(closedMs >= 250 && closedMs < 2000, `closed after ${closedMs.toFixed(0)} ms`);
   } finally {
     server.close();
   }

@@ -36,6 +36,20 @@ export function lingerOnUnreadBodies(server: Server, limits: LingerLimits = LING
   });
 }
 
+/**
+ * The same courtesy after an answer to a request whose framing broke (client-error.ts): our FIN, then the
+ * socket kept for `ms` before it is destroyed, so that a client still sending can read the answer before the
+ * kernel resets the connection over bytes left unread. Nothing more is read: it would go to an HTTP parser
+ * that has already failed.
+ */
+export function closeWithoutReading(socket: Socket, ms: number = LINGER_LIMITS.ms): void {
+  socket.pause();
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), ms);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 function linger(socket: Socket, limits: LingerLimits): void {
   const startBytes = socket.bytesRead;
   const startedMs = performance.now();
