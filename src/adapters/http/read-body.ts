@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { SkiffError } from '../../core/errors.js';
 import { REQUEST_TURNS } from '../turn-queue.js';
+import { releaseBuffers } from '../release-buffers.js';
 
 /**
  * A binary-extension body read in two buffers: the JSON header, and the tensor bytes after it in an
@@ -52,9 +53,17 @@ export function readBody(
   const declared = request.headers['content-length'];
   const length = declared === undefined ? NaN : Number(declared);
   if (length > limit) return Promise.reject(tooLarge());
+  // Node's HTTP parser gives each read a Buffer of its own, which nothing but this function sees: once
+  // copied (or refused) they are freed at once (release-buffers.ts). A decoded body's chunks may share
+  // the inflater's buffers, so those are left to the collector.
+  const ownChunks = payload === request.raw;
   return new Promise((resolve, reject) => {
     let received = 0;
     const chunks: Buffer[] = [];
+    const release = (): void => {
+      if (ownChunks) releaseBuffers(chunks);
+      chunks.length = 0;
+    };
     const stop = (): void => {
       payload.removeListener('data', onData);
       payload.removeListener('end', onEnd);
@@ -66,6 +75,8 @@ export function readBody(
       const { receivedEncodedLength = 0 } = payload as Readable & { receivedEncodedLength?: number };
       if (received > limit || receivedEncodedLength > limit) {
         stop();
+        releaseBuffers(ownChunks ? [bytes] : []);
+        release();
         reject(tooLarge());
         return;
       }
@@ -80,12 +91,14 @@ export function readBody(
       const { receivedEncodedLength } = payload as Readable & { receivedEncodedLength?: number };
       // What came over the wire is what Content-Length counts, inflated or not.
       if (!Number.isNaN(length) && (receivedEncodedLength ?? received) !== length) {
+        release();
         reject(lengthMismatch());
         return;
       }
       if (splitAt === undefined || splitAt <= 0 || splitAt >= received) {
         // Always a copy: a chunk may be a view of a larger read buffer.
         resolve(Buffer.concat(chunks, received));
+        release();
         return;
       }
       const header = Buffer.allocUnsafe(splitAt);
@@ -97,10 +110,12 @@ export function readBody(
         if (inHeader < chunk.length) chunk.copy(binary, at + inHeader - splitAt, inHeader);
         at += chunk.length;
       }
+      release();
       resolve({ header, binary });
     };
     const onError = (error: Error & { statusCode?: number }): void => {
       stop();
+      release();
       if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
       reject(error);
     };
