@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { SkiffError } from '../../core/errors.js';
 import { REQUEST_TURNS } from '../turn-queue.js';
-import { releaseBuffers } from '../release-buffers.js';
+import { releaseBuffers } from '../../host/release-buffers.js';
 
 /**
  * A binary-extension body read in two buffers: the JSON header, and the tensor bytes after it in an

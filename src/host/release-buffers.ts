@@ -13,7 +13,7 @@ port2.close();
 sink.unref();
 
 /**
- * Frees, now, the memory of byte views nothing will read again, instead of at V8's next full collection.
+ * Frees, now, the memory of views nothing will read again, instead of at V8's next full collection.
  * V8 counts the ArrayBuffer memory a thread allocates and starts a full mark of its whole heap for every
  * 64 MB of it: Node's HTTP parser copies each socket read into a Buffer of its own, and an OIP request
  * with a 600 KB tensor allocated 1.2 MB (the reads, then the joined body), so the main thread marked its
@@ -21,7 +21,7 @@ sink.unref();
  * the whole of a plain ArrayBuffer are released: detaching a buffer that other views share would empty them,
  * so the caller must hold the only reference to each view's memory. Never throws.
  */
-export function releaseBuffers(views: readonly Uint8Array[]): void {
+export function releaseBuffers(views: readonly ArrayBufferView[]): void {
   const buffers = new Set<ArrayBuffer>();
   for (const view of views) {
     const buffer = view.buffer;
