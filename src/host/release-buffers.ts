@@ -15,9 +15,9 @@ sink.unref();
 /**
  * Frees, now, the memory of views nothing will read again, instead of at V8's next full collection.
  * V8 counts the ArrayBuffer memory a thread allocates and starts a full mark of its whole heap for every
- * 64 MB of it: Node's HTTP parser copies each socket read into a Buffer of its own, and an OIP request
- * with a 600 KB tensor allocated 1.2 MB (the reads, then the joined body), so the main thread marked its
- * whole heap every ~55 requests, a fifth of its CPU. A detached buffer no longer counts. Only views that are
+ * 64 MB of it: Node's HTTP parser copies each socket read into a Buffer of its own, dropped once copied into
+ * the body, and with 600 KB tensor bodies the main thread marked its whole heap every ~45 requests, a fifth
+ * of its CPU. A detached buffer no longer counts. Only views that are
  * the whole of a plain ArrayBuffer are released: detaching a buffer that other views share would empty them,
  * so the caller must hold the only reference to each view's memory. Never throws.
  */
