@@ -47,13 +47,18 @@ describe('readJpegHeader', () => {
       height: 375,
       components: 3,
       orientation: 1,
+      progressive: false,
     });
     assert.deepEqual(readJpegHeader(jpeg(frame(0xc2, 4000, 3000, 1), scan)), {
       width: 4000,
       height: 3000,
       components: 1,
       orientation: 1,
+      progressive: true,
     });
+    // Extended sequential (SOF1) and arithmetic progressive (SOF10): one scan per component, and many.
+    assert.equal(readJpegHeader(jpeg(frame(0xc1, 8, 8), scan))?.progressive, false);
+    assert.equal(readJpegHeader(jpeg(frame(0xca, 8, 8), scan))?.progressive, true);
   });
 
   test('EXIF orientation in either byte order, other tags skipped', () => {
@@ -93,7 +98,7 @@ describe('readJpegHeader', () => {
         scan,
       ),
     );
-    assert.deepEqual(header, { width: 7, height: 9, components: 3, orientation: 1 });
+    assert.deepEqual(header, { width: 7, height: 9, components: 3, orientation: 1, progressive: false });
   });
 
   test('files it does not vouch for answer undefined', () => {

@@ -6,6 +6,8 @@ export interface JpegHeader {
   readonly components: number;
   /** EXIF orientation 1..8; 1 when the file has no EXIF orientation. */
   readonly orientation: number;
+  /** A progressive frame (SOF2, 6, 10, 14): the only kind that may hold many scans (jpeg-scans.ts). */
+  readonly progressive: boolean;
 }
 
 const SOI = 0xd8;
@@ -46,7 +48,7 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
       const width = u16(bytes, body + 3, false);
       const components = bytes[body + 5] ?? 0;
       if (height === 0 || width === 0 || (components !== 1 && components !== 3)) return undefined;
-      frame = { width, height, components };
+      frame = { width, height, components, progressive: (marker & 0x03) === 0x02 };
     } else if (marker === APP1 && isExif(bytes, body, length - 2)) {
       exifBlocks++;
       if (exifBlocks > 1) return undefined;

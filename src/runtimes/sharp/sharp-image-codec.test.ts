@@ -420,12 +420,20 @@ describe('a progressive JPEG of more than 32 scans is refused before it is decod
     [4000, 4000],
   ] as const) {
     for (const [decoder, codec] of jpegCodecs) {
-      test(`${String(width)}x${String(height)}, 883 scans (${decoder}); 32 scans decode`, async () => {
-        const request = (bytes: Buffer): Promise<DecodeRequest> =>
-          cropRequest(codec, bytes, 224, 224, 256, 40_000_000);
+      test(`${String(width)}x${String(height)}, 883 scans (${decoder}): refused by probe and by decode; 32 scans decode`, async () => {
         const bomb = progressiveScans(883, width, height);
-        await assert.rejects(codec.decode(await request(bomb)), undecodable);
-        const legal = await codec.decode(await request(progressiveScans(32, width, height)));
+        // The probe refuses it, before a caller takes decode budget for its size.
+        await assert.rejects(codec.probe(bomb), undecodable);
+        // decode() too, given a header from elsewhere (another thread's probe).
+        const header = { format: 'jpeg', width, height, hasAlpha: false };
+        const crop = { width: 224, height: 224, resizeMode: 'shorter-side-then-center-crop' as const };
+        await assert.rejects(
+          codec.decode({ bytes: bomb, header, ...crop, resizeShorterSide: 256, maxPixels: 40_000_000 }),
+          undecodable,
+        );
+        const legal = await codec.decode(
+          await cropRequest(codec, progressiveScans(32, width, height), 224, 224, 256, 40_000_000),
+        );
         assert.equal(legal.pixels.length, 224 * 224 * 3);
       });
     }

@@ -3,6 +3,7 @@ import type { Metadata, OutputInfo, Sharp, SharpOptions } from 'sharp';
 import type { DecodeRequest, ImageCodec, ImageHeader, RgbImage } from '../../core/preprocess/image-codec.js';
 import { SkiffError } from '../../core/errors.js';
 import { readJpegHeader } from '../../core/preprocess/jpeg-header.js';
+import type { JpegHeader } from '../../core/preprocess/jpeg-header.js';
 import { MAX_JPEG_SCANS, countJpegScans } from '../../core/preprocess/jpeg-scans.js';
 import type { StridedPixels } from '../../core/preprocess/resample-bilinear.js';
 import { orientedPixels, resampleBilinear } from '../../core/preprocess/resample-bilinear.js';
@@ -44,13 +45,18 @@ export class SharpImageCodec implements ImageCodec {
   async probe(bytes: Uint8Array): Promise<ImageHeader> {
     if (bytes.length === 0) throw new SkiffError('SKIFF_EMPTY_IMAGE', 'the image is empty (0 bytes)');
     const input = asBuffer(bytes);
-    const header = headerFromMarkers(input) ?? (await readMetadata(input));
+    const jpeg = readJpegHeader(input);
+    const header = jpeg === undefined ? await readMetadata(input) : uprightHeader(jpeg);
     if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(header.format)) {
       throw new SkiffError(
         'SKIFF_UNDECODABLE_IMAGE',
         `images in ${header.format} format are not accepted; send one of ${SUPPORTED_IMAGE_FORMATS.join(', ')}`,
       );
     }
+    // Here, before the caller takes its share of the decode budget for the picture's size: scan bombs held
+    // that budget until a thread got to decode them, and 32 at once left a legitimate upload a 503. Only a
+    // progressive frame can hold many scans; a file the markers do not vouch for is counted anyway.
+    if (header.format === 'jpeg' && jpeg?.progressive !== false) refuseScanBombs(input);
     return header;
   }
 
@@ -64,12 +70,8 @@ export class SharpImageCodec implements ImageCodec {
         `the image is ${width}x${height} (${width * height} pixels); the limit is ${maxPixels} pixels`,
       );
     }
-    if (header.format === 'jpeg' && countJpegScans(input, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
-      throw new SkiffError(
-        'SKIFF_UNDECODABLE_IMAGE',
-        `the JPEG has more than ${String(MAX_JPEG_SCANS)} scans; progressive JPEGs of at most ${String(MAX_JPEG_SCANS)} scans are accepted (encoders write about 10)`,
-      );
-    }
+    // Again here: a header may come from another thread's probe, and decode() is a contract of its own.
+    if (header.format === 'jpeg') refuseScanBombs(input);
     const plan = planResize(width, height, request);
     if (resamplesHere(plan, width, height)) {
       const jpeg = this.libjpeg === undefined ? undefined : jpegLayout(input);
@@ -367,9 +369,17 @@ function options(maxPixels: number): SharpOptions {
  * libvips a second pass over the file and the event loop the cost of a native call (about 1 ms of CPU per
  * request together). Files the marker reader does not vouch for go to libvips.
  */
-function headerFromMarkers(input: Buffer): ImageHeader | undefined {
-  const jpeg = readJpegHeader(input);
-  if (jpeg === undefined) return undefined;
+/** Refuses progressive JPEGs of more scans than MAX_JPEG_SCANS (jpeg-scans.ts), before any decoding. */
+function refuseScanBombs(input: Buffer): void {
+  if (countJpegScans(input, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
+    throw new SkiffError(
+      'SKIFF_UNDECODABLE_IMAGE',
+      `the JPEG has more than ${String(MAX_JPEG_SCANS)} scans; progressive JPEGs of at most ${String(MAX_JPEG_SCANS)} scans are accepted (encoders write about 10)`,
+    );
+  }
+}
+
+function uprightHeader(jpeg: JpegHeader): ImageHeader {
   // Orientations 5..8 turn the picture a quarter, so its upright size swaps width and height.
   const turned = jpeg.orientation >= 5;
   return {
