@@ -17,9 +17,9 @@ sink.unref();
  * V8 counts the ArrayBuffer memory a thread allocates and starts a full mark of its whole heap for every
  * 64 MB of it: Node's HTTP parser copies each socket read into a Buffer of its own, dropped once copied into
  * the body, and with 600 KB tensor bodies the main thread marked its whole heap every ~45 requests, a fifth
- * of its CPU. A detached buffer no longer counts. Only views that are
- * the whole of a plain ArrayBuffer are released: detaching a buffer that other views share would empty them,
- * so the caller must hold the only reference to each view's memory. Never throws.
+ * of its CPU. A detached buffer no longer counts. Only views that are the whole of a plain ArrayBuffer are
+ * released: detaching a buffer that other views share would empty them, so the caller must hold the only
+ * reference to each view's memory. Never throws.
  */
 export function releaseBuffers(views: readonly ArrayBufferView[]): void {
   const buffers = new Set<ArrayBuffer>();

@@ -17,6 +17,8 @@ export interface CliOptions {
   readonly timeoutMs?: number;
   /** For startCli: resolve once the server listens instead of once it is ready. */
   readonly untilListening?: boolean;
+  /** Options for node itself, before the CLI's path (e.g. `--import` of a recorder). */
+  readonly nodeArgs?: readonly string[];
 }
 
 function environment(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
@@ -37,7 +39,7 @@ function environment(extra: Record<string, string> | undefined): NodeJS.ProcessE
 /** Runs the built CLI to completion (killed after timeoutMs). */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath(), ...args], {
       env: environment(options.env),
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +74,7 @@ export interface ServingCli {
 /** Starts `skiff serve ...` and waits until its log says it is ready (or listening); rejects with the log if it exits first. */
 export function startCli(args: readonly string[], options: CliOptions = {}): Promise<ServingCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), 'serve', ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath(), 'serve', ...args], {
       env: environment(options.env),
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],

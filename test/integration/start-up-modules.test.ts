@@ -2,12 +2,11 @@
 // start-up time (the ready target is 1 s) and stays in the heap that every full collection marks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { trackChild } from '../helpers/child-processes.js';
-import { cliPath, fixtureModel } from '../helpers/paths.js';
+import { fixtureModel } from '../helpers/paths.js';
+import { startCli } from '../helpers/run-cli.js';
 
 // Preloaded into the server: at exit it writes the list of Node's own modules the process loaded.
 const RECORD_MODULES = `data:text/javascript,import { writeFileSync } from 'node:fs';
@@ -16,45 +15,16 @@ process.on('exit', () => writeFileSync(process.env.SKIFF_TEST_MODULE_LIST, proce
 test('skiff serve never loads undici (fetch, WebSocket) while it serves: an ES import of node:http would', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-modules-'));
   const listFile = path.join(dir, 'modules.txt');
-  const child = spawn(
-    process.execPath,
-    [
-      `--import=${RECORD_MODULES}`,
-      cliPath(),
-      'serve',
-      '--model',
-      fixtureModel('tabular-linear'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-    ],
+  const server = await startCli(
+    ['--model', fixtureModel('tabular-linear'), '--host', '127.0.0.1', '--port', '0'],
     {
-      env: {
-        ...process.env,
-        SKIFF_TEST_MODULE_LIST: listFile,
-        SKIFF_LOG_FORMAT: 'json',
-        SKIFF_GRPC_PORT: '-1',
-        SKIFF_DRAIN_DELAY_MS: '0',
-        SKIFF_GRAPH_CACHE: 'false',
-      },
+      env: { SKIFF_TEST_MODULE_LIST: listFile, SKIFF_LOG_FORMAT: 'json', SKIFF_GRPC_PORT: '-1' },
+      nodeArgs: [`--import=${RECORD_MODULES}`],
     },
   );
-  const tracked = trackChild(child);
-  let stderr = '';
+  const url = server.url;
   let code: number | null;
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready:\n${stderr}`)), 30_000);
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const ready = /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"ready in /.exec(stderr);
-        if (ready?.[1] !== undefined) {
-          clearTimeout(timer);
-          resolve(ready[1]);
-        }
-      });
-    });
     // One request on each of the paths a request takes: HTTP in, inference, metrics.
     const infer = await fetch(`${url}/v2/models/tabular-linear/infer`, {
       method: 'POST',
@@ -66,7 +36,7 @@ test('skiff serve never loads undici (fetch, WebSocket) while it serves: an ES i
     assert.equal(infer.status, 200, await infer.text());
     assert.equal((await fetch(`${url}/metrics`)).status, 200);
   } finally {
-    code = await tracked.stop('SIGTERM');
+    code = await server.stop('SIGTERM');
   }
   try {
     assert.equal(code, 0);

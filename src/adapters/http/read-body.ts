@@ -75,7 +75,7 @@ export function readBody(
       const { receivedEncodedLength = 0 } = payload as Readable & { receivedEncodedLength?: number };
       if (received > limit || receivedEncodedLength > limit) {
         stop();
-        releaseBuffers(ownChunks ? [bytes] : []);
+        chunks.push(bytes);
         release();
         reject(tooLarge());
         return;

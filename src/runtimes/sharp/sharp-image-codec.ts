@@ -54,9 +54,8 @@ export class SharpImageCodec implements ImageCodec {
       );
     }
     // Here, before the caller takes its share of the decode budget for the picture's size: scan bombs held
-    // that budget until a thread got to decode them, and 32 at once left a legitimate upload a 503. Only a
-    // progressive frame can hold many scans; a file the markers do not vouch for is counted anyway.
-    if (header.format === 'jpeg' && jpeg?.progressive !== false) refuseScanBombs(input);
+    // that budget until a thread got to decode them, and 32 at once left a legitimate upload a 503.
+    if (header.format === 'jpeg') refuseScanBombs(input, jpeg?.progressive);
     return header;
   }
 
@@ -71,7 +70,7 @@ export class SharpImageCodec implements ImageCodec {
       );
     }
     // Again here: a header may come from another thread's probe, and decode() is a contract of its own.
-    if (header.format === 'jpeg') refuseScanBombs(input);
+    if (header.format === 'jpeg') refuseScanBombs(input, undefined);
     const plan = planResize(width, height, request);
     if (resamplesHere(plan, width, height)) {
       const jpeg = this.libjpeg === undefined ? undefined : jpegLayout(input);
@@ -365,12 +364,12 @@ function options(maxPixels: number): SharpOptions {
 }
 
 /**
- * Most uploads are plain JPEGs whose markers already say what readMetadata would: reading them here saves
- * libvips a second pass over the file and the event loop the cost of a native call (about 1 ms of CPU per
- * request together). Files the marker reader does not vouch for go to libvips.
+ * Refuses progressive JPEGs of more scans than MAX_JPEG_SCANS (jpeg-scans.ts), before any decoding. Only a
+ * progressive frame can hold many scans: `progressive: false` (the markers vouch for a baseline frame) skips the
+ * walk; undefined counts.
  */
-/** Refuses progressive JPEGs of more scans than MAX_JPEG_SCANS (jpeg-scans.ts), before any decoding. */
-function refuseScanBombs(input: Buffer): void {
+function refuseScanBombs(input: Buffer, progressive: boolean | undefined): void {
+  if (progressive === false) return;
   if (countJpegScans(input, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
     throw new SkiffError(
       'SKIFF_UNDECODABLE_IMAGE',
@@ -379,6 +378,11 @@ function refuseScanBombs(input: Buffer): void {
   }
 }
 
+/**
+ * Most uploads are plain JPEGs whose markers already say what readMetadata would: reading them here saves
+ * libvips a second pass over the file and the event loop the cost of a native call (about 1 ms of CPU per
+ * request together). Files the marker reader does not vouch for go to libvips.
+ */
 function uprightHeader(jpeg: JpegHeader): ImageHeader {
   // Orientations 5..8 turn the picture a quarter, so its upright size swaps width and height.
   const turned = jpeg.orientation >= 5;
