@@ -1,5 +1,5 @@
 import { SharpImageCodec } from '../src/runtimes/sharp/sharp-image-codec.js';
-import { decodeUpload, packUpload } from '../src/runtimes/onnx/decode-upload.js';
+import { prepareUpload } from '../src/runtimes/onnx/decode-upload.js';
 import { resolveImageContract } from '../src/core/model/resolve-image-contract.js';
 import { latencyStats } from '../src/stats/latency-stats.js';
 import { loadLibjpegDecoder } from '../src/runtimes/libjpeg/libjpeg-decoder.js';
@@ -35,10 +35,10 @@ export async function measureDecode(
   const codec = new SharpImageCodec(decoder === 'worker' ? loadLibjpegDecoder().decoder : undefined, true);
   const one = async (): Promise<void> => {
     const header = await codec.probe(bytes);
-    const decoded = await decodeUpload(codec, 0, { bytes, header, maxPixels: 100_000_000 }, input);
-    if ('failure' in decoded)
-      throw new Error(`the bench photo did not decode: ${JSON.stringify(decoded.failure)}`);
-    packUpload(decoded.image, input, undefined);
+    const image = { bytes, header, maxPixels: 100_000_000 };
+    const prepared = await prepareUpload(codec, 0, image, input, () => undefined);
+    if ('failure' in prepared)
+      throw new Error(`the bench photo did not decode: ${JSON.stringify(prepared.failure)}`);
   };
   for (let i = 0; i < 20; i++) await one();
   const times: number[] = [];

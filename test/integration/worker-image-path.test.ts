@@ -158,3 +158,90 @@ describe("images decoded in the model's worker", () => {
     assert.deepEqual((await next).logits?.shape, [1, 4]);
   });
 });
+
+describe('an upload that finds the worker idle is decoded by the worker itself', () => {
+  let dir: string;
+  let log: string;
+  let pool: WorkerPool;
+  let queue: ScheduledPool;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'skiff-image-here-'));
+    log = path.join(dir, 'decodes.log');
+    writeFileSync(log, '');
+    process.env.FAKE_CODEC_LOG = log;
+    const init: WorkerInit = {
+      modelPath: fixtureModel('tiny-color/model.onnx'),
+      threads: 1,
+      imageCodecModule: new URL('../fixtures/fake-codec.js', import.meta.url).href,
+      imageDecoderModule: new URL('../fixtures/fake-sync-decoder.js', import.meta.url).href,
+    };
+    pool = new WorkerPool({
+      script: new URL('../../src/runtimes/onnx/onnx-worker.js', import.meta.url),
+      workerData: init,
+      size: 1,
+      logger: silentLogger,
+      depth: 3,
+    });
+    await pool.start();
+    queue = scheduledPool(pool);
+  });
+
+  after(async () => {
+    await queue.close();
+    delete process.env.FAKE_CODEC_LOG;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Who decoded the upload tagged `tag`: the worker ('here'), its image thread ('thread'), or both. */
+  const decoder = (tag: number): string[] =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .flatMap((line) => {
+        if (line === `here ${String(tag)}`) return ['here'];
+        return line === String(tag) ? ['thread'] : [];
+      });
+
+  test('alone it is decoded here; the uploads that come while the worker holds another go to its image thread', async () => {
+    assert.deepEqual((await pool.runImage(upload(4, 50), INPUT, undefined)).logits?.shape, [1, 4]);
+    assert.deepEqual(decoder(50), ['here']);
+    // The first is not one the worker's decoder takes (kind 1: 300 ms on the image thread); the worker holds it
+    // while the next two arrive, so it is not idle for them.
+    await Promise.all(
+      [upload(1, 51), upload(4, 52), upload(4, 53)].map((image) => pool.runImage(image, INPUT, undefined)),
+    );
+    assert.deepEqual([decoder(51), decoder(52), decoder(53)], [['thread'], ['thread'], ['thread']]);
+    await pool.runImage(upload(4, 54), INPUT, undefined);
+    assert.deepEqual(decoder(54), ['here']);
+  });
+
+  test('inputs packed here and on the image thread both go round: every answer is its own image', async () => {
+    const greys = [10, 60, 110, 160, 210, 250];
+    const alone: number[][] = [];
+    for (const grey of greys)
+      alone.push([
+        ...((await pool.runImage(upload(4, 60, grey), INPUT, undefined)).logits?.data as Float32Array),
+      ]);
+    assert.equal(new Set(alone.map((l) => l.join())).size, greys.length, 'the model tells these greys apart');
+    for (let round = 0; round < 3; round++) {
+      const together = await Promise.all(
+        greys.map((grey) => queue.runImage(upload(4, 61 + round, grey), INPUT, undefined)),
+      );
+      together.forEach((outputs, i) =>
+        assert.deepEqual([...(outputs.logits?.data as Float32Array)], alone[i]),
+      );
+      const [first, ...rest] = decoder(61 + round);
+      assert.equal(first, 'here', 'the first of each round finds the worker idle');
+      assert.ok(rest.includes('thread'), `the others are decoded by the image thread: ${rest.join()}`);
+    }
+  });
+
+  test("a failure here keeps the decoder's code and words, and only that request fails", async () => {
+    await assert.rejects(pool.runImage(upload(5, 70), INPUT, undefined), {
+      code: 'SKIFF_UNDECODABLE_IMAGE',
+      message: 'fake here: not an image',
+    });
+    assert.deepEqual(decoder(70), ['here']);
+    assert.deepEqual((await pool.runImage(upload(4, 71), INPUT, undefined)).logits?.shape, [1, 4]);
+  });
+});

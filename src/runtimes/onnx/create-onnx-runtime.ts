@@ -3,6 +3,7 @@ import { OnnxRuntime } from './onnx-runtime.js';
 import { optimizedGraphDir } from './optimized-graph-cache.js';
 import { SHARP_CODEC_MODULE } from '../sharp/codec-module.js';
 import { loadLibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
+import { LIBJPEG_IMAGE_DECODER_MODULE } from '../libjpeg/decoder-module.js';
 
 export interface OnnxRuntimeSettings {
   readonly logger: Logger;
@@ -33,5 +34,6 @@ export function createOnnxRuntime(settings: OnnxRuntimeSettings): OnnxRuntime {
     optimizedGraphDir:
       graphCache === true && cacheDir !== undefined ? optimizedGraphDir(cacheDir) : undefined,
     imageCodecModule: settings.decodeImages === true ? SHARP_CODEC_MODULE : undefined,
+    imageDecoderModule: settings.decodeImages === true ? LIBJPEG_IMAGE_DECODER_MODULE : undefined,
   });
 }

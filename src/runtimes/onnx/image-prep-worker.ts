@@ -4,9 +4,8 @@
 // the packing: about 1.2 ms an image) ran there before this thread took them.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromImageThread, PackedData, ToImageThread } from './worker-messages.js';
-import { badTensor } from './worker-messages.js';
 import type { ImageCodec } from '../../core/preprocess/image-codec.js';
-import { decodeUpload, loadCodec, packUpload } from './decode-upload.js';
+import { loadCodec, prepareUpload } from './decode-upload.js';
 import { errorMessage } from './create-session.js';
 
 const port = parentPort;
@@ -29,22 +28,13 @@ async function prepare(
   message: Extract<ToImageThread, { kind: 'prepare' }>,
 ): Promise<void> {
   const { id, image, input } = message;
-  const decoded = await decodeUpload(codec, id, image, input);
-  if ('failure' in decoded) {
-    post(decoded.failure);
+  const prepared = await prepareUpload(codec, id, image, input, () => spare.pop());
+  if ('failure' in prepared) {
+    post(prepared.failure);
     return;
   }
-  let packed;
-  try {
-    packed = packUpload(decoded.image, input, spare.pop());
-  } catch {
-    post(badTensor(id));
-    return;
-  }
-  const data = packed.data as PackedData;
-  post({ kind: 'prepared', id, tensor: { type: packed.type, shape: packed.shape, data } }, [
-    data.buffer as ArrayBuffer,
-  ]);
+  const { tensor } = prepared;
+  post({ kind: 'prepared', id, tensor }, [(tensor.data as PackedData).buffer as ArrayBuffer]);
 }
 
 let codec: ImageCodec | undefined;

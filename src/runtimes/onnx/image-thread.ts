@@ -2,13 +2,8 @@
 import { Worker } from 'node:worker_threads';
 import type { EncodedImage } from '../../core/model/runtime.js';
 import type { ImageInputContract } from '../../core/model/model-config.js';
-import type {
-  FromImageThread,
-  JobFailure,
-  PackedData,
-  ToImageThread,
-  WireTensor,
-} from './worker-messages.js';
+import type { FromImageThread, PackedData, ToImageThread, WireTensor } from './worker-messages.js';
+import type { Prepared } from './decode-upload.js';
 
 /**
  * The image thread's JavaScript heap for short-lived objects. Left to V8's default it grew to about 30 MB
@@ -16,9 +11,6 @@ import type {
  * objects are a few KB, so a small one costs only more frequent, near-empty scavenges (at 2 MB: 319 MiB).
  */
 const YOUNG_GENERATION_MB = 2;
-
-/** An upload packed as the model's input, or the answer its job gets instead. */
-export type Prepared = { readonly tensor: WireTensor } | { readonly failure: JobFailure };
 
 /**
  * The inference worker's side of its image thread. The thread lives and dies with the worker: should it end on

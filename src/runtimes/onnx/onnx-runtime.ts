@@ -49,11 +49,12 @@ export class OnnxRuntime implements Runtime {
       shownAs: path.basename(modelPath),
       signal,
     });
-    const codec = this.options.imageCodecModule;
+    const { imageCodecModule: codec, imageDecoderModule: decoder } = this.options;
     const base: WorkerInit = {
       modelPath,
       threads: options.threadsPerWorker,
       ...(codec === undefined ? {} : { imageCodecModule: codec }),
+      ...(codec === undefined || decoder === undefined ? {} : { imageDecoderModule: decoder }),
     };
     const cache = this.cacheLocation(modelPath);
     // A first start optimizes in a process of its own; the workers then all start from the saved graph. A
@@ -143,6 +144,11 @@ export interface OnnxRuntimeOptions {
    * workers then decode uploads themselves (LoadedModel.inferImage). Unset: they take tensors only.
    */
   readonly imageCodecModule?: string | undefined;
+  /**
+   * With imageCodecModule: a module exporting `createSyncImageDecoder(): SyncImageDecoder | undefined` (the URL of
+   * runtimes/libjpeg/libjpeg-image-decoder.js), with which a worker decodes itself an upload that finds it idle.
+   */
+  readonly imageDecoderModule?: string | undefined;
 }
 
 export class OnnxModel implements LoadedModel {

@@ -3,15 +3,25 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import './without-float16-array.js';
 import type ort from 'onnxruntime-node';
-import type { FromWorker, JobFailure, ToWorker, WorkerInit, WorkerSlotData } from './worker-messages.js';
+import type {
+  FromWorker,
+  JobFailure,
+  PackedData,
+  ToWorker,
+  WorkerInit,
+  WorkerSlotData,
+} from './worker-messages.js';
 import { badTensor } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
+import type { WireTensor } from './worker-messages.js';
 import { zeroTensor } from '../../core/tensor/raw-tensor.js';
 import { CancelMarks } from './cancel-marks.js';
 import { createSession, errorMessage } from './create-session.js';
 import { describe, feedsOf, toOrt, wireOutputs } from './ort-tensors.js';
-import type { Prepared } from './image-thread.js';
 import { ImageThread } from './image-thread.js';
+import type { Prepared } from './decode-upload.js';
+import { loadSyncDecoder, prepareUploadHere } from './decode-upload.js';
+import type { SyncImageDecoder } from '../../core/preprocess/image-codec.js';
 import { releaseBuffers } from '../../host/release-buffers.js';
 
 const port = parentPort;
@@ -28,6 +38,14 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 let session: ort.InferenceSession | undefined;
 /** Decodes and packs this worker's uploads; absent when the worker takes tensors only. */
 let images: ImageThread | undefined;
+/**
+ * This thread's own decoder (WorkerInit.imageDecoderModule), for an upload that finds the worker idle: with
+ * nothing to run meanwhile, handing it to the image thread and back would only add two thread wake-ups.
+ */
+let decoderHere: SyncImageDecoder | undefined;
+/** The input packed on this thread and not yet run (only an idle worker packs, so one at most), and a spare. */
+let lentHere: PackedData | undefined;
+let spareHere: PackedData | undefined;
 
 // Listening from the start, so that a pool giving up on a load (it timed out) can end this thread: the message
 // is handled as soon as ONNX Runtime returns to JavaScript, between session creation and warm-up at the latest.
@@ -71,7 +89,10 @@ async function next(session: ort.InferenceSession): Promise<void> {
   }
 }
 
-/** The upload's decoding and packing, begun now; nothing is decoded for a request that ended. */
+/**
+ * The upload's decoding and packing, begun now; nothing is decoded for a request that ended. An upload that finds
+ * this thread idle is decoded here when decoderHere can, in one synchronous stretch.
+ */
 function startPreparing(message: Extract<ToWorker, { kind: 'run-image' }>): Promise<Prepared> | undefined {
   if (isCancelled(message.seq)) return undefined;
   if (images === undefined) {
@@ -83,7 +104,28 @@ function startPreparing(message: Extract<ToWorker, { kind: 'run-image' }>): Prom
     };
     return Promise.resolve({ failure });
   }
-  return images.prepare(message.id, message.image, message.input);
+  const idle = !running && held.length === 0;
+  const here = idle && decoderHere !== undefined ? prepareHere(decoderHere, message) : undefined;
+  return here === undefined
+    ? images.prepare(message.id, message.image, message.input)
+    : Promise.resolve(here);
+}
+
+function prepareHere(
+  decoder: SyncImageDecoder,
+  message: Extract<ToWorker, { kind: 'run-image' }>,
+): Prepared | undefined {
+  const { id, image, input } = message;
+  const prepared = prepareUploadHere(decoder, id, image, input, () => {
+    const spare = spareHere;
+    spareHere = undefined;
+    return spare;
+  });
+  if (prepared === undefined) return undefined;
+  if ('tensor' in prepared) lentHere = prepared.tensor.data as PackedData;
+  // The upload's bytes came with the message and are spent: freed now rather than at a collection.
+  releaseBuffers([image.bytes]);
+  return prepared;
 }
 
 /**
@@ -107,7 +149,17 @@ async function runImage(
   }
   if (isCancelled(seq)) post(cancelledAnswer(id));
   else await run(session, id, seq, () => ({ [input.name]: toOrt(prepared.tensor) }), outputNames);
-  images?.giveBack(prepared.tensor);
+  giveBack(prepared.tensor);
+}
+
+/** A packed input that has been run (or will not be), back to the thread that packed it, to pack into again. */
+function giveBack(tensor: WireTensor): void {
+  if (tensor.data !== lentHere) {
+    images?.giveBack(tensor);
+    return;
+  }
+  spareHere = lentHere;
+  lentHere = undefined;
 }
 
 /** The worker ends with its image thread: the pool sees a crash, fails the jobs held and starts another. */
@@ -130,9 +182,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   const codecModule = init.imageCodecModule;
   try {
-    [created, images] = await Promise.all([
+    [created, images, decoderHere] = await Promise.all([
       createSession(init),
       codecModule === undefined ? undefined : ImageThread.start(codecModule, imageThreadLost),
+      // Only a shortcut: without it every upload goes through the image thread, as it would anyway.
+      codecModule === undefined ? undefined : loadSyncDecoder(init.imageDecoderModule).catch(() => undefined),
     ]);
   } catch (error) {
     post({ kind: 'load-failed', message: errorMessage(error) });
