@@ -19,6 +19,7 @@ import { tensorFromContents } from './tensor-contents.js';
 import { testLimits } from '../../core/testing/test-limits.js';
 import { ERROR_CODE_KEY, NOT_READY_REASON_KEY, startGrpcServer } from './grpc-server.js';
 import { inferenceClient } from '../../../test/helpers/grpc-client.js';
+import { RawMessage } from './raw-message.js';
 
 /** One input per datatype that has a typed contents field, the values at the edges of each type. */
 const TYPED: readonly { name: string; datatype: DataType; field: string; values: unknown[] }[] = [
@@ -101,6 +102,7 @@ describe('gRPC adapter with an echo model of every datatype', () => {
       ),
     );
     service.models.add(await served('half', [info('h', 'FP16')]));
+    service.models.add(await served('bytes', [info('s', 'BYTES')]));
     const failing = new FakeLoadedModel([info('x', 'FP32')], [info('y', 'FP32')]);
     service.models.add(await served('crashy', [info('x', 'FP32')], failing));
     failing.respond = fail(new Error('secret detail /var/lib/model.onnx'));
@@ -169,6 +171,31 @@ describe('gRPC adapter with an echo model of every datatype', () => {
       bytes,
       Buffer.from([6, 0, 0, 0, ...Buffer.from('héllo'), 0, 0, 0, 0, 3, 0, 0, 0, 0, 255, 10]),
     );
+  });
+
+  test("a large request's message is freed when its call ends, after the answer was built from its BYTES (views into it)", async () => {
+    const element = Buffer.alloc(40_000, 7);
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(element.length);
+    const raw = Buffer.concat([length, element]);
+    // What each message's buffer holds once its call has ended: 0 once freed (detached).
+    const left: number[] = [];
+    const release = Object.getOwnPropertyDescriptor(RawMessage.prototype, 'release')?.value as () => void;
+    RawMessage.prototype.release = function (this: RawMessage): void {
+      release.call(this);
+      left.push(this.bytes.buffer.byteLength);
+    };
+    try {
+      const response = await client.call('ModelInfer', {
+        model_name: 'bytes',
+        inputs: [{ name: 's', datatype: 'BYTES', shape: [1] }],
+        raw_input_contents: [raw],
+      });
+      assert.deepEqual(response.raw_output_contents, [raw]);
+    } finally {
+      RawMessage.prototype.release = release;
+    }
+    assert.deepEqual(left, [0], 'the message buffer grpc-js handed over was freed');
   });
 
   test('FP16 travels raw; typed FP16 is refused both ways', async () => {
