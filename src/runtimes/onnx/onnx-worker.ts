@@ -52,8 +52,9 @@ let spareHere: PackedData | undefined;
 port.on('message', (message: ToWorker) => {
   if (message.kind === 'exit') process.exit(0);
   else if (session === undefined) return;
-  // An upload goes to the image thread the moment it arrives, so that with the pool sending jobs ahead, the
-  // next image is decoded and packed while this thread is inside ORT's run for the current one.
+  // An upload is prepared the moment it arrives: by the image thread, so that with the pool sending jobs ahead
+  // the next image is decoded and packed while this thread is inside ORT's run for the current one; or here, at
+  // once, when this thread holds nothing else.
   const preparing = message.kind === 'run-image' ? startPreparing(message) : undefined;
   held.push({ message, preparing });
   void next(session);
@@ -130,7 +131,7 @@ function prepareHere(
 
 /**
  * Runs a packed upload. The request's end, written by the pool into shared memory, is looked at before the
- * decoding started and again before the run. The packed input goes back to the image thread either way.
+ * decoding started and again before the run. The packed input goes back to the thread that packed it either way.
  */
 async function runImage(
   session: ort.InferenceSession,
