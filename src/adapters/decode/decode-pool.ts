@@ -5,6 +5,7 @@ import type { DecodeJob, DecodeResults, JobOf, ProtobufDecoder } from './decode-
 import type { ErrorCode } from '../../core/errors.js';
 import { ERROR_CODES, SkiffError } from '../../core/errors.js';
 import { runDecodeJob } from './decode-job.js';
+import { rawContentsBytes } from '../grpc/model-infer-scan.js';
 import { transferablesOf } from './transferables.js';
 
 export interface DecodePoolOptions {
@@ -73,20 +74,18 @@ export class DecodePool {
   }
 
   /**
-   * Small bodies, and binary-extension bodies whose JSON header is small: their tensor data is only copied
-   * once into an aligned buffer (a ResNet50 input in ~0.1 ms), far less than the hop to the worker and back,
-   * and at c=8 such bodies would otherwise queue for the one decoder and be refused beyond maxWaiting.
+   * Small bodies, and binary-extension bodies whose JSON header is small, and ModelInfer messages whose part
+   * outside raw_input_contents is small: their tensor data is only copied once into an aligned buffer (a ResNet50
+   * input in ~0.1 ms), far less than the hop to the worker and back, and at c=8 such bodies would otherwise queue
+   * for the one decoder and be refused beyond maxWaiting.
    */
   private inline(job: DecodeJob): boolean {
     const { inlineBelowBytes } = this.options;
     const length = job.body.byteLength + (job.kind === 'oip' ? (job.binary?.byteLength ?? 0) : 0);
     if (length < inlineBelowBytes) return true;
-    return (
-      job.kind === 'oip' &&
-      job.headerLength !== undefined &&
-      job.headerLength < inlineBelowBytes &&
-      length <= INLINE_BINARY_MAX_BYTES
-    );
+    if (length > INLINE_BINARY_MAX_BYTES) return false;
+    if (job.kind === 'grpc-infer') return length - rawContentsBytes(job.body) < inlineBelowBytes;
+    return job.kind === 'oip' && job.headerLength !== undefined && job.headerLength < inlineBelowBytes;
   }
 
   async close(): Promise<void> {
