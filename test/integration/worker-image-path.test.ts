@@ -42,40 +42,60 @@ const upload = (kind: number, tag: number, grey = 128): EncodedImage => ({
   maxPixels: 1_000_000,
 });
 
+/** A one-worker pool on the tiny model with the fake codec (and `extra`), behind its scheduler too. */
+interface ImagePool {
+  readonly pool: WorkerPool;
+  /** The same pool behind its scheduler, for tests that give it more jobs than the worker holds. */
+  readonly queue: ScheduledPool;
+  /** Where the fake decoders log what they decode. */
+  readonly log: string;
+  readonly stop: () => Promise<void>;
+}
+
+async function startImagePool(extra: Partial<WorkerInit> = {}): Promise<ImagePool> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'skiff-image-path-'));
+  const log = path.join(dir, 'decodes.log');
+  writeFileSync(log, '');
+  // Worker threads copy the environment they start with.
+  process.env.FAKE_CODEC_LOG = log;
+  const init: WorkerInit = {
+    modelPath: fixtureModel('tiny-color/model.onnx'),
+    threads: 1,
+    imageCodecModule: new URL('../fixtures/fake-codec.js', import.meta.url).href,
+    ...extra,
+  };
+  const pool = new WorkerPool({
+    script: new URL('../../src/runtimes/onnx/onnx-worker.js', import.meta.url),
+    workerData: init,
+    size: 1,
+    logger: silentLogger,
+    depth: 3,
+  });
+  await pool.start();
+  const queue = scheduledPool(pool);
+  return {
+    pool,
+    queue,
+    log,
+    stop: async () => {
+      await queue.close();
+      delete process.env.FAKE_CODEC_LOG;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe("images decoded in the model's worker", () => {
-  let dir: string;
   let log: string;
   let pool: WorkerPool;
-  /** The same pool behind its scheduler, for tests that give it more jobs than the worker holds. */
   let queue: ScheduledPool;
+  let stop: () => Promise<void>;
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'skiff-image-path-'));
-    log = path.join(dir, 'decodes.log');
-    writeFileSync(log, '');
-    // Worker threads copy the environment they start with.
-    process.env.FAKE_CODEC_LOG = log;
-    const init: WorkerInit = {
-      modelPath: fixtureModel('tiny-color/model.onnx'),
-      threads: 1,
-      imageCodecModule: new URL('../fixtures/fake-codec.js', import.meta.url).href,
-    };
-    pool = new WorkerPool({
-      script: new URL('../../src/runtimes/onnx/onnx-worker.js', import.meta.url),
-      workerData: init,
-      size: 1,
-      logger: silentLogger,
-      depth: 3,
-    });
-    await pool.start();
-    queue = scheduledPool(pool);
+    ({ pool, queue, log, stop } = await startImagePool());
   });
 
-  after(async () => {
-    await queue.close();
-    delete process.env.FAKE_CODEC_LOG;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stop());
 
   const decoded = (): number[] =>
     readFileSync(log, 'utf8')
@@ -160,38 +180,18 @@ describe("images decoded in the model's worker", () => {
 });
 
 describe('an upload that finds the worker idle is decoded by the worker itself', () => {
-  let dir: string;
   let log: string;
   let pool: WorkerPool;
   let queue: ScheduledPool;
+  let stop: () => Promise<void>;
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'skiff-image-here-'));
-    log = path.join(dir, 'decodes.log');
-    writeFileSync(log, '');
-    process.env.FAKE_CODEC_LOG = log;
-    const init: WorkerInit = {
-      modelPath: fixtureModel('tiny-color/model.onnx'),
-      threads: 1,
-      imageCodecModule: new URL('../fixtures/fake-codec.js', import.meta.url).href,
+    ({ pool, queue, log, stop } = await startImagePool({
       imageDecoderModule: new URL('../fixtures/fake-sync-decoder.js', import.meta.url).href,
-    };
-    pool = new WorkerPool({
-      script: new URL('../../src/runtimes/onnx/onnx-worker.js', import.meta.url),
-      workerData: init,
-      size: 1,
-      logger: silentLogger,
-      depth: 3,
-    });
-    await pool.start();
-    queue = scheduledPool(pool);
+    }));
   });
 
-  after(async () => {
-    await queue.close();
-    delete process.env.FAKE_CODEC_LOG;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stop());
 
   /** Who decoded the upload tagged `tag`: the worker ('here'), its image thread ('thread'), or both. */
   const decoder = (tag: number): string[] =>

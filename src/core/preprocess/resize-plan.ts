@@ -1,4 +1,5 @@
 import type { DecodeRequest } from './image-codec.js';
+import { roundHalfEven } from '../tensor/tensor.js';
 
 export interface ResizePlan {
   /** For extreme aspect ratios only: the part of the source that the final crop will show, cut first. */
@@ -66,14 +67,6 @@ function sourceRegion(crop: Region, scaleX: number, scaleY: number, width: numbe
     width: Math.max(1, Math.min(width - left, Math.round(crop.width * scaleX))),
     height: Math.max(1, Math.min(height - top, Math.round(crop.height * scaleY))),
   };
-}
-
-function roundHalfEven(value: number): number {
-  const floor = Math.floor(value);
-  const diff = value - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 /**

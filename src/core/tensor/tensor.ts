@@ -76,7 +76,8 @@ export function numberToFloat16(value: number): number {
   return sign | (((exponent + 15) << 10) + significand - 1024);
 }
 
-function roundHalfEven(value: number): number {
+/** Rounds to the nearest integer, ties to the even one (IEEE 754's default, and Python's round). */
+export function roundHalfEven(value: number): number {
   const floor = Math.floor(value);
   const diff = value - floor;
   if (diff > 0.5) return floor + 1;

@@ -95,6 +95,7 @@ export function undecodable(cause: unknown): unknown {
     : cause;
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
+/** The addon takes Buffers; an upload may come as a plain Uint8Array (a view, not a copy). */
+export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

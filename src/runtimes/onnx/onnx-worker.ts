@@ -8,12 +8,12 @@ import type {
   JobFailure,
   PackedData,
   ToWorker,
+  WireTensor,
   WorkerInit,
   WorkerSlotData,
 } from './worker-messages.js';
 import { badTensor } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
-import type { WireTensor } from './worker-messages.js';
 import { zeroTensor } from '../../core/tensor/raw-tensor.js';
 import { CancelMarks } from './cancel-marks.js';
 import { createSession, errorMessage } from './create-session.js';

@@ -9,7 +9,13 @@ import { orientedPixels, resampleBilinear } from '../../core/preprocess/resample
 import { isMainThread } from 'node:worker_threads';
 import type { LibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
 import { loadLibjpegDecoder } from '../libjpeg/libjpeg-decoder.js';
-import { LibjpegImageDecoder, jpegLayout, undecodable, upright } from '../libjpeg/libjpeg-image-decoder.js';
+import {
+  LibjpegImageDecoder,
+  asBuffer,
+  jpegLayout,
+  undecodable,
+  upright,
+} from '../libjpeg/libjpeg-image-decoder.js';
 import type { Region, ResizePlan } from '../../core/preprocess/resize-plan.js';
 import { planResize, resamplesHere } from '../../core/preprocess/resize-plan.js';
 import { corruptImage, refuseOversized, refuseScanBombs } from '../../core/preprocess/decode-refusals.js';
@@ -28,17 +34,17 @@ sharp.cache(false);
 export class SharpImageCodec implements ImageCodec {
   /** libjpeg on the calling thread, for an image thread. */
   private readonly here: LibjpegImageDecoder | undefined;
+  /** libjpeg on libuv's thread pool, for a codec on the server's event loop. */
+  private readonly pooled: LibjpegDecoder | undefined;
 
   /**
    * @param libjpeg decodes the JPEGs resized here (libvips without it).
    * @param libjpegOnThisThread on the calling thread, for an image thread; otherwise on libuv's thread pool, for
    *   a codec on the server's event loop.
    */
-  constructor(
-    private readonly libjpeg?: LibjpegDecoder,
-    libjpegOnThisThread = false,
-  ) {
+  constructor(libjpeg?: LibjpegDecoder, libjpegOnThisThread = false) {
     this.here = libjpeg !== undefined && libjpegOnThisThread ? new LibjpegImageDecoder(libjpeg) : undefined;
+    this.pooled = libjpegOnThisThread ? undefined : libjpeg;
   }
 
   async probe(bytes: Uint8Array): Promise<ImageHeader> {
@@ -69,16 +75,8 @@ export class SharpImageCodec implements ImageCodec {
     if (header.format === 'jpeg') refuseScanBombs(input, undefined);
     const plan = planResize(width, height, request);
     if (resamplesHere(plan, width, height)) {
-      const jpeg = this.libjpeg === undefined || this.here !== undefined ? undefined : jpegLayout(input);
-      if (this.libjpeg !== undefined && jpeg !== undefined) {
-        const pixels = Buffer.allocUnsafe(jpeg.bytes);
-        if (
-          await libjpegDecodedOnPool(
-            this.libjpeg.decodeAsync(input, pixels, jpeg.width, jpeg.height, jpeg.channels),
-          )
-        )
-          return resampleBilinear(upright(pixels, jpeg), plan);
-      }
+      const pooled = this.pooled === undefined ? undefined : await libjpegOnPool(this.pooled, input, plan);
+      if (pooled !== undefined) return pooled;
       const source = await decodeForResample(input, header, maxPixels);
       if (source !== undefined) return resampleBilinear(source, plan);
     }
@@ -114,12 +112,25 @@ async function decodeForResample(
   return orientedPixels(data, width, height, channels >= 3 ? 3 : 1, orientation, channels);
 }
 
-async function libjpegDecodedOnPool(decoding: Promise<boolean>): Promise<boolean> {
+/**
+ * A JPEG decoded by libjpeg on libuv's thread pool (into a buffer of its own: the pool's threads share no scratch)
+ * and resized here; undefined when the markers or libjpeg say libvips should take it.
+ */
+async function libjpegOnPool(
+  libjpeg: LibjpegDecoder,
+  input: Buffer,
+  plan: ResizePlan,
+): Promise<RgbImage | undefined> {
+  const jpeg = jpegLayout(input);
+  if (jpeg === undefined) return undefined;
+  const pixels = Buffer.allocUnsafe(jpeg.bytes);
+  let decoded: boolean;
   try {
-    return await decoding;
+    decoded = await libjpeg.decodeAsync(input, pixels, jpeg.width, jpeg.height, jpeg.channels);
   } catch (error) {
     throw undecodable(error);
   }
+  return decoded ? resampleBilinear(upright(pixels, jpeg), plan) : undefined;
 }
 
 async function decodeWithLibvips(
@@ -187,10 +198,6 @@ function cropRgb(rgb: Buffer, width: number, height: number, region: Region): Bu
  */
 export function createImageCodec(): ImageCodec {
   return new SharpImageCodec(loadLibjpegDecoder().decoder, !isMainThread);
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
