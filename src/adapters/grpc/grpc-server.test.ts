@@ -4,6 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
+import { connect } from 'node:http2';
+import type { Settings } from 'node:http2';
 import type { DataType } from '../../core/tensor/data-type.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
@@ -20,6 +22,7 @@ import { testLimits } from '../../core/testing/test-limits.js';
 import { ERROR_CODE_KEY, NOT_READY_REASON_KEY, startGrpcServer } from './grpc-server.js';
 import { inferenceClient } from '../../../test/helpers/grpc-client.js';
 import { RawMessage } from './raw-message.js';
+import { GRPC_FLOW_WINDOW_BYTES } from './widen-flow-windows.js';
 
 /** One input per datatype that has a typed contents field, the values at the edges of each type. */
 const TYPED: readonly { name: string; datatype: DataType; field: string; values: unknown[] }[] = [
@@ -196,6 +199,24 @@ describe('gRPC adapter with an echo model of every datatype', () => {
       RawMessage.prototype.release = release;
     }
     assert.deepEqual(left, [0], 'the message buffer grpc-js handed over was freed');
+  });
+
+  test('a client may send 1 MiB, on one call and on the connection, before it waits for us', async () => {
+    const session = connect(`http://127.0.0.1:${server.port}`);
+    try {
+      const settings = await new Promise<Settings>((resolve, reject) => {
+        session.once('remoteSettings', resolve);
+        session.once('error', reject);
+      });
+      assert.equal(settings.initialWindowSize, GRPC_FLOW_WINDOW_BYTES, 'the stream window in our SETTINGS');
+      // The connection window grows by a WINDOW_UPDATE that follows the SETTINGS.
+      for (let turn = 0; turn < 50 && session.state.remoteWindowSize !== GRPC_FLOW_WINDOW_BYTES; turn++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(session.state.remoteWindowSize, GRPC_FLOW_WINDOW_BYTES, 'the connection window');
+    } finally {
+      session.destroy();
+    }
   });
 
   test('FP16 travels raw; typed FP16 is refused both ways', async () => {

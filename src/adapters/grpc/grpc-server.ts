@@ -10,6 +10,7 @@ import { NO_TRACER } from '../../telemetry/request-tracer.js';
 import { loadInferenceService } from './inference-proto.js';
 import { grpcHandlers } from './grpc-handlers.js';
 import { RawMessage } from './raw-message.js';
+import { GRPC_FLOW_WINDOW_BYTES, widenFlowWindows } from './widen-flow-windows.js';
 
 export { ERROR_CODE_KEY, NOT_READY_REASON_KEY, REQUEST_ID_KEY } from './grpc-call.js';
 
@@ -69,6 +70,7 @@ export async function startGrpcServer(
     'grpc.max_send_message_length': options.maxMessageBytes,
     'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? 32,
   });
+  const windows = widenFlowWindows(server, GRPC_FLOW_WINDOW_BYTES);
   const definition = loadInferenceService();
   // ModelInfer arrives undecoded (RawMessage): its handler counts what it holds before decoding it.
   const infer = definition.ModelInfer as MethodDefinition<ModelInferRequestMessage, unknown> | undefined;
@@ -110,6 +112,13 @@ export async function startGrpcServer(
       );
     });
   });
+  const connections = windows.afterBind();
+  if (!windows.streams || !connections) {
+    options.logger.warn('gRPC flow-control windows left at 64 KiB: this grpc-js has no field to set them', {
+      streams: windows.streams,
+      connections,
+    });
+  }
   options.logger.info('gRPC listening', { address: `${options.host}:${port}` });
 
   return {
