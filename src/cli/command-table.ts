@@ -54,7 +54,7 @@ export const BENCH_COMMAND = command({
   description:
     'Load a running server and print throughput and latency per step: req/s, p50/p90/p99/max, errors.\nClosed loop (--concurrency sweep) or open loop (--rate); with --model-file, ONNX Runtime alone on the same\nmodel and threads is measured first, and each step shows its ratio to it. Progress goes to stderr on a terminal.',
   footer:
-    'Exit code: 0; 2 when every request failed; 1 for bad options or when requests cannot be prepared (v2 metadata unreadable).\n\nExamples:\n  skiff bench --image dog.jpg -c 1,2,4,8 -d 10\n  skiff bench --protocol v2 --model resnet50 --rate 10,20,40 --json > result.json\n  skiff bench --image dog.jpg -c 8 --model-file resnet50.onnx --threads 2   # vs the engine alone',
+    'Exit code: 0; 2 when every request failed; 1 for bad options or when requests cannot be prepared (v2 or gRPC metadata unreadable).\n\nExamples:\n  skiff bench --image dog.jpg -c 1,2,4,8 -d 10\n  skiff bench --protocol v2 --model resnet50 --rate 10,20,40 --json > result.json\n  skiff bench --protocol grpc --url grpc://127.0.0.1:8081 -c 1,8\n  skiff bench --image dog.jpg -c 8 --model-file resnet50.onnx --threads 2   # vs the engine alone',
   options: BENCH_OPTIONS,
   check(config, flags) {
     // Asked of the flags, not the config: --concurrency and --duration have defaults.
@@ -63,10 +63,16 @@ export const BENCH_COMMAND = command({
         'SKIFF_CONFIG_INVALID',
         'give either --concurrency (closed loop) or --rate (open loop), not both',
       );
-    if (config.protocol === 'v2' && config.image !== undefined)
+    if (config.protocol !== 'predict' && config.image !== undefined)
       throw new SkiffError(
         'SKIFF_CONFIG_INVALID',
-        '--image goes with --protocol predict; v2 requests carry tensors built from the model metadata',
+        `--image goes with --protocol predict; ${config.protocol} requests carry tensors built from the model metadata`,
+      );
+    // The default --url is the HTTP port: a gRPC benchmark must say where the gRPC port is.
+    if (config.protocol === 'grpc' && flags.url === undefined)
+      throw new SkiffError(
+        'SKIFF_CONFIG_INVALID',
+        "--protocol grpc needs --url with the server's gRPC port, e.g. grpc://127.0.0.1:8081",
       );
     if (flags.duration !== undefined && config.requests !== undefined)
       throw new SkiffError('SKIFF_CONFIG_INVALID', 'give either --duration or --requests, not both');

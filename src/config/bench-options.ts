@@ -26,7 +26,8 @@ export const BENCH_OPTIONS = [
     key: 'url',
     type: 'string',
     placeholder: 'url',
-    description: 'the server: a Skiff or any Open Inference Protocol (v2) server',
+    description:
+      'the server: a Skiff or any Open Inference Protocol (v2) server; for --protocol grpc its gRPC port, grpc://host:port',
     defaultLabel: 'http://127.0.0.1:5000',
     schema: z.string().url().default('http://127.0.0.1:5000'),
   },
@@ -42,10 +43,11 @@ export const BENCH_OPTIONS = [
   {
     key: 'protocol',
     type: 'string',
-    placeholder: 'predict|v2',
-    description: 'predict: multipart images to POST /predict; v2: tensors to POST /v2/models/<name>/infer',
+    placeholder: 'predict|v2|grpc',
+    description:
+      'predict: multipart images to POST /predict; v2: tensors to POST /v2/models/<name>/infer; grpc: the same tensors as raw_input_contents to ModelInfer',
     defaultLabel: 'predict',
-    schema: z.enum(['predict', 'v2']).default('predict'),
+    schema: z.enum(['predict', 'v2', 'grpc']).default('predict'),
   },
   {
     key: 'image',
@@ -60,7 +62,7 @@ export const BENCH_OPTIONS = [
     type: 'string',
     placeholder: 'random|zero',
     description:
-      'without --image: noise or black PNG for predict; random or zero tensors from the model metadata for v2',
+      'without --image: noise or black PNG for predict; random or zero tensors from the model metadata for v2 and grpc',
     defaultLabel: 'random',
     schema: z.enum(['random', 'zero']).default('random'),
   },

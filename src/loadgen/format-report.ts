@@ -41,7 +41,8 @@ export function formatReport(report: BenchReport): string {
   }
   for (const step of report.steps) {
     for (const [status, { count, message }] of Object.entries(step.errorsByStatus)) {
-      lines.push(`${step.label}: ${count} x ${status === '0' ? 'no answer' : `HTTP ${status}`}: ${message}`);
+      const what = status === '0' ? 'no answer' : /^\d+$/.test(status) ? `HTTP ${status}` : `gRPC ${status}`;
+      lines.push(`${step.label}: ${count} x ${what}: ${message}`);
     }
   }
   return `${lines.join('\n')}\n`;

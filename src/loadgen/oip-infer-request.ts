@@ -48,16 +48,7 @@ export function oipInferRequest(
   fill: 'random' | 'zero',
   binary: boolean,
 ): { body: Buffer; headers: Record<string, string | number> } {
-  const tensors = inputs.map((input) => {
-    const elementBytes = BYTES_PER_ELEMENT[input.datatype];
-    if (elementBytes === undefined)
-      throw new Error(
-        `input "${input.name}" is ${input.datatype}: only numeric and BOOL inputs can be generated`,
-      );
-    const shape = input.shape.map((d) => (d < 0 ? 1 : d));
-    const count = shape.reduce((n, d) => n * d, 1);
-    return { input, shape, data: tensorBytes(input.datatype, count, fill) };
-  });
+  const tensors = generatedInputs(inputs, fill);
   if (binary) {
     const header = Buffer.from(
       JSON.stringify({
@@ -89,6 +80,29 @@ export function oipInferRequest(
     }),
   );
   return { body, headers: { 'content-type': 'application/json' } };
+}
+
+/** One input's generated tensor: its metadata, its shape with every dynamic dimension 1, its bytes. */
+export interface GeneratedInput {
+  readonly input: OipTensorMetadata;
+  readonly shape: readonly number[];
+  readonly data: Buffer;
+}
+
+/** A random (or zero) tensor per input, dynamic dimensions set to 1; throws for a type it cannot fill. */
+export function generatedInputs(
+  inputs: readonly OipTensorMetadata[],
+  fill: 'random' | 'zero',
+): GeneratedInput[] {
+  return inputs.map((input) => {
+    if (BYTES_PER_ELEMENT[input.datatype] === undefined)
+      throw new Error(
+        `input "${input.name}" is ${input.datatype}: only numeric and BOOL inputs can be generated`,
+      );
+    const shape = input.shape.map((d) => (d < 0 ? 1 : d));
+    const count = shape.reduce((n, d) => n * d, 1);
+    return { input, shape, data: tensorBytes(input.datatype, count, fill) };
+  });
 }
 
 /** Little-endian element bytes: small non-negative integers, floats in [0, 1), so every type stays in range. */

@@ -4,8 +4,11 @@ import { latencyStats, ratePerSecond } from '../stats/latency-stats.js';
 /** How one request ended: `ok` when the server answered as expected, else why not. */
 export interface Outcome {
   readonly ok: boolean;
-  /** HTTP status, or 0 when no answer came (connection refused, reset, timed out). */
-  readonly status: number;
+  /**
+   * HTTP status; over gRPC the status name (`OK`, `UNAVAILABLE`, ...); 0 when no answer came (connection
+   * refused, reset, timed out).
+   */
+  readonly status: number | string;
   /** For failures: the server's message or the network error, kept once per status for the report. */
   readonly message?: string;
 }
@@ -20,7 +23,7 @@ export interface StepResult {
   readonly targetRatePerSecond?: number;
   readonly ok: number;
   readonly errors: number;
-  /** Failures by HTTP status ("0" for no answer), each with the first message seen. */
+  /** Failures by HTTP status or gRPC status name ("0" for no answer), each with the first message seen. */
   readonly errorsByStatus: Readonly<Record<string, { readonly count: number; readonly message: string }>>;
   readonly elapsedMs: number;
   /** Successful requests per second of wall time. */

@@ -136,6 +136,92 @@ describe('skiff bench against a real server', () => {
   });
 });
 
+describe('skiff bench --protocol grpc against a real server', () => {
+  let server: ServingCli;
+  let grpcUrl: string;
+
+  before(async () => {
+    server = await startCli([
+      '--model',
+      fixtureModel('tiny-color/model.onnx'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--no-access-log',
+    ]);
+    const listening = server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('"gRPC listening"'))
+      .map((line) => JSON.parse(line) as { address?: string })[0];
+    const port = /:(\d+)$/.exec(listening?.address ?? '')?.[1] ?? 'none';
+    grpcUrl = `grpc://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  test('ModelInfer with raw tensors from ModelMetadata: one step per level, no errors', async () => {
+    const result = await runCli([
+      'bench',
+      '--protocol',
+      'grpc',
+      '--url',
+      grpcUrl,
+      '--model',
+      'tiny-color',
+      '--json',
+      '-c',
+      '1,2',
+      '-n',
+      '30',
+      '--warmup',
+      '0.3',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as Report & { sending: string };
+    assert.equal(report.protocol, 'grpc');
+    assert.match(
+      report.sending,
+      /^gRPC ModelInfer tiny-color at 127\.0\.0\.1:\d+, random input FP32 \[1,3,8,8\] as raw_input_contents/,
+    );
+    assert.deepEqual(
+      report.steps.map((s) => [s.label, s.ok]),
+      [
+        ['c=1', 30],
+        ['c=2', 30],
+      ],
+    );
+    report.steps.forEach(assertHealthy);
+  });
+
+  test('a model the server does not have, or none named on a one-model server: exit 1 with the reason', async () => {
+    const unknown = await runCli([
+      'bench',
+      '--protocol',
+      'grpc',
+      '--url',
+      grpcUrl,
+      '--model',
+      'nope',
+      '-n',
+      '1',
+    ]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /cannot prepare requests for grpc:.*NOT_FOUND: no model named "nope"/);
+    const unnamed = await runCli(['bench', '--protocol', 'grpc', '--url', grpcUrl, '-n', '1']);
+    assert.equal(unnamed.code, 1);
+    assert.match(unnamed.stderr, /--protocol grpc needs --model <name> \(the server lists no models/);
+  });
+
+  test('without --url: exit 1, as the default URL is the HTTP port', async () => {
+    const result = await runCli(['bench', '--protocol', 'grpc', '--model', 'tiny-color', '-n', '1']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /--protocol grpc needs --url with the server's gRPC port/);
+  });
+});
+
 describe('skiff bench without a server', () => {
   test('nothing listening: every request fails with no answer, exit code 2', async () => {
     const result = await runCli([

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BenchConfig } from '../../config/bench-options.js';
 import { SkiffError } from '../../core/errors.js';
 import { readRegularFileSync } from '../../host/regular-file.js';
-import type { ImageFile } from '../../loadgen/bench-target.js';
+import type { ImageFile, Target } from '../../loadgen/bench-target.js';
 import { prepareTarget } from '../../loadgen/bench-target.js';
 import { formatReport } from '../../loadgen/format-report.js';
 import { HttpClient } from '../../loadgen/http-client.js';
@@ -50,21 +50,13 @@ export async function benchCommand(io: CommandIo): Promise<number> {
   const sockets = Math.max(
     ...plan.levels.map((l) => (l.kind === 'concurrency' ? l.concurrency : config.maxInFlight)),
   );
-  const client = new HttpClient(config.url, sockets, config.timeout * 1000);
+  const target = await prepare(config, images, sockets).catch((error: unknown) => {
+    throw new SkiffError(
+      'SKIFF_CONFIG_INVALID',
+      `cannot prepare requests for ${config.url}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
   try {
-    const target = await prepareTarget(client, {
-      protocol: config.protocol,
-      model: config.model,
-      images,
-      imageSize: config.imageSize,
-      inputData: config.inputData,
-      binaryData: config.binaryData,
-    }).catch((error: unknown) => {
-      throw new SkiffError(
-        'SKIFF_CONFIG_INVALID',
-        `cannot prepare requests for ${config.url}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    });
     const progress = new Progress(io.stderr, io.stderrIsTty);
     if (!config.json) io.stdout(`${config.url}: ${target.description}\n`);
     const report = await runBench(plan, target.send, {
@@ -99,7 +91,39 @@ export async function benchCommand(io: CommandIo): Promise<number> {
     );
     return report.ok === 0 && report.errors > 0 ? 2 : 0;
   } finally {
+    target.close();
+  }
+}
+
+/** The sender for the protocol asked, and how to close its connections. */
+async function prepare(
+  config: BenchConfig,
+  images: readonly ImageFile[],
+  sockets: number,
+): Promise<Target & { close(): void }> {
+  if (config.protocol === 'grpc') {
+    // Loaded only here: HTTP benchmarks never load grpc-js.
+    const { prepareGrpcTarget } = await import('../../loadgen/grpc-target.js');
+    return prepareGrpcTarget(config.url, {
+      model: config.model,
+      inputData: config.inputData,
+      timeoutMs: config.timeout * 1000,
+    });
+  }
+  const client = new HttpClient(config.url, sockets, config.timeout * 1000);
+  try {
+    const target = await prepareTarget(client, {
+      protocol: config.protocol,
+      model: config.model,
+      images,
+      imageSize: config.imageSize,
+      inputData: config.inputData,
+      binaryData: config.binaryData,
+    });
+    return { ...target, close: () => client.close() };
+  } catch (error) {
     client.close();
+    throw error;
   }
 }
 
