@@ -12,6 +12,8 @@ export interface BenchServer {
   readonly coldStartMs: number;
   /** Skiff's own account of its start-up, from its "ready in" log line. */
   readonly breakdown?: string;
+  /** Skiff started with gRPC on: its gRPC endpoint, grpc://127.0.0.1:<port>. */
+  readonly grpcUrl?: string;
   stop(): void;
 }
 
@@ -26,6 +28,8 @@ export interface SkiffOptions {
   readonly workers: number;
   readonly threadsPerWorker: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** Serve gRPC too, on a free port (the bench's servers otherwise have it off). */
+  readonly grpc?: boolean;
 }
 
 /** Starts `skiff serve` on a free port and resolves once its log says it is ready. */
@@ -46,7 +50,7 @@ export function startSkiff(options: SkiffOptions): Promise<BenchServer> {
     String(options.threadsPerWorker),
     '--max-queue-size',
     '256',
-    '--grpc-port=-1',
+    options.grpc === true ? '--grpc-port=0' : '--grpc-port=-1',
     '--no-access-log',
     '--log-format',
     'json',
@@ -61,7 +65,13 @@ export function startSkiff(options: SkiffOptions): Promise<BenchServer> {
       log += chunk.toString();
       const ready = readyLine(log);
       if (ready !== undefined) {
+        const grpcPort =
+          /"gRPC listening"[^\n]*"address":"[^"]*:(\d+)"|"address":"[^"]*:(\d+)"[^\n]*"gRPC listening"/.exec(
+            log,
+          );
+        const port = grpcPort?.[1] ?? grpcPort?.[2];
         resolve({
+          ...(port === undefined ? {} : { grpcUrl: `grpc://127.0.0.1:${port}` }),
           name: options.name,
           url: ready.url,
           child,

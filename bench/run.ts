@@ -11,7 +11,8 @@
  * the machine during each measurement (a round with some is called noisy).
  * Env: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS (workers x threads, default `1xN,Nx1` for N cores),
  * BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_PEER_WORKERS (gunicorn's, 1), BENCH_INT8=0,
- * BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row), BENCH_OIP=0 (skip the binary-tensor row), BENCH_IDLE_SECONDS
+ * BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row), BENCH_OIP=0 (skip the binary-tensor row), BENCH_GRPC=0 (skip the
+ * gRPC row: the same tensor to ModelInfer, on a server of the default layout with gRPC on), BENCH_IDLE_SECONDS
  * (10), BENCH_DECODE_SECONDS (3), BENCH_WARMUP_SECONDS (2); for a smoke run on a fixture: BENCH_MODEL,
  * BENCH_INT8_MODEL, BENCH_LABELS, BENCH_PHOTO, BENCH_WORK_DIR.
  * Uploads are the shared golden retriever photo scaled to 500x375 (the size issue 4 measured with); the
@@ -24,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import path from 'node:path';
 import { prepareTarget } from '../src/loadgen/bench-target.js';
+import { prepareGrpcTarget } from '../src/loadgen/grpc-target.js';
 import { runClosedLoop } from '../src/loadgen/closed-loop.js';
 import type { EngineFigure } from '../src/stats/engine-figure.js';
 import { HttpClient } from '../src/loadgen/http-client.js';
@@ -62,15 +64,15 @@ const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-type Kind = 'skiff' | 'skiff-large-photo' | 'skiff-oip' | 'skiff-int8' | 'gunicorn' | 'seed';
+type Kind = 'skiff' | 'skiff-large-photo' | 'skiff-oip' | 'skiff-grpc' | 'skiff-int8' | 'gunicorn' | 'seed';
 
 interface Contender {
   /** The row's name: the server's, or the server's plus what differs (the large photo, OIP). */
   readonly name: string;
   readonly server: BenchServer;
   readonly send: Send;
-  /** The load's connections; `metrics` scrapes /metrics beside them. */
-  readonly client: LeanHttpClient;
+  /** Closes the load's connections; `metrics` scrapes /metrics beside them. */
+  readonly close: () => void;
   readonly metrics: HttpClient;
   /** Skiff's layout, for the same-threads comparison; undefined for the peers. */
   readonly config?: { readonly workers: number; readonly threads: number };
@@ -237,6 +239,18 @@ async function main(): Promise<void> {
     });
     servers.push({ server, kind: 'skiff', config });
   }
+  if (process.env.BENCH_GRPC !== '0') {
+    const server = await startSkiff({
+      name: `skiff ${first.workers}x${first.threads} gRPC`,
+      model: models.fp32,
+      labels,
+      workers: first.workers,
+      threadsPerWorker: first.threads,
+      env: { SKIFF_CACHE_DIR: benchCache },
+      grpc: true,
+    });
+    servers.push({ server, kind: 'skiff-grpc', config: first });
+  }
   if (int8Model !== undefined) {
     servers.push({
       server: await startSkiff({
@@ -278,14 +292,14 @@ async function main(): Promise<void> {
         binaryData: true,
       })
     ).send;
-  for (const { server, kind, config } of servers) {
+  for (const { server, kind, config } of servers.filter((s) => s.kind !== 'skiff-grpc')) {
     const client = new LeanHttpClient(server.url, TOP, 600_000);
     const send = await target(client, dog);
     contenders.push({
       name: server.name,
       server,
       send,
-      client,
+      close: () => client.close(),
       metrics: new HttpClient(server.url, 1, 60_000),
       kind,
       ...(config === undefined ? {} : { config }),
@@ -299,7 +313,7 @@ async function main(): Promise<void> {
       name: `${firstSkiff.server.name} ${photoSize.width}x${photoSize.height}`,
       server: firstSkiff.server,
       send: await target(client, photo),
-      client,
+      close: () => client.close(),
       metrics: new HttpClient(firstSkiff.server.url, 1, 60_000),
       kind: 'skiff-large-photo',
     });
@@ -318,9 +332,30 @@ async function main(): Promise<void> {
       name: `${firstSkiff.server.name} OIP binary`,
       server: firstSkiff.server,
       send: oip.send,
-      client,
+      close: () => client.close(),
       metrics: new HttpClient(firstSkiff.server.url, 1, 60_000),
       kind: 'skiff-oip',
+    });
+  }
+  // The same tensor over gRPC (ModelInfer, raw_input_contents), from a server of the default layout with gRPC
+  // on: the other servers keep it off, so that their figures stay comparable with earlier runs.
+  const grpcServer = servers.find((s) => s.kind === 'skiff-grpc');
+  if (grpcServer?.server.grpcUrl !== undefined) {
+    // A one-model server lists no models over gRPC (no repository): its name comes from KServe V1's list.
+    const metrics = new HttpClient(grpcServer.server.url, 1, 60_000);
+    const listed = (await metrics.getJson('/v1/models')) as { models?: string[] };
+    const grpc = await prepareGrpcTarget(grpcServer.server.grpcUrl, {
+      model: listed.models?.[0],
+      inputData: 'random',
+      timeoutMs: 600_000,
+    });
+    contenders.push({
+      name: grpcServer.server.name,
+      server: grpcServer.server,
+      send: grpc.send,
+      close: () => grpc.close(),
+      metrics,
+      kind: 'skiff-grpc',
     });
   }
 
@@ -521,6 +556,7 @@ async function main(): Promise<void> {
   const seed = peer('seed');
   const int8 = peer('skiff-int8');
   const oip = peer('skiff-oip');
+  const grpc = peer('skiff-grpc');
   if (gunicorn !== undefined)
     line(`${best.name} / ${gunicorn.name}`, rate(best, TOP) / rate(gunicorn, TOP), '>= 1.4x');
   if (seed !== undefined) line(`${best.name} / ${seed.name}`, rate(best, TOP) / rate(seed, TOP), '>= 8x');
@@ -556,9 +592,11 @@ async function main(): Promise<void> {
   const sameRequests = (c: Contender): void => {
     const own = at(c, 1).map((m) => m.step.latency.meanMs - m.runMs);
     const what =
-      c.kind === 'skiff-oip' ? `${c.name}: no decoding` : `the decode alone is ${f1(decodeP50)} of it`;
+      c.kind === 'skiff-oip' || c.kind === 'skiff-grpc'
+        ? `${c.name}: no decoding`
+        : `the decode alone is ${f1(decodeP50)} of it`;
     say(
-      `    (on the same requests, ${c.kind === 'skiff-oip' ? 'c=1 ' : ''}mean latency - the server's mean ONNX Runtime run: ${signed1(median(own))} ms${spread(own, f1)}; ${what})`,
+      `    (on the same requests, ${c.kind === 'skiff-oip' || c.kind === 'skiff-grpc' ? 'c=1 ' : ''}mean latency - the server's mean ONNX Runtime run: ${signed1(median(own))} ms${spread(own, f1)}; ${what})`,
     );
   };
   if (LEVELS.includes(1)) {
@@ -577,6 +615,7 @@ async function main(): Promise<void> {
       sameRequests(c);
     }
     if (oip !== undefined) sameRequests(oip);
+    if (grpc !== undefined) sameRequests(grpc);
   }
   for (const c of [...skiffs.slice(0, 1), ...(int8 === undefined ? [] : [int8])]) {
     const values = at(c, TOP).map((m) => m.serverMsPerRequest / engineOf(c).cpu);
@@ -612,6 +651,7 @@ async function main(): Promise<void> {
   };
   mainTarget(fp32Same, '/predict multipart JPEG', 1.5);
   mainTarget(oip, 'OIP binary-tensor request', 1);
+  mainTarget(grpc, 'gRPC ModelInfer, the same tensor', 1);
   for (const server of skiffServers) {
     const list = idle.get(server.name) ?? [];
     const total = median(list.map((i) => i.totalMsPerSecond));
@@ -741,7 +781,7 @@ async function main(): Promise<void> {
   );
   say(`raw rounds: ${path.relative(process.cwd(), out)}`);
   for (const c of contenders) {
-    c.client.close();
+    c.close();
     c.metrics.close();
   }
   stopAll();

@@ -49,6 +49,7 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
       /^skiff 1x1 +2 /,
       /^skiff int8 1x1 +2 /,
       /^skiff 1x1 OIP binary +2 /,
+      /^skiff 1x1 gRPC +2 /,
     ]) {
       // req/s ... x engine, CPU/req, x eng CPU, main/req, client/req: every column a number.
       const cells = value(row).trim().split(/\s+/).slice(-10);
@@ -64,6 +65,7 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
       /^ {2}c=2 skiff 1x1 CPU per request \/ engine CPU per image/,
       /^ {2}c=2 main-thread CPU per \/predict multipart JPEG/,
       /^ {2}c=2 main-thread CPU per OIP binary-tensor request/,
+      /^ {2}c=2 main-thread CPU per gRPC ModelInfer, the same tensor/,
       /^ {2}idle skiff 1x1: CPU per second/,
       /^ {2}int8 \/ fp32, engine alone/,
       /^ {2}ready from process start \(graph saved\), skiff 1x1/,
@@ -84,6 +86,10 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
     // The c=1 latency split on the same requests: a signed figure in ms, for the photo and for OIP.
     assert.match(value(/^ {4}\(on the same requests, mean latency/), /: [+-]\d+\.\d ms/);
     assert.match(value(/^ {4}\(on the same requests, c=1 mean latency/), /: [+-]\d+\.\d ms.*no decoding/);
+    assert.match(
+      value(/^ {4}\(on the same requests, c=1 mean latency.*skiff 1x1 gRPC/),
+      /: [+-]\d+\.\d ms.*no decoding/,
+    );
     assert.match(
       value(/^decode alone \(the photo to a 224x224/),
       /p50 \d+\.\d+ ms.*CPU \d+\.\d+ ms per image/,
