@@ -41,6 +41,15 @@ export const BENCH_OPTIONS = [
     schema: z.string().min(1).optional(),
   },
   {
+    key: 'authToken',
+    type: 'string',
+    placeholder: 'token',
+    description:
+      'for a server started with --auth-token: sent as "Authorization: Bearer <token>" (gRPC: the same metadata)',
+    defaultLabel: 'none',
+    schema: z.string().min(1).optional(),
+  },
+  {
     key: 'protocol',
     type: 'string',
     placeholder: 'predict|v2|grpc',

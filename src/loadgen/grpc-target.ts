@@ -12,6 +12,8 @@ export interface GrpcTargetOptions {
   /** The served model's name; unset: the server's only ready model (RepositoryIndex). */
   readonly model?: string | undefined;
   readonly inputData: 'random' | 'zero';
+  /** Sent on every call as metadata `authorization: Bearer <token>`. */
+  readonly authToken?: string | undefined;
   /** Each call's deadline. */
   readonly timeoutMs: number;
 }
@@ -49,6 +51,11 @@ export async function prepareGrpcTarget(url: string, options: GrpcTargetOptions)
     'grpc.max_send_message_length': -1,
     'grpc-node.flow_control_window': FLOW_WINDOW_BYTES,
   });
+  const metadata = (): Metadata => {
+    const sent = new Metadata();
+    if (options.authToken !== undefined) sent.set('authorization', `Bearer ${options.authToken}`);
+    return sent;
+  };
   const call = <T>(method: string, request: Buffer, decode: (bytes: Buffer) => T): Promise<T> =>
     new Promise((resolve, reject) => {
       client.makeUnaryRequest<Buffer, T>(
@@ -56,7 +63,7 @@ export async function prepareGrpcTarget(url: string, options: GrpcTargetOptions)
         (bytes) => bytes,
         decode,
         request,
-        new Metadata(),
+        metadata(),
         { deadline: Date.now() + options.timeoutMs },
         (error, response) => {
           if (error !== null || response === undefined) reject(error ?? new Error(`${method}: no answer`));

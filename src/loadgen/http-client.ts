@@ -26,6 +26,8 @@ export class HttpClient {
     baseUrl: string,
     maxSockets: number,
     private readonly timeoutMs: number,
+    /** Sent with every request (e.g. `authorization`), under the request's own. */
+    private readonly commonHeaders: Readonly<Record<string, string>> = {},
   ) {
     this.base = new URL(baseUrl);
     if (this.base.protocol !== 'http:')
@@ -35,8 +37,11 @@ export class HttpClient {
 
   send(spec: RequestSpec): Promise<HttpReply> {
     const url = new URL(spec.path, this.base);
-    const headers =
-      spec.body === undefined ? spec.headers : { ...spec.headers, 'content-length': spec.body.length };
+    const headers = {
+      ...this.commonHeaders,
+      ...spec.headers,
+      ...(spec.body === undefined ? {} : { 'content-length': spec.body.length }),
+    };
     return new Promise((resolve, reject) => {
       const request = http.request(url, { method: spec.method, agent: this.agent, headers }, (response) => {
         const chunks: Buffer[] = [];

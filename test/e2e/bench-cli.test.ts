@@ -27,6 +27,18 @@ interface Report {
   engine?: { threads: number; runs: number; perSecond: number; latency: { p50Ms: number } };
 }
 
+/** The gRPC port a serving CLI logged ("gRPC listening"; the tests' servers take a free one). */
+function grpcPortOf(server: ServingCli): string {
+  const listening = server
+    .stderr()
+    .split('\n')
+    .filter((line) => line.includes('"gRPC listening"'))
+    .map((line) => JSON.parse(line) as { address?: string })[0];
+  const port = /:(\d+)$/.exec(listening?.address ?? '')?.[1];
+  assert.ok(port !== undefined, 'the server logged no gRPC port');
+  return port;
+}
+
 function assertHealthy(step: Step): void {
   assert.ok(step.perSecond > 0, `${step.label}: req/s ${step.perSecond}`);
   assert.equal(step.errors, 0, JSON.stringify(step.errorsByStatus));
@@ -150,13 +162,7 @@ describe('skiff bench --protocol grpc against a real server', () => {
       '0',
       '--no-access-log',
     ]);
-    const listening = server
-      .stderr()
-      .split('\n')
-      .filter((line) => line.includes('"gRPC listening"'))
-      .map((line) => JSON.parse(line) as { address?: string })[0];
-    const port = /:(\d+)$/.exec(listening?.address ?? '')?.[1] ?? 'none';
-    grpcUrl = `grpc://127.0.0.1:${port}`;
+    grpcUrl = `grpc://127.0.0.1:${grpcPortOf(server)}`;
   });
   after(async () => {
     await server.stop();
@@ -219,6 +225,65 @@ describe('skiff bench --protocol grpc against a real server', () => {
     const result = await runCli(['bench', '--protocol', 'grpc', '--model', 'tiny-color', '-n', '1']);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /--protocol grpc needs --url with the server's gRPC port/);
+  });
+});
+
+describe('skiff bench against a server started with --auth-token', () => {
+  const TOKEN = 'bench-token-0123456789';
+  let server: ServingCli;
+  let grpcUrl: string;
+
+  before(async () => {
+    server = await startCli([
+      '--model',
+      fixtureModel('tiny-color/model.onnx'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--no-access-log',
+      '--auth-token',
+      TOKEN,
+    ]);
+    grpcUrl = `grpc://127.0.0.1:${grpcPortOf(server)}`;
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  test('--auth-token: every request carries it, REST and gRPC; without it, 401s and UNAUTHENTICATED', async () => {
+    const common = ['--model', 'tiny-color', '-c', '1', '-n', '5', '--warmup', '0'];
+    const rest = await runCli([
+      'bench',
+      '--url',
+      server.url,
+      '--protocol',
+      'v2',
+      '--auth-token',
+      TOKEN,
+      ...common,
+    ]);
+    assert.equal(rest.code, 0, rest.stderr);
+    assert.match(rest.stdout, /^c=1\s.*\s5\s+0$/m);
+    const grpc = await runCli([
+      'bench',
+      '--url',
+      grpcUrl,
+      '--protocol',
+      'grpc',
+      '--auth-token',
+      TOKEN,
+      ...common,
+    ]);
+    assert.equal(grpc.code, 0, grpc.stderr);
+    assert.match(grpc.stdout, /^c=1\s.*\s5\s+0$/m);
+
+    const refused = await runCli(['bench', '--url', server.url, '--protocol', 'predict', ...common]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stdout, /^c=1: 5 x HTTP 401: /m);
+    const unauthenticated = await runCli(['bench', '--url', grpcUrl, '--protocol', 'grpc', ...common]);
+    assert.equal(unauthenticated.code, 1);
+    assert.match(unauthenticated.stderr, /cannot prepare requests for grpc:.*UNAUTHENTICATED/);
   });
 });
 

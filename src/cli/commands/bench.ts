@@ -106,11 +106,17 @@ async function prepare(
     const { prepareGrpcTarget } = await import('../../loadgen/grpc-target.js');
     return prepareGrpcTarget(config.url, {
       model: config.model,
+      authToken: config.authToken,
       inputData: config.inputData,
       timeoutMs: config.timeout * 1000,
     });
   }
-  const client = new HttpClient(config.url, sockets, config.timeout * 1000);
+  const client = new HttpClient(
+    config.url,
+    sockets,
+    config.timeout * 1000,
+    config.authToken === undefined ? {} : { authorization: `Bearer ${config.authToken}` },
+  );
   try {
     const target = await prepareTarget(client, {
       protocol: config.protocol,
