@@ -8,7 +8,7 @@ import { assertHarmless } from './expectations.js';
 import type { Answer } from './http-answer.js';
 import { sendHttp } from './http-answer.js';
 import { GrpcCaller } from './grpc-caller.js';
-import { INPUT, imageTensor, photo, predictRequest } from './inference-payloads.js';
+import { INPUT, imageTensor, oipInferRequest, photo, predictRequest } from './inference-payloads.js';
 import type { InferenceCounts } from './inference-counts.js';
 import { inferenceCounts } from './inference-counts.js';
 import { makeRepository } from './model-repository.js';
@@ -81,6 +81,43 @@ test(
       legitimateModel: LEGIT,
       attack: async (context) => {
         const payload = predictRequest(photo('macaw.jpg'), TARGET);
+        const before = await countedBaseline(context);
+        const clients = await Promise.all(
+          Array.from({ length: ABANDONED }, () => sendHttpThenLeave(context.server.url, payload)),
+        );
+        await Promise.all(clients.map((client) => client.leave()));
+        ran = (await countAfterwards(context, before)).inferences - before.inferences;
+        return [];
+      },
+    });
+    assertHarmless(report, {}, [
+      ran > MODEL_RUNS_AT_ONCE && `${ran} inferences ran for ${ABANDONED} requests whose clients had left`,
+    ]);
+  },
+);
+
+// The same with OIP binary-tensor bodies: decoded inline, in the turn they were read, they go to the model
+// sooner than an upload (no image to probe) and sooner than a gRPC message (no decoder thread). KNOWN TO FAIL
+// about one run in five (2 inferences): a request handed to its worker behind the running one before the event
+// loop has read its client's leaving starts once that inference ends. The same race made the gRPC test fail
+// while ModelInfer messages were decoded inline (docs/performance.md, "gRPC's flow-control windows"). Marked
+// todo, so that it runs and reports without failing the suite, until a held job waits for the event loop to
+// have polled its sockets after the previous inference ended.
+test(
+  `${ABANDONED} OIP binary-tensor requests whose clients leave right after sending run at most what the model runs at once`,
+  {
+    timeout: 90_000,
+    todo: 'a held job can start before the event loop reads its client leaving (about 1 run in 5 here)',
+  },
+  async (t) => {
+    const plan = repositoryPlan();
+    let ran = 0;
+    const report = await runAttack(t, {
+      name: `${ABANDONED} abandoned OIP binary`,
+      ...plan,
+      legitimateModel: LEGIT,
+      attack: async (context) => {
+        const payload = oipInferRequest(TARGET);
         const before = await countedBaseline(context);
         const clients = await Promise.all(
           Array.from({ length: ABANDONED }, () => sendHttpThenLeave(context.server.url, payload)),
