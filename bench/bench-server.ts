@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cliPath } from '../test/helpers/paths.js';
+import { grpcPortOf } from '../test/helpers/run-cli.js';
 import { readyLine } from './ready-line.js';
 
 /** A server the benchmark started; `stop` ends it (and its process group, for gunicorn's workers). */
@@ -65,13 +66,9 @@ export function startSkiff(options: SkiffOptions): Promise<BenchServer> {
       log += chunk.toString();
       const ready = readyLine(log);
       if (ready !== undefined) {
-        const grpcPort =
-          /"gRPC listening"[^\n]*"address":"[^"]*:(\d+)"|"address":"[^"]*:(\d+)"[^\n]*"gRPC listening"/.exec(
-            log,
-          );
-        const port = grpcPort?.[1] ?? grpcPort?.[2];
+        const grpcPort = options.grpc === true ? grpcPortOf(log) : undefined;
         resolve({
-          ...(port === undefined ? {} : { grpcUrl: `grpc://127.0.0.1:${port}` }),
+          ...(grpcPort === undefined ? {} : { grpcUrl: `grpc://127.0.0.1:${grpcPort}` }),
           name: options.name,
           url: ready.url,
           child,

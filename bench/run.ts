@@ -591,12 +591,11 @@ async function main(): Promise<void> {
   // more from one window to the next on a shared VM: this splits the latency on the same requests instead.
   const sameRequests = (c: Contender): void => {
     const own = at(c, 1).map((m) => m.step.latency.meanMs - m.runMs);
-    const what =
-      c.kind === 'skiff-oip' || c.kind === 'skiff-grpc'
-        ? `${c.name}: no decoding`
-        : `the decode alone is ${f1(decodeP50)} of it`;
+    // The tensor rows (OIP binary, gRPC) have no image to decode.
+    const tensors = c.kind === 'skiff-oip' || c.kind === 'skiff-grpc';
+    const what = tensors ? `${c.name}: no decoding` : `the decode alone is ${f1(decodeP50)} of it`;
     say(
-      `    (on the same requests, ${c.kind === 'skiff-oip' || c.kind === 'skiff-grpc' ? 'c=1 ' : ''}mean latency - the server's mean ONNX Runtime run: ${signed1(median(own))} ms${spread(own, f1)}; ${what})`,
+      `    (on the same requests, ${tensors ? 'c=1 ' : ''}mean latency - the server's mean ONNX Runtime run: ${signed1(median(own))} ms${spread(own, f1)}; ${what})`,
     );
   };
   if (LEVELS.includes(1)) {

@@ -2,12 +2,14 @@
 // the model from clients still waiting. Measured from the server's own Triton counters for the attacked
 // model; legitimate traffic uses a second copy of the model so that it never shows in those counts.
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertHarmless } from './expectations.js';
 import type { Answer } from './http-answer.js';
 import { sendHttp } from './http-answer.js';
 import { GrpcCaller } from './grpc-caller.js';
+import type { HttpPayload } from './inference-payloads.js';
 import { INPUT, imageTensor, oipInferRequest, photo, predictRequest } from './inference-payloads.js';
 import type { InferenceCounts } from './inference-counts.js';
 import { inferenceCounts } from './inference-counts.js';
@@ -69,31 +71,36 @@ async function countAfterwards(context: AttackContext, before: InferenceCounts):
   return last;
 }
 
+/**
+ * ABANDONED HTTP clients each send `payload` to the target model and leave right after (the last byte and the
+ * FIN together); fails when more inferences ran for them than the model runs at once.
+ */
+async function abandonHttp(t: TestContext, name: string, payload: HttpPayload): Promise<void> {
+  const plan = repositoryPlan();
+  let ran = 0;
+  const report = await runAttack(t, {
+    name,
+    ...plan,
+    legitimateModel: LEGIT,
+    attack: async (context) => {
+      const before = await countedBaseline(context);
+      const clients = await Promise.all(
+        Array.from({ length: ABANDONED }, () => sendHttpThenLeave(context.server.url, payload)),
+      );
+      await Promise.all(clients.map((client) => client.leave()));
+      ran = (await countAfterwards(context, before)).inferences - before.inferences;
+      return [];
+    },
+  });
+  assertHarmless(report, {}, [
+    ran > MODEL_RUNS_AT_ONCE && `${ran} inferences ran for ${ABANDONED} requests whose clients had left`,
+  ]);
+}
+
 test(
   `${ABANDONED} /predict requests whose clients leave right after sending run at most what the model runs at once`,
   { timeout: 90_000 },
-  async (t) => {
-    const plan = repositoryPlan();
-    let ran = 0;
-    const report = await runAttack(t, {
-      name: `${ABANDONED} abandoned /predict`,
-      ...plan,
-      legitimateModel: LEGIT,
-      attack: async (context) => {
-        const payload = predictRequest(photo('macaw.jpg'), TARGET);
-        const before = await countedBaseline(context);
-        const clients = await Promise.all(
-          Array.from({ length: ABANDONED }, () => sendHttpThenLeave(context.server.url, payload)),
-        );
-        await Promise.all(clients.map((client) => client.leave()));
-        ran = (await countAfterwards(context, before)).inferences - before.inferences;
-        return [];
-      },
-    });
-    assertHarmless(report, {}, [
-      ran > MODEL_RUNS_AT_ONCE && `${ran} inferences ran for ${ABANDONED} requests whose clients had left`,
-    ]);
-  },
+  (t) => abandonHttp(t, `${ABANDONED} abandoned /predict`, predictRequest(photo('macaw.jpg'), TARGET)),
 );
 
 // The same with OIP binary-tensor bodies: decoded inline, in the turn they were read, they go to the model
@@ -109,28 +116,7 @@ test(
     timeout: 90_000,
     todo: 'a held job can start before the event loop reads its client leaving (about 1 run in 5 here)',
   },
-  async (t) => {
-    const plan = repositoryPlan();
-    let ran = 0;
-    const report = await runAttack(t, {
-      name: `${ABANDONED} abandoned OIP binary`,
-      ...plan,
-      legitimateModel: LEGIT,
-      attack: async (context) => {
-        const payload = oipInferRequest(TARGET);
-        const before = await countedBaseline(context);
-        const clients = await Promise.all(
-          Array.from({ length: ABANDONED }, () => sendHttpThenLeave(context.server.url, payload)),
-        );
-        await Promise.all(clients.map((client) => client.leave()));
-        ran = (await countAfterwards(context, before)).inferences - before.inferences;
-        return [];
-      },
-    });
-    assertHarmless(report, {}, [
-      ran > MODEL_RUNS_AT_ONCE && `${ran} inferences ran for ${ABANDONED} requests whose clients had left`,
-    ]);
-  },
+  (t) => abandonHttp(t, `${ABANDONED} abandoned OIP binary`, oipInferRequest(TARGET)),
 );
 
 test(

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixtureModel, testImage } from '../helpers/paths.js';
-import { runCli, startCli } from '../helpers/run-cli.js';
+import { grpcPortOf, runCli, startCli } from '../helpers/run-cli.js';
 import type { ServingCli } from '../helpers/run-cli.js';
 
 interface Step {
@@ -27,16 +27,23 @@ interface Report {
   engine?: { threads: number; runs: number; perSecond: number; latency: { p50Ms: number } };
 }
 
-/** The gRPC port a serving CLI logged ("gRPC listening"; the tests' servers take a free one). */
-function grpcPortOf(server: ServingCli): string {
-  const listening = server
-    .stderr()
-    .split('\n')
-    .filter((line) => line.includes('"gRPC listening"'))
-    .map((line) => JSON.parse(line) as { address?: string })[0];
-  const port = /:(\d+)$/.exec(listening?.address ?? '')?.[1];
-  assert.ok(port !== undefined, 'the server logged no gRPC port');
-  return port;
+const MODEL = fixtureModel('tiny-color/model.onnx');
+
+/** `skiff serve` of the tiny fixture model on free ports (gRPC too), and its gRPC endpoint. */
+async function serveTinyColor(...extra: string[]): Promise<{ server: ServingCli; grpcUrl: string }> {
+  const server = await startCli([
+    '--model',
+    MODEL,
+    '--labels',
+    fixtureModel('tiny-color/labels.txt'),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--no-access-log',
+    ...extra,
+  ]);
+  return { server, grpcUrl: `grpc://127.0.0.1:${grpcPortOf(server.stderr()) ?? 'none'}` };
 }
 
 function assertHealthy(step: Step): void {
@@ -49,20 +56,9 @@ function assertHealthy(step: Step): void {
 
 describe('skiff bench against a real server', () => {
   let server: ServingCli;
-  const MODEL = fixtureModel('tiny-color/model.onnx');
 
   before(async () => {
-    server = await startCli([
-      '--model',
-      MODEL,
-      '--labels',
-      fixtureModel('tiny-color/labels.txt'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--no-access-log',
-    ]);
+    ({ server } = await serveTinyColor());
   });
   after(async () => {
     await server.stop();
@@ -153,16 +149,7 @@ describe('skiff bench --protocol grpc against a real server', () => {
   let grpcUrl: string;
 
   before(async () => {
-    server = await startCli([
-      '--model',
-      fixtureModel('tiny-color/model.onnx'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--no-access-log',
-    ]);
-    grpcUrl = `grpc://127.0.0.1:${grpcPortOf(server)}`;
+    ({ server, grpcUrl } = await serveTinyColor());
   });
   after(async () => {
     await server.stop();
@@ -234,18 +221,7 @@ describe('skiff bench against a server started with --auth-token', () => {
   let grpcUrl: string;
 
   before(async () => {
-    server = await startCli([
-      '--model',
-      fixtureModel('tiny-color/model.onnx'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--no-access-log',
-      '--auth-token',
-      TOKEN,
-    ]);
-    grpcUrl = `grpc://127.0.0.1:${grpcPortOf(server)}`;
+    ({ server, grpcUrl } = await serveTinyColor('--auth-token', TOKEN));
   });
   after(async () => {
     await server.stop();

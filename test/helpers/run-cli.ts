@@ -111,3 +111,25 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Pro
     });
   });
 }
+
+/**
+ * The gRPC port a serving CLI reported in its JSON "listening" line (its `grpcPort` field, -1 with gRPC off);
+ * undefined until that line has been written.
+ */
+export function grpcPortOf(log: string): number | undefined {
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const record = JSON.parse(line) as { msg?: unknown; grpcPort?: unknown };
+      if (
+        typeof record.msg === 'string' &&
+        record.msg.startsWith('listening') &&
+        typeof record.grpcPort === 'number'
+      )
+        return record.grpcPort;
+    } catch {
+      // A partial line: the rest comes with the next chunk.
+    }
+  }
+  return undefined;
+}
