@@ -104,18 +104,13 @@ test(
 );
 
 // The same with OIP binary-tensor bodies: decoded inline, in the turn they were read, they go to the model
-// sooner than an upload (no image to probe) and sooner than a gRPC message (no decoder thread). KNOWN TO FAIL
-// about one run in five (2 inferences): a request handed to its worker behind the running one before the event
-// loop has read its client's leaving starts once that inference ends. The same race made the gRPC test fail
-// while ModelInfer messages were decoded inline (docs/performance.md, "gRPC's flow-control windows"). Marked
-// todo, so that it runs and reports without failing the suite, until a held job waits for the event loop to
-// have polled its sockets after the previous inference ended.
+// sooner than an upload (no image to probe) and sooner than a gRPC message (no decoder thread). This failed
+// about one run in five (2 inferences) until a held job waited for the event loop to have polled since its
+// hand-over (onnx-worker.ts, untilPolled), and until tensor jobs carried their request's end to the worker
+// at all.
 test(
   `${ABANDONED} OIP binary-tensor requests whose clients leave right after sending run at most what the model runs at once`,
-  {
-    timeout: 90_000,
-    todo: 'a held job can start before the event loop reads its client leaving (about 1 run in 5 here)',
-  },
+  { timeout: 90_000 },
   (t) => abandonHttp(t, `${ABANDONED} abandoned OIP binary`, oipInferRequest(TARGET)),
 );
 

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WorkerPool } from '../../src/runtimes/onnx/worker-pool.js';
-import type { WorkerInit } from '../../src/runtimes/onnx/worker-messages.js';
+import type { WireTensor, WorkerInit } from '../../src/runtimes/onnx/worker-messages.js';
 import type { ImageInputContract } from '../../src/core/model/model-config.js';
 import type { EncodedImage } from '../../src/core/model/runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -41,6 +41,17 @@ const upload = (kind: number, tag: number, grey = 128): EncodedImage => ({
   header: { format: 'fake', width: 8, height: 8, hasAlpha: false },
   maxPixels: 1_000_000,
 });
+
+/** The tiny model's input as a tensor, for the tensor path beside the image path. */
+const greyTensor = (): Record<string, WireTensor> => ({
+  input: { type: 'FP32', shape: [1, 3, 8, 8], data: new Float32Array(3 * 8 * 8).fill(0.5) },
+});
+
+/** Keeps this thread's event loop from turning for `ms`, as a long burst of work on it would. */
+function holdUpEventLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
 
 /** A one-worker pool on the tiny model with the fake codec (and `extra`), behind its scheduler too. */
 interface ImagePool {
@@ -149,6 +160,37 @@ describe("images decoded in the model's worker", () => {
     setTimeout(() => abort.abort(), 50);
     await assert.rejects(behind, { code: 'SKIFF_CANCELLED' });
     assert.deepEqual((await running).logits?.shape, [1, 4]);
+  });
+
+  test('a tensor request that ends while held in the worker behind another is not run: SKIFF_CANCELLED', async () => {
+    const running = pool.runImage(upload(1, 14), INPUT, undefined);
+    const abort = new AbortController();
+    const behind = pool.run(greyTensor(), undefined, abort.signal);
+    setTimeout(() => abort.abort(), 50);
+    await assert.rejects(behind, { code: 'SKIFF_CANCELLED' });
+    assert.deepEqual((await running).logits?.shape, [1, 4]);
+  });
+
+  test('a job held behind another starts only once the event loop has polled since its hand-over: a leaving read late still stops it', async () => {
+    // The event loop is held up (as by a burst of other uploads) from the hand-over until well after the
+    // running job's end, and reads the client's leaving only then, before its next poll: the worker, which
+    // would otherwise have started the held job meanwhile, waits for that poll and skips it.
+    const running = pool.runImage(upload(1, 15), INPUT, undefined);
+    const abort = new AbortController();
+    const behind = pool.run(greyTensor(), undefined, abort.signal);
+    holdUpEventLoop(700);
+    abort.abort();
+    assert.deepEqual((await running).logits?.shape, [1, 4]);
+    await assert.rejects(behind, { code: 'SKIFF_CANCELLED' });
+  });
+
+  test('so does a job handed to an idle worker', async () => {
+    const abort = new AbortController();
+    const job = pool.run(greyTensor(), undefined, abort.signal);
+    holdUpEventLoop(300);
+    abort.abort();
+    await assert.rejects(job, { code: 'SKIFF_CANCELLED' });
+    assert.deepEqual((await pool.run(greyTensor())).logits?.shape, [1, 4]);
   });
 
   test('a request that ends while its image decodes is not run: the worker answers SKIFF_CANCELLED', async () => {

@@ -277,6 +277,7 @@ export class Scheduler {
       batch.length === 1
         ? work.inputs
         : concatInputs(batch.map((p) => (p.work.kind === 'tensors' ? p.work.inputs : {})));
-    return this.model.infer(inputs, head.outputNames);
+    // A batch of several runs for every caller in it: no one caller's leaving may drop it.
+    return this.model.infer(inputs, head.outputNames, batch.length === 1 ? head.signal : undefined);
   }
 }

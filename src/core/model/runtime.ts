@@ -85,9 +85,14 @@ export interface LoadedModel {
    * scheduler; a later call replaces the listener.
    */
   onAvailable?(listener: () => void): void;
+  /**
+   * Runs the model on tensors. Once `signal` aborts, the inputs are not run if their run has not started (the
+   * call then rejects with SKIFF_CANCELLED); a runtime may ignore it.
+   */
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],
+    signal?: AbortSignal,
   ): Promise<Record<string, Tensor>>;
   /**
    * Optional: decodes one encoded image where the model runs (its worker thread), brings it to `input`'s size,

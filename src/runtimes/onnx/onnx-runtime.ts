@@ -200,8 +200,9 @@ export class OnnxModel implements LoadedModel {
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames?: readonly string[],
+    signal?: AbortSignal,
   ): Promise<Record<string, Tensor>> {
-    return this.pool.run({ ...inputs }, outputNames);
+    return this.pool.run({ ...inputs }, outputNames, signal);
   }
 
   close(): Promise<void> {

@@ -15,7 +15,7 @@ import type {
 import { badTensor } from './worker-messages.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import { zeroTensor } from '../../core/tensor/raw-tensor.js';
-import { CancelMarks } from './cancel-marks.js';
+import { SeqMarks } from './seq-marks.js';
 import { createSession, errorMessage } from './create-session.js';
 import { describe, feedsOf, toOrt, wireOutputs } from './ort-tensors.js';
 import { ImageThread } from './image-thread.js';
@@ -28,8 +28,16 @@ const port = parentPort;
 if (port === null) throw new Error('onnx-worker must run in a worker thread');
 const init = workerData as WorkerInit & Partial<WorkerSlotData>;
 /** The pool marks here the seq of a job whose request has ended (see WorkerSlotData). */
-const cancelledJobs = init.cancelled === undefined ? undefined : new CancelMarks(init.cancelled);
+const cancelledJobs = init.cancelled === undefined ? undefined : new SeqMarks(init.cancelled);
 const isCancelled = (seq: number): boolean => cancelledJobs?.has(seq) === true;
+/** The pool marks here the seq of a job once its event loop has polled since handing it over. */
+const polledJobs = init.polled === undefined ? undefined : new SeqMarks(init.polled);
+/**
+ * How long a job may wait for its polled mark. The pool's event loop writes it within two turns of the
+ * hand-over; only a loop stalled longer than this lets the job start unseen, rather than the worker stalling
+ * with it.
+ */
+const POLLED_WAIT_MS = 2000;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
@@ -153,6 +161,17 @@ async function runImage(
   giveBack(prepared.tensor);
 }
 
+/**
+ * Every job waits here, right before its run, until the pool's event loop has polled its sockets since
+ * handing it over: usually long done, as the mark comes two turns after the hand-over, and an idle loop turns
+ * in microseconds. Without this, a client that left right after sending could still have its job run: the
+ * event loop, busy with a burst of other requests, handed the job over (to an idle worker, or to one that
+ * then ended its run) before it had read that client's leaving.
+ */
+function untilPolled(seq: number): void {
+  if (polledJobs !== undefined && !polledJobs.has(seq)) polledJobs.waitFor(seq, POLLED_WAIT_MS);
+}
+
 /** A packed input that has been run (or will not be), back to the thread that packed it, to pack into again. */
 function giveBack(tensor: WireTensor): void {
   if (tensor.data !== lentHere) {
@@ -215,6 +234,7 @@ async function run(
   makeFeeds: () => Record<string, ort.Tensor>,
   outputNames: readonly string[] | undefined,
 ): Promise<void> {
+  untilPolled(seq);
   if (isCancelled(seq)) {
     post(cancelledAnswer(id));
     return;

@@ -23,7 +23,7 @@ export type JobWork =
 /** One call on the pool, from the moment it is sent to a worker until that worker answers or is gone. */
 export interface Job {
   readonly id: number;
-  /** Its place in its worker's sequence: where the worker looks for its cancellation mark (CancelMarks). */
+  /** Its place in its worker's sequence: where the worker looks for its cancellation mark (SeqMarks). */
   readonly seq: number;
   readonly work: JobWork;
   readonly resolve: (outputs: Record<string, WireTensor>) => void;

@@ -30,13 +30,17 @@ export interface WorkerInit {
 }
 
 /**
- * What the pool adds to each worker's workerData: Int32 marks in shared memory where the pool writes the seq
- * of a job whose request ended, so that the worker, busy in a run and deaf to messages, still sees it in time
- * not to decode or run that job.
+ * What the pool adds to each worker's workerData: Int32 marks in shared memory (SeqMarks), written by the pool
+ * and read by the worker between two runs, when it is deaf to messages.
  */
 export interface WorkerSlotData {
-  /** CANCEL_SLOTS Int32 marks: a job whose request ended has its seq written at seq % CANCEL_SLOTS. */
+  /** A job whose request ended has its seq marked: the worker neither decodes nor runs it. */
   readonly cancelled: SharedArrayBuffer;
+  /**
+   * A job has its seq marked once the pool's event loop has polled its sockets since the job was handed over,
+   * and so has read every client that left before that. A job that waited behind another starts only then.
+   */
+  readonly polled: SharedArrayBuffer;
 }
 
 /**

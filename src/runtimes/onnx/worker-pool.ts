@@ -4,7 +4,7 @@ import type { ImageInputContract } from '../../core/model/model-config.js';
 import type { TensorInfo } from '../../core/tensor/tensor.js';
 import type { Logger } from '../../core/logger.js';
 import { SkiffError } from '../../core/errors.js';
-import { CANCEL_SLOTS } from './cancel-marks.js';
+import { MARK_SLOTS } from './seq-marks.js';
 import type { Job, JobWork } from './pool-job.js';
 import { answerJob, failJob, workerCrashed } from './pool-job.js';
 import type { WorkerSlot } from './worker-slot.js';
@@ -116,7 +116,7 @@ export class WorkerPool {
   }
 
   private get depth(): number {
-    return Math.min(CANCEL_SLOTS, Math.max(1, this.options.depth ?? 1));
+    return Math.min(MARK_SLOTS, Math.max(1, this.options.depth ?? 1));
   }
 
   /** No worker left, and none coming. */
@@ -124,11 +124,13 @@ export class WorkerPool {
     return !this.starting && this.slots.size === 0;
   }
 
+  /** Tensors to run as they are. Once `signal` aborts, the worker skips the job if it has not begun its run. */
   run(
     inputs: Record<string, WireTensor>,
     outputNames?: readonly string[],
+    signal?: AbortSignal,
   ): Promise<Record<string, WireTensor>> {
-    return this.submit({ kind: 'run', inputs, outputNames }, undefined);
+    return this.submit({ kind: 'run', inputs, outputNames }, signal);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ToWorker, WorkerSlotData } from './worker-messages.js';
 import { blockExit } from '../../host/exit-blockers.js';
-import { CancelMarks } from './cancel-marks.js';
+import { SeqMarks } from './seq-marks.js';
 import type { Job } from './pool-job.js';
 import { sendJob } from './pool-job.js';
 
@@ -9,7 +9,9 @@ import { sendJob } from './pool-job.js';
 export interface WorkerSlot {
   readonly worker: Worker;
   /** Shared with the worker: where the seq of a job whose request ended is marked. */
-  readonly marks: CancelMarks;
+  readonly marks: SeqMarks;
+  /** Shared with the worker: where a job's seq is marked once the event loop has polled since its hand-over. */
+  readonly polled: SeqMarks;
   /** The jobs sent to this worker and not answered yet, oldest (running) first. */
   readonly jobs: Job[];
   nextSeq: number;
@@ -21,11 +23,13 @@ export interface WorkerSlot {
 
 /** Starts a worker thread on `script`, with cancellation marks of its own; an exit blocker while it loads. */
 export function startSlot(script: URL, workerData: unknown, label: string): WorkerSlot {
-  const marks = new CancelMarks();
-  const slotData: WorkerSlotData = { cancelled: marks.buffer };
+  const marks = new SeqMarks();
+  const polled = new SeqMarks();
+  const slotData: WorkerSlotData = { cancelled: marks.buffer, polled: polled.buffer };
   return {
     worker: new Worker(script, { workerData: { ...(workerData as object), ...slotData } }),
     marks,
+    polled,
     jobs: [],
     nextSeq: 1,
     ready: false,
@@ -34,11 +38,17 @@ export function startSlot(script: URL, workerData: unknown, label: string): Work
   };
 }
 
-/** Sends a job to the slot's worker, which holds it from now on; `job.seq` is the slot's next. */
+/**
+ * Sends a job to the slot's worker, which holds it from now on; `job.seq` is the slot's next. Its polled mark
+ * is written two turns later: an immediate queued from an immediate runs after the next poll phase, which
+ * begins after this call, so a client that had left by now has been read (its request cancelled, the job
+ * marked) by then. The event loop never blocks in between: a pending immediate makes its poll return at once.
+ */
 export function holdJob(slot: WorkerSlot, job: Job, label: string): void {
   if (slot.jobs.push(job) === 1)
     slot.outOfNative = blockExit(`an inference worker running a request on ${label}`);
   sendJob(slot.worker, job);
+  setImmediate(() => setImmediate(() => slot.polled.mark(job.seq)));
 }
 
 /** Takes the job the worker answered out of the slot (the oldest: a worker answers in order). */
