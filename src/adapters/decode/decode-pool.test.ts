@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { silentLogger } from '../../core/logger.js';
 import { testLimits } from '../../core/testing/test-limits.js';
 import { DecodePool } from './decode-pool.js';
+import { deserializeModelInfer, serializeModelInfer } from '../../../test/helpers/request-bodies.js';
 
 const input = { name: 'x', datatype: 'FP32' as const, shape: [-1, 4] };
 
@@ -48,6 +49,37 @@ describe('DecodePool', () => {
     const rows = Array.from({ length: 1000 }, () => [1, 2, 3, 4]);
     const again = await pool.decode({ kind: 'rows', body: Buffer.from(JSON.stringify({ X: rows })), input });
     assert.deepEqual(again.tensor.shape, [1000, 4]);
+  });
+
+  test('a ModelInfer message that is mostly raw_input_contents is decoded inline, up to 4 MiB; typed contents go to the worker', async () => {
+    pool.useProtobuf(deserializeModelInfer);
+    const values = Float32Array.from({ length: 4096 }, (_, i) => i / 7);
+    const message = (inputs: object[], raw?: Buffer): Buffer =>
+      serializeModelInfer({
+        model_name: 'm',
+        inputs,
+        ...(raw === undefined ? {} : { raw_input_contents: [raw] }),
+      });
+    const raw = message([{ name: 'x', datatype: 'FP32', shape: [1024, 4] }], Buffer.from(values.buffer));
+    const typed = message([
+      { name: 'x', datatype: 'FP32', shape: [1024, 4], contents: { fp32_contents: [...values] } },
+    ]);
+    const huge = message(
+      [{ name: 'x', datatype: 'FP32', shape: [1_050_000, 4] }],
+      Buffer.alloc(1_050_000 * 16),
+    );
+    assert.ok(raw.length > 1024 && typed.length > 1024 && huge.length > 4 * 1024 * 1024);
+    // The one decoder busy and its one waiting place taken: what is not decoded inline is refused at once.
+    const rows = Buffer.from(JSON.stringify({ X: Array.from({ length: 50_000 }, () => [1, 2, 3, 4]) }));
+    const busy = [
+      pool.decode({ kind: 'rows', body: Buffer.from(rows), input }),
+      pool.decode({ kind: 'rows', body: Buffer.from(rows), input }),
+    ];
+    await assert.rejects(pool.decode({ kind: 'grpc-infer', body: typed }), { code: 'SKIFF_DECODE_BUSY' });
+    await assert.rejects(pool.decode({ kind: 'grpc-infer', body: huge }), { code: 'SKIFF_DECODE_BUSY' });
+    const decoded = await pool.decode({ kind: 'grpc-infer', body: raw });
+    assert.deepEqual([...(decoded.request.inputs.x?.data as Float32Array)], [...values]);
+    await Promise.all(busy);
   });
 
   test('beyond maxWaiting, a large body gets a fast SKIFF_DECODE_BUSY', async () => {

@@ -5,6 +5,7 @@ import type { DecodeJob, DecodeResults, JobOf, ProtobufDecoder } from './decode-
 import type { ErrorCode } from '../../core/errors.js';
 import { ERROR_CODES, SkiffError } from '../../core/errors.js';
 import { runDecodeJob } from './decode-job.js';
+import { rawContentsBytes } from '../grpc/model-infer-scan.js';
 import { transferablesOf } from './transferables.js';
 
 export interface DecodePoolOptions {
@@ -73,24 +74,21 @@ export class DecodePool {
   }
 
   /**
-   * Small bodies, and binary-extension bodies whose JSON header is small: their tensor data is only copied
-   * once into an aligned buffer (a ResNet50 input in ~0.1 ms), far less than the hop to the worker and back,
-   * and at c=8 such bodies would otherwise queue for the one decoder and be refused beyond maxWaiting.
-   * ModelInfer messages mostly made of raw_input_contents were inlined too for a while, and taken back: handed
-   * to the model in the turn they were read, a burst of 64 calls cancelled right after sending ran 2-3 of them
-   * in about a third of the runs of the abandoned-work attack (issue 15's bound is 1), 0 in 8 of 8 runs through
-   * the decoder thread, whose round trip lets the event loop read the cancellations first.
+   * Small bodies, and binary-extension bodies whose JSON header is small, and ModelInfer messages whose part
+   * outside raw_input_contents is small: their tensor data is only copied once into an aligned buffer (a ResNet50
+   * input in ~0.1 ms), far less than the hop to the worker and back, and at c=8 such bodies would otherwise queue
+   * for the one decoder and be refused beyond maxWaiting. Handed to the model in the turn they were read, these
+   * reach a worker sooner than the event loop may read their client's leaving in a burst: the worker waits for
+   * the loop to have polled before it runs any job (onnx-worker.ts, untilPolled), without which ModelInfer
+   * messages could not be inlined (the abandoned-work attack ran 2 of 64 cancelled calls in 2 of 10 runs).
    */
   private inline(job: DecodeJob): boolean {
     const { inlineBelowBytes } = this.options;
     const length = job.body.byteLength + (job.kind === 'oip' ? (job.binary?.byteLength ?? 0) : 0);
     if (length < inlineBelowBytes) return true;
-    return (
-      job.kind === 'oip' &&
-      job.headerLength !== undefined &&
-      job.headerLength < inlineBelowBytes &&
-      length <= INLINE_BINARY_MAX_BYTES
-    );
+    if (length > INLINE_BINARY_MAX_BYTES) return false;
+    if (job.kind === 'grpc-infer') return length - rawContentsBytes(job.body) < inlineBelowBytes;
+    return job.kind === 'oip' && job.headerLength !== undefined && job.headerLength < inlineBelowBytes;
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { MethodDefinition } from '@grpc/grpc-js';
 import { testLimits } from '../../core/testing/test-limits.js';
 import { loadInferenceService } from './inference-proto.js';
-import { MAX_REQUESTED_OUTPUTS, readModelRef, scanModelInfer } from './model-infer-scan.js';
+import { MAX_REQUESTED_OUTPUTS, rawContentsBytes, readModelRef, scanModelInfer } from './model-infer-scan.js';
 
 // Serialized by the same proto and library the official clients' messages are parsed with.
 const infer = loadInferenceService().ModelInfer as MethodDefinition<object, unknown>;
@@ -97,4 +97,20 @@ test('readModelRef reads model_name and model_version without decoding the tenso
     () => readModelRef(Uint8Array.from([0x0a, 0x05, 0x61])),
     (error: Error & { code?: string }) => error.code === 'SKIFF_BAD_REQUEST',
   );
+});
+
+test('rawContentsBytes sums raw_input_contents from the top-level fields; 0 for other messages and for non-protobuf', () => {
+  const inputs = [
+    { name: 'a', datatype: 'FP32', shape: [16] },
+    { name: 'b', datatype: 'UINT8', shape: [300] },
+  ];
+  assert.equal(
+    rawContentsBytes(
+      encode({ model_name: 'm', inputs, raw_input_contents: [Buffer.alloc(64), Buffer.alloc(300)] }),
+    ),
+    364,
+  );
+  const typed = [{ name: 'a', datatype: 'FP32', shape: [2], contents: { fp32_contents: [1, 2] } }];
+  assert.equal(rawContentsBytes(encode({ model_name: 'm', inputs: typed })), 0);
+  assert.equal(rawContentsBytes(Uint8Array.from([0x3a, 0x05, 0x61])), 0);
 });

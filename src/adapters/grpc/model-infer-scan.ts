@@ -75,6 +75,24 @@ function embedded(wire: number): 1 {
 
 const MODEL_NAME = 1;
 const MODEL_VERSION = 2;
+const RAW_INPUT_CONTENTS = 7;
+
+/**
+ * How many bytes of a serialized ModelInferRequest are raw_input_contents: decoding hands those out as views and
+ * copies each once, so only the rest of the message is parsed into objects. 0 for a message that is not valid
+ * protobuf (decoding it says so). Reads the top-level fields only.
+ */
+export function rawContentsBytes(message: Uint8Array): number {
+  let raw = 0;
+  try {
+    forEachField(message, 0, message.length, (field, wire, start, end) => {
+      if (field === RAW_INPUT_CONTENTS && wire === WIRE_LENGTH) raw += end - start;
+    });
+  } catch {
+    return 0;
+  }
+  return raw;
+}
 
 /**
  * model_name (1) and model_version (2) of a serialized ModelInferRequest, read from the top-level fields
