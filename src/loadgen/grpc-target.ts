@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { Target } from './bench-target.js';
 import type { OipTensorMetadata } from './oip-infer-request.js';
 import { generatedInputs } from './oip-infer-request.js';
-import type { Outcome, Send } from './step-tally.js';
+import type { Send } from './step-tally.js';
+import { LeanGrpcCaller, grpcFrame } from './lean-grpc-caller.js';
 
 export interface GrpcTargetOptions {
   /** The served model's name; unset: the server's only ready model (RepositoryIndex). */
@@ -38,11 +39,10 @@ const PROTO_CANDIDATES = [
 const FLOW_WINDOW_BYTES = 1 << 20;
 
 /**
- * Open Inference Protocol ModelInfer calls over one HTTP/2 connection (grpc-js multiplexes the calls in flight
- * on it), each carrying a random (or zero) tensor per input as `raw_input_contents`, as Triton's perf_analyzer
- * sends them. The message is serialized once and the answer is not decoded, which is all the load client can
- * save: grpc-js itself still costs it 3.2-3.8 ms of CPU per 602 KB call in `npm run bench`, several times the
- * lean HTTP client's.
+ * Open Inference Protocol ModelInfer calls over one HTTP/2 connection, each carrying a random (or zero) tensor
+ * per input as `raw_input_contents`, as Triton's perf_analyzer sends them. grpc-js asks the server which model
+ * and inputs (RepositoryIndex, ModelMetadata); the calls themselves go through LeanGrpcCaller, the message
+ * serialized and framed once and the answer read for its status only.
  */
 export async function prepareGrpcTarget(url: string, options: GrpcTargetOptions): Promise<GrpcTarget> {
   const address = grpcAddress(url);
@@ -98,16 +98,19 @@ export async function prepareGrpcTarget(url: string, options: GrpcTargetOptions)
       inputs: tensors.map((t) => ({ name: t.input.name, datatype: t.input.datatype, shape: t.shape })),
       raw_input_contents: tensors.map((t) => t.data),
     });
-    const send: Send = () =>
-      call('ModelInfer', message, () => true).then(
-        (): Outcome => ({ ok: true, status: 'OK' }),
-        (error: unknown): Outcome => failure(error),
-      );
+    client.close();
+    const caller = new LeanGrpcCaller(`http://${address}`, {
+      headers: options.authToken === undefined ? {} : { authorization: `Bearer ${options.authToken}` },
+      timeoutMs: options.timeoutMs,
+      flowWindowBytes: FLOW_WINDOW_BYTES,
+    });
+    const framed = grpcFrame(message);
+    const send: Send = () => caller.call(`${SERVICE}ModelInfer`, framed);
     const shapes = tensors.map((t) => `${t.input.name} ${t.input.datatype} [${t.shape.join(',')}]`);
     return {
       send,
       description: `gRPC ModelInfer ${model} at ${address}, ${options.inputData} ${shapes.join('; ')} as raw_input_contents (${(message.length / 1024).toFixed(1)} KiB)`,
-      close: () => client.close(),
+      close: () => caller.close(),
     };
   } catch (error) {
     client.close();
@@ -156,15 +159,4 @@ async function onlyModel(unary: <T>(method: string, request: object) => Promise<
   throw new Error(
     `--protocol grpc needs --model <name>${names.length > 1 ? `; the server has ${names.join(', ')}` : unlisted}`,
   );
-}
-
-/** A failed call as the report counts it: the gRPC status name, with the server's words. */
-function failure(error: unknown): Outcome {
-  const code = (error as Partial<ServiceError> | undefined)?.code;
-  if (typeof code !== 'number')
-    return { ok: false, status: 0, message: error instanceof Error ? error.message : String(error) };
-  const details = (error as ServiceError).details;
-  // The enum's reverse mapping has no entry for a code outside it.
-  const name = (status as unknown as Record<number, string | undefined>)[code] ?? String(code);
-  return { ok: false, status: name, message: details === '' ? name : details };
 }
