@@ -14,8 +14,11 @@ const LISTEN_BACKLOG = 4096;
 
 /** Bodies below this are decoded on the event loop (a millisecond or so); larger ones in the decode worker. */
 const DECODE_INLINE_BELOW_BYTES = 64 * 1024;
-/** Large bodies waiting for the decode worker, each held whole meanwhile; beyond it a fast 503. */
-const DECODE_MAX_WAITING = 4;
+/**
+ * Large bodies waiting for the decode worker are each held whole meanwhile: together they may hold four
+ * bodies of the largest size accepted (80 MiB with the defaults); a body beyond that gets a fast 503.
+ */
+const DECODE_WAITING_BODIES = 4;
 
 export interface Listeners {
   readonly url: string;
@@ -45,7 +48,7 @@ export async function openListeners(parts: ListenerParts, message: string): Prom
     logger,
     inlineBelowBytes: DECODE_INLINE_BELOW_BYTES,
     memoryMb: config.decodeMemoryMb,
-    maxWaiting: DECODE_MAX_WAITING,
+    maxWaitingBytes: DECODE_WAITING_BODIES * config.maxBodyBytes,
   });
   const app = await buildHttpApp({
     service,

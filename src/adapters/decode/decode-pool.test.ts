@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { silentLogger } from '../../core/logger.js';
 import { testLimits } from '../../core/testing/test-limits.js';
 import { DecodePool } from './decode-pool.js';
+import { SkiffError } from '../../core/errors.js';
 import { deserializeModelInfer, serializeModelInfer } from '../../../test/helpers/request-bodies.js';
 
 const input = { name: 'x', datatype: 'FP32' as const, shape: [-1, 4] };
@@ -13,7 +14,8 @@ describe('DecodePool', () => {
     logger: silentLogger,
     inlineBelowBytes: 1024,
     memoryMb: 32,
-    maxWaiting: 1,
+    // One body waits, whatever its size; the next is refused.
+    maxWaitingBytes: 1,
   });
   after(() => pool.close());
 
@@ -82,7 +84,7 @@ describe('DecodePool', () => {
     await Promise.all(busy);
   });
 
-  test('beyond maxWaiting, a large body gets a fast SKIFF_DECODE_BUSY', async () => {
+  test('past its waiting bytes, a large body gets a fast SKIFF_DECODE_BUSY', async () => {
     const rows = Buffer.from(JSON.stringify({ X: Array.from({ length: 50_000 }, () => [1, 2, 3, 4]) }));
     const first = pool.decode({ kind: 'rows', body: Buffer.from(rows), input });
     const second = pool.decode({ kind: 'rows', body: Buffer.from(rows), input });
@@ -91,5 +93,48 @@ describe('DecodePool', () => {
       kind: 'resource_exhausted',
     });
     await Promise.all([first, second]);
+  });
+});
+
+describe('DecodePool waiting by bytes, and requests that end while they wait', () => {
+  const rows = Buffer.from(JSON.stringify({ X: Array.from({ length: 50_000 }, () => [1, 2, 3, 4]) }));
+  const pool = new DecodePool({
+    limits: testLimits({ maxTensorElements: 2 ** 24, maxRequestElements: 2 ** 24 }),
+    logger: silentLogger,
+    inlineBelowBytes: 1024,
+    memoryMb: 64,
+    maxWaitingBytes: 2.5 * rows.length,
+  });
+  after(() => pool.close());
+  const rowsJob = (body: Buffer = rows) => ({ kind: 'rows' as const, body: Buffer.from(body), input });
+
+  test('what waits is bounded by bytes, not by count: two large bodies wait, a third is refused, a small one still fits', async () => {
+    const small = Buffer.from(JSON.stringify({ X: Array.from({ length: 5_000 }, () => [1, 2, 3, 4]) }));
+    assert.ok(small.length > 1024 && small.length < rows.length / 2);
+    const accepted = [pool.decode(rowsJob()), pool.decode(rowsJob()), pool.decode(rowsJob())];
+    await assert.rejects(pool.decode(rowsJob()), {
+      code: 'SKIFF_DECODE_BUSY',
+      message: /2 large bodies \(\d+\.\d MiB\) are already waiting/,
+    });
+    const fits = pool.decode(rowsJob(small));
+    for (const decoded of await Promise.all(accepted)) assert.deepEqual(decoded.tensor.shape, [50_000, 4]);
+    assert.deepEqual((await fits).tensor.shape, [5_000, 4]);
+  });
+
+  test("a request that ends while its body waits leaves at once with its end's reason, and gives back its bytes", async () => {
+    const running = pool.decode(rowsJob());
+    const leaving = new AbortController();
+    const waiting = pool.decode(rowsJob(), leaving.signal);
+    const staying = pool.decode(rowsJob());
+    // The waiting bytes are full: a third body is refused until the one that ended leaves.
+    await assert.rejects(pool.decode(rowsJob()), { code: 'SKIFF_DECODE_BUSY' });
+    leaving.abort(new SkiffError('SKIFF_CANCELLED', 'the client went away: test'));
+    await assert.rejects(waiting, { code: 'SKIFF_CANCELLED', message: 'the client went away: test' });
+    const next = pool.decode(rowsJob());
+    for (const decoded of await Promise.all([running, staying, next]))
+      assert.deepEqual(decoded.tensor.shape, [50_000, 4]);
+    const ended = new AbortController();
+    ended.abort(new SkiffError('SKIFF_TIMEOUT', 'too late'));
+    await assert.rejects(pool.decode(rowsJob(), ended.signal), { code: 'SKIFF_TIMEOUT' });
   });
 });

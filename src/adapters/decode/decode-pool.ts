@@ -4,6 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { DecodeJob, DecodeResults, JobOf, ProtobufDecoder } from './decode-job.js';
 import type { ErrorCode } from '../../core/errors.js';
 import { ERROR_CODES, SkiffError } from '../../core/errors.js';
+import { endReason } from '../../core/request/request-context.js';
 import { runDecodeJob } from './decode-job.js';
 import { rawContentsBytes } from '../grpc/model-infer-scan.js';
 import { transferablesOf } from './transferables.js';
@@ -15,15 +16,21 @@ export interface DecodePoolOptions {
   readonly inlineBelowBytes: number;
   /** Heap a decode worker may use; a body that needs more fails (413) and the worker is replaced. */
   readonly memoryMb: number;
-  /** Bodies waiting for the worker; more get a fast 503 (each holds its whole body meanwhile). */
-  readonly maxWaiting: number;
+  /**
+   * Bytes of the bodies waiting for the worker, together: a body that would take them past it gets a fast 503.
+   * Each holds its whole body meanwhile; a body alone over it may still wait when nothing else does.
+   */
+  readonly maxWaitingBytes: number;
 }
 
 interface Pending {
   readonly id: number;
   readonly job: DecodeJob;
+  readonly bytes: number;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort?: () => void;
 }
 
 type FromDecoder =
@@ -39,6 +46,7 @@ type FromDecoder =
 export class DecodePool {
   private worker: Worker | undefined;
   private readonly waiting: Pending[] = [];
+  private waitingBytes = 0;
   private current: Pending | undefined;
   private nextId = 1;
   private closed = false;
@@ -53,22 +61,43 @@ export class DecodePool {
     this.protobuf = decoder;
   }
 
-  async decode<K extends DecodeJob['kind']>(job: JobOf<K>): Promise<DecodeResults[K]> {
+  /**
+   * The job's tensors. Once `signal` (its request's) aborts, a job still waiting for the worker leaves at once,
+   * rejected with the request's end: a client that left does not keep the decoder busy, nor its body held.
+   */
+  async decode<K extends DecodeJob['kind']>(job: JobOf<K>, signal?: AbortSignal): Promise<DecodeResults[K]> {
+    if (signal?.aborted === true) throw endReason(signal);
     if (this.inline(job)) return runDecodeJob(job, this.options.limits, this.protobuf);
     if (this.closed) throw new SkiffError('SKIFF_SHUTTING_DOWN', 'the server is shutting down');
-    if (this.waiting.length >= this.options.maxWaiting) {
+    const bytes = bodyBytes(job);
+    if (this.waiting.length > 0 && this.waitingBytes + bytes > this.options.maxWaitingBytes) {
+      const mib = (this.waitingBytes / 2 ** 20).toFixed(1);
       throw new SkiffError(
         'SKIFF_DECODE_BUSY',
-        `${this.waiting.length} large bodies are already waiting to be decoded; retry shortly`,
+        `${this.waiting.length} large bodies (${mib} MiB) are already waiting to be decoded; retry shortly`,
       );
     }
     return new Promise<DecodeResults[K]>((resolve, reject) => {
-      this.waiting.push({
+      const pending: Pending = {
         id: this.nextId++,
         job,
+        bytes,
         resolve: resolve as (result: unknown) => void,
         reject,
-      });
+        signal,
+      };
+      if (signal !== undefined) {
+        pending.onAbort = () => {
+          const at = this.waiting.indexOf(pending);
+          if (at === -1) return;
+          this.waiting.splice(at, 1);
+          this.waitingBytes -= pending.bytes;
+          reject(endReason(signal));
+        };
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      this.waiting.push(pending);
+      this.waitingBytes += bytes;
       this.next();
     });
   }
@@ -76,15 +105,15 @@ export class DecodePool {
   /**
    * Small bodies, and binary-extension bodies whose JSON header is small, and ModelInfer messages whose part
    * outside raw_input_contents is small: their tensor data is only copied once into an aligned buffer (a ResNet50
-   * input in ~0.1 ms), far less than the hop to the worker and back, and at c=8 such bodies would otherwise queue
-   * for the one decoder and be refused beyond maxWaiting. Handed to the model in the turn they were read, these
-   * reach a worker sooner than the event loop may read their client's leaving in a burst: the worker waits for
+   * input in ~0.1 ms), far less than the hop to the worker and back, and at c=8 such bodies would otherwise
+   * queue for the one decoder, one after another. Handed to the model in the turn they were read, these reach a
+   * worker sooner than the event loop may read their client's leaving in a burst: the worker waits for
    * the loop to have polled before it runs any job (onnx-worker.ts, untilPolled), without which ModelInfer
    * messages could not be inlined (the abandoned-work attack ran 2 of 64 cancelled calls in 2 of 10 runs).
    */
   private inline(job: DecodeJob): boolean {
     const { inlineBelowBytes } = this.options;
-    const length = job.body.byteLength + (job.kind === 'oip' ? (job.binary?.byteLength ?? 0) : 0);
+    const length = bodyBytes(job);
     if (length < inlineBelowBytes) return true;
     if (length > INLINE_BINARY_MAX_BYTES) return false;
     if (job.kind === 'grpc-infer') return length - rawContentsBytes(job.body) < inlineBelowBytes;
@@ -93,8 +122,11 @@ export class DecodePool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const pending of this.waiting.splice(0))
+    this.waitingBytes = 0;
+    for (const pending of this.waiting.splice(0)) {
+      forget(pending);
       pending.reject(new SkiffError('SKIFF_SHUTTING_DOWN', 'the server is shutting down'));
+    }
     await this.worker?.terminate();
     this.worker = undefined;
   }
@@ -103,6 +135,8 @@ export class DecodePool {
     if (this.current !== undefined || this.closed) return;
     const pending = this.waiting.shift();
     if (pending === undefined) return;
+    this.waitingBytes -= pending.bytes;
+    forget(pending);
     this.current = pending;
     const worker = this.worker ?? this.spawn();
     // Kept alive only while it works: an idle decoder must not hold a closing process open.
@@ -154,6 +188,16 @@ export class DecodePool {
     this.worker = worker;
     return worker;
   }
+}
+
+/** What a job holds while it waits: its body, and its binary tensor data for an OIP binary-extension body. */
+function bodyBytes(job: DecodeJob): number {
+  return job.body.byteLength + (job.kind === 'oip' ? (job.binary?.byteLength ?? 0) : 0);
+}
+
+/** A job leaving the queue no longer listens for its request's end. */
+function forget(pending: Pending): void {
+  if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
 }
 
 /** Binary tensor data decoded inline at most: a copy of this many bytes takes about a millisecond. */

@@ -89,7 +89,7 @@ export function grpcHandlers(
           // The model first: an unknown one is NOT_FOUND whatever the tensors hold (as on REST).
           const ref = readModelRef(request.bytes);
           if (ref.name !== '') service.model(ref.name, ref.version === '' ? undefined : ref.version);
-          const decoded = await decoder.decode({ kind: 'grpc-infer', body: request.bytes });
+          const decoded = await decoder.decode({ kind: 'grpc-infer', body: request.bytes }, context.signal);
           const response = await service.inferTensors(context, decoded.request);
           return encodeModelInfer(response, decoded.typedOutputs, service.limits.maxResponseBytes);
         } finally {

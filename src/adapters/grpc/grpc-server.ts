@@ -58,7 +58,7 @@ export async function startGrpcServer(
       logger: options.logger,
       inlineBelowBytes: 256 * 1024,
       memoryMb: 256,
-      maxWaiting: 4,
+      maxWaitingBytes: 4 * options.maxMessageBytes,
     });
   const ownDecoder = options.decoder === undefined;
   // grpc-js writes its own lines to stderr (e.g. on a taken port); route them into our log instead.

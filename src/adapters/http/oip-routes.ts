@@ -165,15 +165,18 @@ async function infer(
       service.modelReadiness(params.model, params.version).reason,
     );
   }
-  const decoded = await decoder.decode({
-    kind: 'oip',
-    body: split === undefined ? (body as Buffer) : split.header,
-    ...(split === undefined ? {} : { binary: split.binary }),
-    model: params.model,
-    version: params.version,
-    headerLength,
-    declared: model.state === 'ready' ? model.inputs : undefined,
-  });
+  const decoded = await decoder.decode(
+    {
+      kind: 'oip',
+      body: split === undefined ? (body as Buffer) : split.header,
+      ...(split === undefined ? {} : { binary: split.binary }),
+      model: params.model,
+      version: params.version,
+      headerLength,
+      declared: model.state === 'ready' ? model.inputs : undefined,
+    },
+    context.signal,
+  );
   const response = await service.inferTensors(context, decoded.request);
   const encoded = encodeInferResponse(response, decoded.binaryOutputs, service.limits.maxResponseBytes);
   if (encoded.headerLength === undefined) return reply.type('application/json').send(encoded.body);

@@ -120,7 +120,10 @@ async function scoreRows(
       `{"X": ...} needs a model with one 2-D input [rows, features]; model "${model.name}" has ${metadata.inputs.map((i) => `${i.name} [${i.shape.join(',')}]`).join(', ')}`,
     );
   }
-  const { tensor, single } = await decoder.decode({ kind: 'rows', body: jsonBytes(body), input });
+  const { tensor, single } = await decoder.decode(
+    { kind: 'rows', body: jsonBytes(body), input },
+    context.signal,
+  );
   const response = await service.inferTensors(context, {
     model: model.name,
     inputs: { [input.name]: tensor },

@@ -39,11 +39,14 @@ export function registerSeldonRoutes(app: FastifyInstance, options: HttpAppOptio
       const model = service.model(request.query.model);
       const metadata = service.modelMetadata(model.name);
       const [input, ...more] = metadata.inputs;
-      const decoded = await decoder.decode({
-        kind: 'seldon',
-        body: jsonBytes(request.body),
-        input: more.length === 0 ? input : undefined,
-      });
+      const decoded = await decoder.decode(
+        {
+          kind: 'seldon',
+          body: jsonBytes(request.body),
+          input: more.length === 0 ? input : undefined,
+        },
+        context.signal,
+      );
       if (decoded.kind === 'image') {
         const result = await service.classifyImage(context, model.name, decoded.image, defaultTopK);
         return {

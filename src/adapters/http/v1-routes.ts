@@ -30,11 +30,14 @@ export function registerV1Routes(app: FastifyInstance, options: HttpAppOptions):
       const context = contextOf(request);
       // The model first: an unknown one is 404 whatever the body holds.
       const metadata = service.modelMetadata(model);
-      const decoded = await decoder.decode({
-        kind: 'v1',
-        body: jsonBytes(request.body),
-        inputs: metadata.inputs,
-      });
+      const decoded = await decoder.decode(
+        {
+          kind: 'v1',
+          body: jsonBytes(request.body),
+          inputs: metadata.inputs,
+        },
+        context.signal,
+      );
       if (decoded.kind === 'images') {
         const results = await service.classifyImages(context, model, decoded.images, defaultTopK);
         return {
