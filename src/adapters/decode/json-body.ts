@@ -1,5 +1,5 @@
 import { SkiffError } from '../../core/errors.js';
-import { parseJsonExact } from '../../core/tensor/exact-json.js';
+import { LONG_DIGITS, parseJsonExact } from '../../core/tensor/exact-json.js';
 
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
@@ -7,6 +7,9 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const POINT = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 
 /**
  * Parses a JSON body after checking its nesting, so a body of a million `[` is refused for what it is
@@ -15,24 +18,45 @@ const BACKSLASH = 0x5c;
  * SKIFF_BAD_TENSOR (nested deeper than `maxDepth`).
  */
 export function parseJsonBody(body: Uint8Array, maxDepth: number): unknown {
-  checkDepth(body, maxDepth);
+  const longDigits = checkDepth(body, maxDepth);
   try {
-    return parseJsonExact(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    return parseJsonExact(
+      Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
+      longDigits,
+    );
   } catch {
     throw new SkiffError('SKIFF_BAD_REQUEST', 'the request body is not valid JSON');
   }
 }
 
-/** One pass over the bytes, skipping strings: brackets inside them do not nest. */
-export function checkDepth(body: Uint8Array, maxDepth: number): void {
+/**
+ * One pass over the bytes, skipping strings: brackets inside them do not nest. Says too whether a run of
+ * LONG_DIGITS digits or more stands outside strings, not after a decimal point: the only place an integer
+ * beyond 2^53 can be (a false alarm, such as an exponent's digits, only costs parseJsonExact its fast path).
+ * The same pass saves a regular expression over the text, which took 11 ms for a 2.9 MB tensor.
+ */
+export function checkDepth(body: Uint8Array, maxDepth: number): boolean {
   let depth = 0;
   let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const byte = body[i];
+  // Digits in the current run, and whether it follows a decimal point (a fraction's digits never count).
+  let run = 0;
+  let fraction = false;
+  let longDigits = false;
+  const length = body.length;
+  for (let i = 0; i < length; i++) {
+    const byte = body[i] as number;
     if (inString) {
       if (byte === BACKSLASH) i++;
       else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) inString = true;
+      continue;
+    }
+    if (byte >= DIGIT_0 && byte <= DIGIT_9) {
+      if (!fraction && ++run >= LONG_DIGITS) longDigits = true;
+      continue;
+    }
+    run = 0;
+    fraction = byte === POINT;
+    if (byte === QUOTE) inString = true;
     else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
       if (++depth > maxDepth) {
         throw new SkiffError(
@@ -42,4 +66,5 @@ export function checkDepth(body: Uint8Array, maxDepth: number): void {
       }
     } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) depth--;
   }
+  return longDigits;
 }

@@ -19,19 +19,22 @@ interface ExactJson {
 
 const JSON_WITH_SOURCE = JSON as unknown as ExactJson;
 const INTEGER_SOURCE = /^-?\d+$/;
+/** Digits of the shortest integer literal that may not be a safe integer. */
+export const LONG_DIGITS = 16;
 /**
- * An integer literal of 16 digits or more: the shortest that may not be a safe integer. Digits after a
- * point or before a point or exponent belong to a float (Python writes 17 significant digits for many), which
- * the reviver would leave alone anyway.
+ * An integer literal of LONG_DIGITS digits or more. Digits after a point or before a point or exponent belong
+ * to a float (Python writes 17 significant digits for many), which the reviver would leave alone anyway.
  */
-const LONG_DIGITS = /(?<![.\d])\d{16,}(?![.\deE])/;
+const LONG_INTEGER = new RegExp(`(?<![.\\d])\\d{${LONG_DIGITS},}(?![.\\deE])`);
 
 /**
  * JSON.parse, except that integers outside ±(2^53 - 1) come back as bigint with their exact digits. The
- * reviver costs a call per value, so it only runs when the text holds a digit run long enough to need it.
+ * reviver costs a call per value, so it only runs when the text holds a digit run long enough to need it:
+ * `longDigits` says whether it does when the caller has looked already (json-body.ts, in its one pass over
+ * the bytes); otherwise a regular expression looks.
  */
-export function parseJsonExact(text: string): unknown {
-  if (!LONG_DIGITS.test(text)) return JSON.parse(text) as unknown;
+export function parseJsonExact(text: string, longDigits = LONG_INTEGER.test(text)): unknown {
+  if (!longDigits) return JSON.parse(text) as unknown;
   return JSON_WITH_SOURCE.parse(text, (_key, value, context) => {
     if (typeof value !== 'number' || Number.isSafeInteger(value)) return value;
     const source = context.source;
