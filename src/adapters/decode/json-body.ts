@@ -37,27 +37,23 @@ export function parseJsonBody(body: Uint8Array, maxDepth: number): unknown {
  */
 export function checkDepth(body: Uint8Array, maxDepth: number): boolean {
   let depth = 0;
-  let inString = false;
-  // Digits in the current run, and whether it follows a decimal point (a fraction's digits never count).
-  let run = 0;
-  let fraction = false;
   let longDigits = false;
   const length = body.length;
+  // Runs of digits and strings are each taken in a loop of their own: half the time of one test per byte.
   for (let i = 0; i < length; i++) {
-    const byte = body[i] as number;
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
-      continue;
-    }
+    let byte = body[i] as number;
     if (byte >= DIGIT_0 && byte <= DIGIT_9) {
-      if (!fraction && ++run >= LONG_DIGITS) longDigits = true;
-      continue;
-    }
-    run = 0;
-    fraction = byte === POINT;
-    if (byte === QUOTE) inString = true;
-    else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
+      const start = i;
+      while (i + 1 < length && (byte = body[i + 1] as number) >= DIGIT_0 && byte <= DIGIT_9) i++;
+      // Digits after a decimal point are a fraction's, however many.
+      if (i - start + 1 >= LONG_DIGITS && body[start - 1] !== POINT) longDigits = true;
+    } else if (byte === QUOTE) {
+      for (i++; i < length; i++) {
+        byte = body[i] as number;
+        if (byte === BACKSLASH) i++;
+        else if (byte === QUOTE) break;
+      }
+    } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
       if (++depth > maxDepth) {
         throw new SkiffError(
           'SKIFF_BAD_TENSOR',
