@@ -11,7 +11,8 @@
  * the machine during each measurement (a round with some is called noisy).
  * Env: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_CONFIGS (workers x threads, default `1xN,Nx1` for N cores),
  * BENCH_CONCURRENCY (1,8), BENCH_PEERS=0, BENCH_PEER_WORKERS (gunicorn's, 1), BENCH_INT8=0,
- * BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row), BENCH_OIP=0 (skip the binary-tensor row), BENCH_GRPC=0 (skip the
+ * BENCH_LARGE_PHOTO=0 (skip the 1080x1080 row), BENCH_OIP=0 (skip the binary-tensor row), BENCH_OIP_JSON=0 (skip the row with
+ * the same tensor as JSON numbers), BENCH_GRPC=0 (skip the
  * gRPC row: the same tensor to ModelInfer, on a server of the default layout with gRPC on), BENCH_IDLE_SECONDS
  * (10), BENCH_DECODE_SECONDS (3), BENCH_WARMUP_SECONDS (2); for a smoke run on a fixture: BENCH_MODEL,
  * BENCH_INT8_MODEL, BENCH_LABELS, BENCH_PHOTO, BENCH_WORK_DIR.
@@ -64,7 +65,15 @@ const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-type Kind = 'skiff' | 'skiff-large-photo' | 'skiff-oip' | 'skiff-grpc' | 'skiff-int8' | 'gunicorn' | 'seed';
+type Kind =
+  | 'skiff'
+  | 'skiff-large-photo'
+  | 'skiff-oip'
+  | 'skiff-oip-json'
+  | 'skiff-grpc'
+  | 'skiff-int8'
+  | 'gunicorn'
+  | 'seed';
 
 interface Contender {
   /** The row's name: the server's, or the server's plus what differs (the large photo, OIP). */
@@ -335,6 +344,25 @@ async function main(): Promise<void> {
       close: () => client.close(),
       metrics: new HttpClient(firstSkiff.server.url, 1, 60_000),
       kind: 'skiff-oip',
+    });
+  }
+  // The same tensor as JSON numbers, as clients without the binary extension send it: the body decoder's row.
+  if (firstSkiff !== undefined && process.env.BENCH_OIP_JSON !== '0') {
+    const client = new LeanHttpClient(firstSkiff.server.url, TOP, 600_000);
+    const json = await prepareTarget(client, {
+      protocol: 'v2',
+      images: [],
+      imageSize: 224,
+      inputData: 'random',
+      binaryData: false,
+    });
+    contenders.push({
+      name: `${firstSkiff.server.name} OIP JSON`,
+      server: firstSkiff.server,
+      send: json.send,
+      close: () => client.close(),
+      metrics: new HttpClient(firstSkiff.server.url, 1, 60_000),
+      kind: 'skiff-oip-json',
     });
   }
   // The same tensor over gRPC (ModelInfer, raw_input_contents), from a server of the default layout with gRPC
@@ -743,7 +771,8 @@ async function main(): Promise<void> {
   }
 
   say('');
-  for (const c of contenders.filter((x) => x.kind !== 'skiff-large-photo' && x.kind !== 'skiff-oip')) {
+  const sameServer: readonly Kind[] = ['skiff-large-photo', 'skiff-oip', 'skiff-oip-json'];
+  for (const c of contenders.filter((x) => !sameServer.includes(x.kind))) {
     const rss = memory.get(c.server) ?? { rss: NaN, peak: NaN };
     const perWorker =
       c.config === undefined

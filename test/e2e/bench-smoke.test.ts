@@ -49,6 +49,7 @@ test('the side-by-side bench runs on a fixture and reports every figure', { time
       /^skiff 1x1 +2 /,
       /^skiff int8 1x1 +2 /,
       /^skiff 1x1 OIP binary +2 /,
+      /^skiff 1x1 OIP JSON +2 /,
       /^skiff 1x1 gRPC +2 /,
     ]) {
       // req/s ... x engine, CPU/req, x eng CPU, main/req, client/req: every column a number.
