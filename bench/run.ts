@@ -341,25 +341,35 @@ async function main(): Promise<void> {
       kind: 'skiff-large-photo',
     });
   }
-  // And with the Open Inference Protocol's binary tensor data: no image to decode, only HTTP and a tensor.
-  if (firstSkiff !== undefined && process.env.BENCH_OIP !== '0') {
-    const client = new LeanHttpClient(firstSkiff.server.url, TOP, 600_000);
-    const oip = await prepareTarget(client, {
+  // A random tensor to the Open Inference Protocol's infer, as binary tensor data or as JSON numbers.
+  const tensorRow = async (
+    server: BenchServer,
+    name: string,
+    kind: Kind,
+    binaryData: boolean,
+  ): Promise<Contender> => {
+    const client = new LeanHttpClient(server.url, TOP, 600_000);
+    const prepared = await prepareTarget(client, {
       protocol: 'v2',
       images: [],
       imageSize: 224,
       inputData: 'random',
-      binaryData: true,
+      binaryData,
     });
-    contenders.push({
-      name: `${firstSkiff.server.name} OIP binary`,
-      server: firstSkiff.server,
-      send: oip.send,
+    return {
+      name,
+      server,
+      send: prepared.send,
       close: () => client.close(),
-      metrics: new HttpClient(firstSkiff.server.url, 1, 60_000),
-      kind: 'skiff-oip',
-    });
-  }
+      metrics: new HttpClient(server.url, 1, 60_000),
+      kind,
+    };
+  };
+  // And with the Open Inference Protocol's binary tensor data: no image to decode, only HTTP and a tensor.
+  if (firstSkiff !== undefined && process.env.BENCH_OIP !== '0')
+    contenders.push(
+      await tensorRow(firstSkiff.server, `${firstSkiff.server.name} OIP binary`, 'skiff-oip', true),
+    );
   // The same tensor over gRPC (ModelInfer, raw_input_contents), from a server of the default layout with gRPC
   // on: the other servers keep it off, so that their figures stay comparable with earlier runs.
   const grpcServer = servers.find((s) => s.kind === 'skiff-grpc');
@@ -385,24 +395,8 @@ async function main(): Promise<void> {
   // The same tensor as JSON numbers, as clients without the binary extension send it: the body decoder's row,
   // last in each round (in run AH, ahead of the gRPC row, that row's figures were the worst of four runs).
   const jsonServer = servers.find((s) => s.kind === 'skiff-oip-json');
-  if (jsonServer !== undefined) {
-    const client = new LeanHttpClient(jsonServer.server.url, TOP, 600_000);
-    const json = await prepareTarget(client, {
-      protocol: 'v2',
-      images: [],
-      imageSize: 224,
-      inputData: 'random',
-      binaryData: false,
-    });
-    contenders.push({
-      name: jsonServer.server.name,
-      server: jsonServer.server,
-      send: json.send,
-      close: () => client.close(),
-      metrics: new HttpClient(jsonServer.server.url, 1, 60_000),
-      kind: 'skiff-oip-json',
-    });
-  }
+  if (jsonServer !== undefined)
+    contenders.push(await tensorRow(jsonServer.server, jsonServer.server.name, 'skiff-oip-json', false));
   const modelNote =
     models.source === 'pytorch'
       ? 'ResNet50 (random weights, torchvision)'

@@ -8,6 +8,7 @@ import type { OipTensorMetadata } from './oip-infer-request.js';
 import { generatedInputs } from './oip-infer-request.js';
 import type { Send } from './step-tally.js';
 import { LeanGrpcCaller, grpcFrame } from './lean-grpc-caller.js';
+import { authorizationHeaders } from './authorization-headers.js';
 
 export interface GrpcTargetOptions {
   /** The served model's name; unset: the server's only ready model (RepositoryIndex). */
@@ -47,6 +48,7 @@ const FLOW_WINDOW_BYTES = 1 << 20;
 export async function prepareGrpcTarget(url: string, options: GrpcTargetOptions): Promise<GrpcTarget> {
   const address = grpcAddress(url);
   const service = inferenceService();
+  const headers = authorizationHeaders(options.authToken);
   const client = new Client(address, credentials.createInsecure(), {
     'grpc.max_receive_message_length': -1,
     'grpc.max_send_message_length': -1,
@@ -54,7 +56,7 @@ export async function prepareGrpcTarget(url: string, options: GrpcTargetOptions)
   });
   const metadata = (): Metadata => {
     const sent = new Metadata();
-    if (options.authToken !== undefined) sent.set('authorization', `Bearer ${options.authToken}`);
+    for (const [name, value] of Object.entries(headers)) sent.set(name, value);
     return sent;
   };
   const call = <T>(method: string, request: Buffer, decode: (bytes: Buffer) => T): Promise<T> =>
@@ -100,7 +102,7 @@ export async function prepareGrpcTarget(url: string, options: GrpcTargetOptions)
     });
     client.close();
     const caller = new LeanGrpcCaller(`http://${address}`, {
-      headers: options.authToken === undefined ? {} : { authorization: `Bearer ${options.authToken}` },
+      headers,
       timeoutMs: options.timeoutMs,
       flowWindowBytes: FLOW_WINDOW_BYTES,
     });

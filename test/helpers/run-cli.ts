@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { trackChild } from './child-processes.js';
 import { cliPath } from './paths.js';
+import { findLogRecord } from './log-record.js';
 
 export interface CliResult {
   readonly code: number | null;
@@ -117,19 +118,9 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Pro
  * undefined until that line has been written.
  */
 export function grpcPortOf(log: string): number | undefined {
-  for (const line of log.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const record = JSON.parse(line) as { msg?: unknown; grpcPort?: unknown };
-      if (
-        typeof record.msg === 'string' &&
-        record.msg.startsWith('listening') &&
-        typeof record.grpcPort === 'number'
-      )
-        return record.grpcPort;
-    } catch {
-      // A partial line: the rest comes with the next chunk.
-    }
-  }
-  return undefined;
+  return findLogRecord(log, ({ msg, grpcPort }) =>
+    typeof msg === 'string' && msg.startsWith('listening') && typeof grpcPort === 'number'
+      ? grpcPort
+      : undefined,
+  );
 }

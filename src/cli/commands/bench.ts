@@ -7,6 +7,7 @@ import type { ImageFile, Target } from '../../loadgen/bench-target.js';
 import { prepareTarget } from '../../loadgen/bench-target.js';
 import { formatReport } from '../../loadgen/format-report.js';
 import { HttpClient } from '../../loadgen/http-client.js';
+import { authorizationHeaders } from '../../loadgen/authorization-headers.js';
 import type { BenchPlan } from '../../loadgen/run-bench.js';
 import { runBench } from '../../loadgen/run-bench.js';
 import type { CommandIo } from '../command-spec.js';
@@ -115,7 +116,7 @@ async function prepare(
     config.url,
     sockets,
     config.timeout * 1000,
-    config.authToken === undefined ? {} : { authorization: `Bearer ${config.authToken}` },
+    authorizationHeaders(config.authToken),
   );
   try {
     const target = await prepareTarget(client, {
